@@ -1,0 +1,90 @@
+// swift-tools-version:6.0
+// Lunette: a Swift host embedding Lua 5.4, with Detectron2-style detection on libtorch and OpenCV.
+//
+// libtorch is found, not hard-coded: Debian's libtorch-dev by default, or the prefix named by the
+// LIBTORCH environment variable (the `torch` folder of a pip wheel, or an unpacked libtorch archive).
+// With LIBTORCH the libraries are linked by full path (a plain -L would lose to the system
+// directory that pkg-config puts first) and an rpath is recorded, and a CUDA build's
+// libtorch_cuda is linked with --no-as-needed so CUDA registers itself at load.
+import PackageDescription
+import Foundation
+
+let environment = ProcessInfo.processInfo.environment
+
+struct TorchLocation {
+    var cxxFlags: [String]
+    var linker: [LinkerSetting]
+    var usesCUDA: Bool
+}
+
+func locateTorch() -> TorchLocation {
+    if let root = environment["LIBTORCH"], !root.isEmpty {
+        let lib = "\(root)/lib"
+        var flags = ["-Xlinker", "-rpath", "-Xlinker", lib, "\(lib)/libtorch_cpu.so", "\(lib)/libc10.so"]
+        let cudaLib = "\(lib)/libtorch_cuda.so"
+        let cuda = FileManager.default.fileExists(atPath: cudaLib)
+        if cuda {
+            flags += ["-Xlinker", "--no-as-needed", cudaLib]
+            if FileManager.default.fileExists(atPath: "\(lib)/libc10_cuda.so") { flags.append("\(lib)/libc10_cuda.so") }
+            flags += ["-Xlinker", "--as-needed"]
+        }
+        return TorchLocation(
+            cxxFlags: ["-isystem", "\(root)/include", "-isystem", "\(root)/include/torch/csrc/api/include"]
+                + (cuda ? ["-DLUNETTE_TORCH_CUDA=1"] : []),
+            linker: [.unsafeFlags(flags)],
+            usesCUDA: cuda)
+    }
+    return TorchLocation(
+        cxxFlags: ["-isystem", "/usr/include/torch/csrc/api/include"],
+        linker: [.linkedLibrary("torch_cpu"), .linkedLibrary("c10")],
+        usesCUDA: false)
+}
+
+let torch = locateTorch()
+
+let package = Package(
+    name: "Lunette",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "lunette", targets: ["Lunette"]),
+    ],
+    targets: [
+        // System libraries found through pkg-config.
+        .systemLibrary(name: "LuaSystem", pkgConfig: "lua5.4", providers: [.apt(["liblua5.4-dev"])]),
+        .systemLibrary(name: "ReadlineSystem", pkgConfig: "readline", providers: [.apt(["libreadline-dev"])]),
+
+        // C glue: Lua's macros, the error trampoline, the interrupt hook (the only code that may longjmp).
+        .target(name: "CLua", dependencies: ["LuaSystem"]),
+        // C glue: readline's callback interface, Ctrl-C at the prompt, completion hook.
+        .target(name: "CReadline", dependencies: ["ReadlineSystem"]),
+        // The only code that includes libtorch headers: a flat C API.
+        .target(
+            name: "CTorch",
+            cxxSettings: [.unsafeFlags(torch.cxxFlags)],
+            linkerSettings: torch.linker),
+        // The only code that includes OpenCV headers: a flat C API.
+        .target(
+            name: "CVision",
+            cxxSettings: [.unsafeFlags(["-isystem", "/usr/include/opencv4"])],
+            linkerSettings: [
+                .linkedLibrary("opencv_core"), .linkedLibrary("opencv_imgproc"),
+                .linkedLibrary("opencv_imgcodecs"), .linkedLibrary("opencv_videoio"),
+                .linkedLibrary("opencv_objdetect"),
+            ]),
+
+        .target(name: "LuaHost", dependencies: ["CLua"]),
+        .target(name: "Torch", dependencies: ["CTorch"]),
+        .target(name: "Vision", dependencies: ["CVision"]),
+        .target(name: "Detection", dependencies: ["Torch", "Vision"]),
+        .target(name: "LunetteLua", dependencies: ["LuaHost", "Torch", "Vision", "Detection"]),
+        .executableTarget(name: "Lunette", dependencies: ["LunetteLua", "LuaHost", "CReadline", "CLua"]),
+
+        // Test support: spawning the CLI on a pseudo-terminal needs forkpty, which Swift cannot call safely.
+        .target(name: "CPty", path: "Tests/CPty", linkerSettings: [.linkedLibrary("util")]),
+        .testTarget(name: "LuaHostTests", dependencies: ["LuaHost", "CLua"]),
+        .testTarget(name: "LunetteLuaTests", dependencies: ["LunetteLua", "LuaHost"]),
+        .testTarget(name: "LunetteCLITests", dependencies: ["CPty"]),
+    ],
+    cLanguageStandard: .gnu11,
+    cxxLanguageStandard: .cxx17
+)

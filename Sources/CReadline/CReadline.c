@@ -1,0 +1,100 @@
+#include "CReadline.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/select.h>
+#include <unistd.h>
+
+#include <readline/history.h>
+#include <readline/readline.h>
+
+static lr_completer_fn completer_fn = NULL;
+static volatile sig_atomic_t got_sigint = 0;
+static char *finished_line = NULL;
+static int line_done = 0;
+
+static char **lr_attempt_completion(const char *text, int start, int end) {
+    (void)start;
+    rl_attempted_completion_over = 1;  // never fall back to file names
+    if (completer_fn == NULL) return NULL;
+    char *prefix = strndup(rl_line_buffer, (size_t)end);
+    char **matches = completer_fn(text, prefix);
+    free(prefix);
+    return matches;
+}
+
+void lr_setup(const char *name, lr_completer_fn completer) {
+    rl_readline_name = name;
+    completer_fn = completer;
+    rl_attempted_completion_function = lr_attempt_completion;
+    // '.' and ':' stay inside words so "torch.ra<TAB>" completes the whole path.
+    rl_basic_word_break_characters = " \t\n\"\\'`@$><=;|&{(,+-*/%^~#[]";
+    rl_completer_quote_characters = "\"'";
+    rl_catch_signals = 0;  // we handle SIGINT ourselves, below
+}
+
+static void lr_line_handler(char *line) {
+    finished_line = line;
+    line_done = 1;
+    rl_callback_handler_remove();
+}
+
+static void lr_on_sigint(int sig) {
+    (void)sig;
+    got_sigint = 1;
+}
+
+char *lr_readline(const char *prompt, int *interrupted) {
+    *interrupted = 0;
+    if (!isatty(STDIN_FILENO)) return readline(prompt);
+
+    struct sigaction action, old_action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = lr_on_sigint;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, &old_action);  // no SA_RESTART: select() returns EINTR
+
+    got_sigint = 0;
+    line_done = 0;
+    finished_line = NULL;
+    rl_callback_handler_install(prompt, lr_line_handler);
+    while (!line_done) {
+        fd_set fds;
+        FD_ZERO(&fds);
+        FD_SET(STDIN_FILENO, &fds);
+        int r = select(STDIN_FILENO + 1, &fds, NULL, NULL, NULL);
+        if (got_sigint) {
+            got_sigint = 0;
+            // Ctrl-C at the prompt: drop what was typed, show a fresh prompt.
+            rl_free_line_state();
+            rl_callback_sigcleanup();
+            rl_replace_line("", 0);
+            rl_point = rl_end = 0;
+            rl_crlf();
+            rl_callback_handler_remove();
+            sigaction(SIGINT, &old_action, NULL);
+            *interrupted = 1;
+            return strdup("");
+        }
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            break;
+        }
+        rl_callback_read_char();
+    }
+    sigaction(SIGINT, &old_action, NULL);
+    return finished_line;
+}
+
+void lr_add_history(const char *line) { add_history(line); }
+
+int lr_read_history(const char *path) { return read_history(path); }
+
+int lr_write_history(const char *path, int max_entries) {
+    int rc = write_history(path);
+    if (rc == 0 && max_entries > 0) history_truncate_file(path, max_entries);
+    return rc;
+}

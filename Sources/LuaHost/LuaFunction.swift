@@ -1,0 +1,301 @@
+import CLua
+
+/// The kinds of argument the registry can check before a Swift function runs.
+public enum LuaType: Equatable, CustomStringConvertible, Sendable {
+    case any, boolean, integer, number, string, table, function
+    /// A Swift object of the named Lua class (or a class inheriting from it).
+    case object(String)
+    /// A table or a Swift object of the named class (functions taking `{...}` or an object).
+    case tableOr(String)
+
+    public var description: String {
+        switch self {
+        case .any: return "value"
+        case .boolean: return "boolean"
+        case .integer: return "integer"
+        case .number: return "number"
+        case .string: return "string"
+        case .table: return "table"
+        case .function: return "function"
+        case .object(let c): return c
+        case .tableOr(let c): return "table or \(c)"
+        }
+    }
+}
+
+/// One parameter of a Lua-visible function, as its signature, completion and checks see it.
+public struct LuaParameter: Sendable {
+    public var name: String
+    public var type: LuaType
+    public var optional: Bool
+
+    public init(_ name: String, _ type: LuaType, optional: Bool = false) {
+        self.name = name
+        self.type = type
+        self.optional = optional
+    }
+}
+
+/// The registry entry of a Lua-visible Swift function: its name, signature and one-line doc.
+/// help(), tab completion, argument checks and the API reference all read this, and only this.
+public final class LuaFunctionSpec: @unchecked Sendable {
+    /// The qualified name as analysts write it: "torch.randn", "torch.Tensor:size".
+    public let name: String
+    /// nil: the function checks its own arguments (variadic functions).
+    public let parameters: [LuaParameter]?
+    public let returns: String
+    public let doc: String
+    /// Methods are called with `:`; their self is not counted in argument positions.
+    public let isMethod: Bool
+    let body: (inout LuaCall) throws -> Int32
+
+    init(name: String, parameters: [LuaParameter]?, returns: String, doc: String,
+         isMethod: Bool, body: @escaping (inout LuaCall) throws -> Int32) {
+        self.name = name
+        self.parameters = parameters
+        self.returns = returns
+        self.doc = doc
+        self.isMethod = isMethod
+        self.body = body
+    }
+
+    /// "torch.zeros(sizes, dtype?) -> Tensor"
+    public var signature: String {
+        let params: String
+        if let parameters {
+            params = parameters.map { $0.name + ($0.optional ? "?" : "") }.joined(separator: ", ")
+        } else {
+            params = "..."
+        }
+        return "\(name)(\(params))" + (returns.isEmpty ? "" : " -> \(returns)")
+    }
+
+    /// The name Lua's error messages use: "size" for a method, the full name otherwise.
+    var shortName: String {
+        if isMethod, let colon = name.lastIndex(of: ":") { return String(name[name.index(after: colon)...]) }
+        return name
+    }
+}
+
+/// What a Swift function sees of its call: the arguments on L's stack, and a way to push results.
+public struct LuaCall {
+    public let L: OpaquePointer
+    public unowned let state: LuaState
+    public let function: LuaFunctionSpec
+    /// The number of arguments on the stack (self included for methods).
+    public let count: Int32
+    /// Results pushed so far.
+    public private(set) var results: Int32 = 0
+
+    init(L: OpaquePointer, state: LuaState, function: LuaFunctionSpec) {
+        self.L = L
+        self.state = state
+        self.function = function
+        self.count = lua_gettop(L)
+    }
+
+    /// The argument position as the caller counts it (self excluded for methods).
+    public func position(_ idx: Int32) -> Int { Int(function.isMethod ? idx - 1 : idx) }
+
+    public func argumentError(_ idx: Int32, _ problem: String) -> LuaError {
+        .argument(position: position(idx), problem: problem)
+    }
+
+    public func isNone(_ idx: Int32) -> Bool { lua_type(L, idx) <= LUA_TNIL }
+    public func type(_ idx: Int32) -> Int32 { lua_type(L, idx) }
+    public func typeName(_ idx: Int32) -> String { LuaHost.typeName(L, idx) }
+
+    private func expected(_ idx: Int32, _ what: String) -> LuaError {
+        argumentError(idx, "\(what) expected, got \(isNone(idx) && idx > count ? "no value" : typeName(idx))")
+    }
+
+    public func number(_ idx: Int32) throws -> Double {
+        var ok: Int32 = 0
+        let v = lua_tonumberx(L, idx, &ok)
+        guard ok != 0, lua_type(L, idx) == LUA_TNUMBER else { throw expected(idx, "number") }
+        return v
+    }
+
+    public func integer(_ idx: Int32) throws -> Int {
+        guard lua_type(L, idx) == LUA_TNUMBER else { throw expected(idx, "integer") }
+        var ok: Int32 = 0
+        let v = lua_tointegerx(L, idx, &ok)
+        guard ok != 0 else { throw argumentError(idx, "number has no integer representation") }
+        return Int(v)
+    }
+
+    public func string(_ idx: Int32) throws -> String {
+        guard let s = stringAt(L, idx) else { throw expected(idx, "string") }
+        return s
+    }
+
+    public func boolean(_ idx: Int32) throws -> Bool {
+        guard lua_type(L, idx) == LUA_TBOOLEAN else { throw expected(idx, "boolean") }
+        return lua_toboolean(L, idx) != 0
+    }
+
+    public func optionalNumber(_ idx: Int32) throws -> Double? { isNone(idx) ? nil : try number(idx) }
+    public func optionalInteger(_ idx: Int32) throws -> Int? { isNone(idx) ? nil : try integer(idx) }
+    public func optionalString(_ idx: Int32) throws -> String? { isNone(idx) ? nil : try string(idx) }
+    public func optionalBoolean(_ idx: Int32) throws -> Bool? { isNone(idx) ? nil : try boolean(idx) }
+
+    /// Any argument copied into Swift (tables deeply); errors name the argument.
+    public func value(_ idx: Int32) throws -> LuaValue {
+        do {
+            return try state.value(at: idx, in: L)
+        } catch let LuaError.message(m) {
+            throw argumentError(idx, m)
+        }
+    }
+
+    /// An argument decoded into a Swift type; a mismatch names the argument and the element.
+    public func decode<T: LuaDecodable>(_ type: T.Type, _ idx: Int32) throws -> T {
+        do {
+            return try T.decode(value(idx), at: "")
+        } catch let LuaDecodingError.mismatch(path, problem) {
+            throw argumentError(idx, path.isEmpty ? problem : "\(path): \(problem)")
+        }
+    }
+
+    /// A Swift object of a registered class, or an argument error naming the expected class.
+    public func object<T: AnyObject>(_ type: T.Type, _ idx: Int32) throws -> T {
+        if let box = lh_to_box(L, idx) {
+            guard let p = box.pointee.object else {
+                throw argumentError(idx, "\(typeName(idx)) has been released")
+            }
+            if let o = Unmanaged<AnyObject>.fromOpaque(p).takeUnretainedValue() as? T { return o }
+        }
+        throw expected(idx, state.className(of: T.self) ?? "\(T.self)")
+    }
+
+    /// A function argument kept as a reference (to call later through LuaState.call).
+    public func function(_ idx: Int32) throws -> LuaRef {
+        guard lua_type(L, idx) == LUA_TFUNCTION else { throw expected(idx, "function") }
+        lua_pushvalue(L, idx)
+        return LuaRef(state: state, popFrom: L)
+    }
+
+    // MARK: results
+
+    @discardableResult
+    public mutating func push(_ value: LuaValue) -> Int32 {
+        state.push(value, in: L)
+        results += 1
+        return results
+    }
+
+    @discardableResult
+    public mutating func push(_ value: some LuaRepresentable) -> Int32 {
+        value.push(to: L, state: state)
+        results += 1
+        return results
+    }
+
+    @discardableResult
+    public mutating func pushNil() -> Int32 {
+        lua_pushnil(L)
+        results += 1
+        return results
+    }
+
+    @discardableResult
+    public mutating func push(object: AnyObject) -> Int32 {
+        state.pushObject(object, in: L)
+        results += 1
+        return results
+    }
+}
+
+/// Boxes a registered function for the trampoline; kept alive by its LuaState.
+final class LuaFunctionBox {
+    let spec: LuaFunctionSpec
+    init(spec: LuaFunctionSpec) { self.spec = spec }
+}
+
+/// The single dispatch entry of every Lua-visible Swift function. It never lets a Lua error
+/// longjmp over Swift: it returns a status and the C trampoline raises after it has returned.
+func luaHostDispatch(_ L: OpaquePointer?, _ ctx: UnsafeMutableRawPointer?) -> Int32 {
+    let L = L!
+    let box = Unmanaged<LuaFunctionBox>.fromOpaque(ctx!).takeUnretainedValue()
+    let spec = box.spec
+    guard let state = LuaState.current(L) else {
+        pushString(L, "\(spec.name): the Lunette host is gone")
+        return LH_RAISE_MESSAGE
+    }
+    var call = LuaCall(L: L, state: state, function: spec)
+    do {
+        if let parameters = spec.parameters {
+            try state.check(parameters, call: call)
+        }
+        let n = try spec.body(&call)
+        return n
+    } catch {
+        lua_settop(L, call.count)  // drop partial results
+        switch asLuaError(error) {
+        case .value(let ref, _):
+            ref.push(L)
+            return LH_RAISE_VALUE
+        case .argument(let position, let problem):
+            if position == 0 {
+                pushString(L, "calling '\(spec.shortName)' on bad self (\(problem))")
+            } else {
+                pushString(L, "bad argument #\(position) to '\(spec.shortName)' (\(problem))")
+            }
+            return LH_RAISE_MESSAGE
+        case .message(let m):
+            pushString(L, "\(spec.shortName): \(m)")
+            return LH_RAISE_MESSAGE
+        }
+    }
+}
+
+extension LuaState {
+    func check(_ parameters: [LuaParameter], call: LuaCall) throws {
+        let offset: Int32 = call.function.isMethod ? 1 : 0
+        let L = call.L
+        if call.function.isMethod {
+            let selfType = lua_type(L, 1)
+            if selfType != LUA_TUSERDATA || lh_to_box(L, 1) == nil {
+                throw LuaError.argument(position: 0, problem: "\(call.function.name.split(separator: ":").first ?? "object") expected, got \(call.typeName(1)); call methods with ':'")
+            }
+        }
+        for (i, p) in parameters.enumerated() {
+            let idx = Int32(i + 1) + offset
+            let t = lua_type(L, idx)
+            if t <= LUA_TNIL {
+                if p.optional || p.type == .any { continue }
+                throw call.argumentError(idx, "\(p.type) expected, got \(t == LUA_TNONE ? "no value" : "nil")")
+            }
+            let ok: Bool
+            switch p.type {
+            case .any: ok = true
+            case .boolean: ok = t == LUA_TBOOLEAN
+            case .number: ok = t == LUA_TNUMBER
+            case .integer:
+                guard t == LUA_TNUMBER else { ok = false; break }
+                var isInt: Int32 = 0
+                _ = lua_tointegerx(L, idx, &isInt)
+                if isInt == 0 { throw call.argumentError(idx, "number has no integer representation") }
+                ok = true
+            case .string: ok = t == LUA_TSTRING
+            case .table: ok = t == LUA_TTABLE
+            case .function: ok = t == LUA_TFUNCTION
+            case .object(let name): ok = isInstance(L, idx, of: name)
+            case .tableOr(let name): ok = t == LUA_TTABLE || isInstance(L, idx, of: name)
+            }
+            if !ok {
+                throw call.argumentError(idx, "\(p.type) expected, got \(call.typeName(idx))")
+            }
+        }
+    }
+
+    private func isInstance(_ L: OpaquePointer, _ idx: Int32, of className: String) -> Bool {
+        guard let box = lh_to_box(L, idx) else { return false }
+        var cls: LuaClassSpec? = classes[Int(box.pointee.class_id)]
+        while let c = cls {
+            if c.name == className { return true }
+            cls = c.parent
+        }
+        return false
+    }
+}

@@ -1,0 +1,140 @@
+import CLua
+
+/// help(x): documentation read from the registry, for a value or a dotted name.
+extension LuaState {
+    /// Help for the value at idx; `name` is the text the user typed (used when the value is nil).
+    public func helpText(at idx: Int32, name: String?) -> String {
+        let idx = lua_absindex(L, idx)
+        if let spec = functionSpec(at: idx) { return help(for: spec) }
+        if let cls = classSpec(at: idx) { return help(for: cls) }
+        if let module = moduleSpec(at: idx) { return help(for: module) }
+        if let name, let text = helpText(named: name) { return text }
+        switch lua_type(L, idx) {
+        case LUA_TNONE:
+            return overview()
+        case LUA_TSTRING:
+            let s = stringAt(L, idx)!
+            return helpText(named: s) ?? "No documentation for '\(s)'. Try help() for the list of modules."
+        case LUA_TFUNCTION:
+            var ar = lua_Debug()
+            lua_pushvalue(L, idx)
+            lua_getinfo(L, ">S", &ar)
+            let source = String(cString: withUnsafePointer(to: &ar.short_src) { $0.withMemoryRebound(to: CChar.self, capacity: 60) { $0 } })
+            if ar.linedefined > 0 {
+                return "\(name ?? "function"): a Lua function defined at \(source):\(ar.linedefined)"
+            }
+            return "\(name ?? "function"): a built-in Lua function (see the Lua 5.4 manual)"
+        default:
+            let what = name.map { "'\($0)' (\(String(cString: lua_typename(L, lua_type(L, idx)))))" }
+                ?? String(cString: lua_typename(L, lua_type(L, idx)))
+            return "No documentation for \(what)."
+        }
+    }
+
+    /// Help for a registered name: "torch.randn", "torch.Tensor", "torch.Tensor:size", "torch".
+    public func helpText(named name: String) -> String? {
+        if let f = registry.functions[name] { return help(for: f) }
+        if let c = registry.classes[name] { return help(for: c) }
+        if let m = registry.modules[name] { return help(for: m) }
+        let dotted = name.replacingOccurrences(of: ":", with: ".")
+        for c in registry.classes.values {
+            for (methodName, f) in c.allMethods where "\(c.name).\(methodName)" == dotted { return help(for: f) }
+            for (propertyName, p) in c.allProperties where "\(c.name).\(propertyName)" == dotted {
+                return "\(c.name).\(propertyName): \(p.type)\(p.isSettable ? "" : " (read-only)")\n  \(p.doc)"
+            }
+        }
+        for m in registry.modules.values {
+            for (valueName, doc) in m.values where "\(m.name).\(valueName)" == name { return "\(name)\n  \(doc)" }
+        }
+        return nil
+    }
+
+    public func help(for f: LuaFunctionSpec) -> String {
+        var lines = [f.signature, "  " + f.doc]
+        if let parameters = f.parameters, !parameters.isEmpty {
+            lines.append("  parameters:")
+            for p in parameters {
+                lines.append("    \(p.name): \(p.type)\(p.optional ? " (optional)" : "")")
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    public func help(for c: LuaClassSpec) -> String {
+        var lines = ["class \(c.name)" + (c.parent.map { " (inherits \($0.name))" } ?? ""), "  " + c.doc]
+        let methods = c.allMethods.sorted { $0.key < $1.key }
+        if !methods.isEmpty {
+            lines.append("  methods:")
+            let nameWidth = methods.map { $0.value.signature.count }.max() ?? 0
+            for (_, f) in methods {
+                let sig = f.signature.replacingOccurrences(of: "\(c.name):", with: ":")
+                lines.append("    " + sig.padding(toLength: max(nameWidth - c.name.count, sig.count), withPad: " ", startingAt: 0) + "  " + f.doc)
+            }
+        }
+        let properties = c.allProperties.sorted { $0.key < $1.key }
+        if !properties.isEmpty {
+            lines.append("  properties:")
+            for (name, p) in properties {
+                lines.append("    .\(name): \(p.type)\(p.isSettable ? "" : " (read-only)")  \(p.doc)")
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    public func help(for m: LuaModuleSpec) -> String {
+        var lines = ["module \(m.name)", "  " + m.doc]
+        let entries: [(String, String)] = m.members.sorted().map { member in
+            let full = "\(m.name).\(member)"
+            if let f = registry.functions[full] { return (f.signature.replacingOccurrences(of: "\(m.name).", with: ""), f.doc) }
+            if let sub = registry.modules[full] { return ("\(member) (module)", sub.doc) }
+            if let c = registry.classes[full] { return ("\(member) (class)", c.doc) }
+            return (member, m.values[member] ?? "")
+        }
+        let width = entries.map(\.0.count).max() ?? 0
+        for (label, doc) in entries {
+            lines.append("    " + label.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + doc)
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    func overview() -> String {
+        var lines = ["Lunette: Detectron2's workflow from Lua. help(x) or ?x documents any module, function, class or object.",
+                     "Modules (local m = require \"name\"):"]
+        let top = registry.modules.values.filter { !$0.name.contains(".") }.sorted { $0.name < $1.name }
+        let width = top.map(\.name.count).max() ?? 0
+        for m in top {
+            lines.append("    " + m.name.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + m.doc)
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+extension String {
+    func replacingOccurrences(of target: String, with replacement: String) -> String {
+        guard !target.isEmpty else { return self }
+        var result = ""
+        var rest = self[...]
+        while let r = rest.range(of: target) {
+            result += rest[..<r.lowerBound]
+            result += replacement
+            rest = rest[r.upperBound...]
+        }
+        return result + rest
+    }
+
+    func padding(toLength n: Int, withPad pad: String, startingAt: Int) -> String {
+        count >= n ? self : self + String(repeating: pad, count: n - count)
+    }
+}
+
+extension Substring {
+    func range(of target: String) -> Range<Substring.Index>? {
+        guard !target.isEmpty, count >= target.count else { return nil }
+        var i = startIndex
+        while i < endIndex {
+            if self[i...].hasPrefix(target) { return i..<index(i, offsetBy: target.count) }
+            i = index(after: i)
+        }
+        return nil
+    }
+}

@@ -1,0 +1,237 @@
+import CLua
+
+/// A Lua value copied into Swift. Tables are copied deeply; functions, coroutines and foreign
+/// userdata are kept by reference; Swift objects of registered classes come back as themselves.
+public enum LuaValue: CustomStringConvertible {
+    case `nil`
+    case boolean(Bool)
+    case integer(Int64)
+    case number(Double)
+    case string(String)
+    case table(LuaTable)
+    case object(AnyObject)
+    case reference(LuaRef, type: String)
+
+    /// Lua's name for the type, as `type()` gives it.
+    public var typeName: String {
+        switch self {
+        case .nil: return "nil"
+        case .boolean: return "boolean"
+        case .integer, .number: return "number"
+        case .string: return "string"
+        case .table: return "table"
+        case .object: return "userdata"
+        case .reference(_, let type): return type
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .nil: return "nil"
+        case .boolean(let b): return String(b)
+        case .integer(let i): return String(i)
+        case .number(let d): return String(d)
+        case .string(let s): return String(reflecting: s)
+        case .table(let t): return t.description
+        case .object(let o): return "\(type(of: o))"
+        case .reference(_, let type): return type
+        }
+    }
+}
+
+/// A table key: the scalar kinds Lua allows and Swift can hash.
+public enum LuaKey: Hashable, Comparable, CustomStringConvertible {
+    case integer(Int64)
+    case string(String)
+    case boolean(Bool)
+    case number(Double)
+
+    public var description: String {
+        switch self {
+        case .integer(let i): return "[\(i)]"
+        case .string(let s): return s
+        case .boolean(let b): return "[\(b)]"
+        case .number(let d): return "[\(d)]"
+        }
+    }
+
+    var value: LuaValue {
+        switch self {
+        case .integer(let i): return .integer(i)
+        case .string(let s): return .string(s)
+        case .boolean(let b): return .boolean(b)
+        case .number(let d): return .number(d)
+        }
+    }
+
+    private var rank: Int {
+        switch self {
+        case .integer, .number: return 0
+        case .string: return 1
+        case .boolean: return 2
+        }
+    }
+
+    public static func < (a: LuaKey, b: LuaKey) -> Bool {
+        switch (a, b) {
+        case (.integer(let x), .integer(let y)): return x < y
+        case (.integer(let x), .number(let y)): return Double(x) < y
+        case (.number(let x), .integer(let y)): return x < Double(y)
+        case (.number(let x), .number(let y)): return x < y
+        case (.string(let x), .string(let y)): return x < y
+        case (.boolean(let x), .boolean(let y)): return !x && y
+        default: return a.rank < b.rank
+        }
+    }
+}
+
+/// A Lua table copied into Swift: its sequence part 1...n and its other keys.
+public struct LuaTable: CustomStringConvertible {
+    public var array: [LuaValue]
+    public var hash: [LuaKey: LuaValue]
+
+    public init(array: [LuaValue] = [], hash: [LuaKey: LuaValue] = [:]) {
+        self.array = array
+        self.hash = hash
+    }
+
+    public subscript(key: String) -> LuaValue? { hash[.string(key)] }
+
+    public var isEmpty: Bool { array.isEmpty && hash.isEmpty }
+
+    public var description: String {
+        var parts = array.map(\.description)
+        for key in hash.keys.sorted() { parts.append("\(key) = \(hash[key]!)") }
+        return "{" + parts.joined(separator: ", ") + "}"
+    }
+}
+
+// MARK: - Reading from and writing to the stack
+
+extension LuaState {
+    /// Copies the value at idx into Swift. Tables are read raw (no metamethods run), deeply;
+    /// a table that contains itself, or a key that is not a scalar, is an error that names where.
+    public func value(at idx: Int32, in L: OpaquePointer? = nil) throws -> LuaValue {
+        let L = L ?? self.L
+        var visiting = Set<UnsafeRawPointer>()
+        return try readValue(L, lua_absindex(L, idx), path: "", visiting: &visiting)
+    }
+
+    private func readValue(_ L: OpaquePointer, _ idx: Int32, path: String,
+                           visiting: inout Set<UnsafeRawPointer>) throws -> LuaValue {
+        switch lua_type(L, idx) {
+        case LUA_TNIL, LUA_TNONE: return .nil
+        case LUA_TBOOLEAN: return .boolean(lua_toboolean(L, idx) != 0)
+        case LUA_TNUMBER:
+            if lh_isinteger(L, idx) != 0 { return .integer(lua_tointegerx(L, idx, nil)) }
+            return .number(lua_tonumberx(L, idx, nil))
+        case LUA_TSTRING:
+            return .string(stringAt(L, idx)!)
+        case LUA_TTABLE:
+            let identity = lua_topointer(L, idx)!
+            if visiting.contains(identity) {
+                throw LuaError.message("table\(path.isEmpty ? "" : " at \(path)") contains itself; cyclic tables cannot be converted")
+            }
+            visiting.insert(identity)
+            defer { visiting.remove(identity) }
+            var table = LuaTable()
+            let n = Int64(lua_rawlen(L, idx))
+            for i in 1...max(n, 1) where n > 0 {
+                lua_rawgeti(L, idx, i)
+                defer { lh_pop(L, 1) }
+                table.array.append(try readValue(L, lua_gettop(L), path: path + "[\(i)]", visiting: &visiting))
+            }
+            lua_pushnil(L)
+            while lua_next(L, idx) != 0 {
+                let keyIndex = lua_gettop(L) - 1
+                let key: LuaKey
+                switch lua_type(L, keyIndex) {
+                case LUA_TNUMBER:
+                    if lh_isinteger(L, keyIndex) != 0 {
+                        let i = lua_tointegerx(L, keyIndex, nil)
+                        if i >= 1 && i <= n { lh_pop(L, 1); continue }
+                        key = .integer(i)
+                    } else {
+                        key = .number(lua_tonumberx(L, keyIndex, nil))
+                    }
+                case LUA_TSTRING:
+                    // Copy without lua_tolstring's in-place conversion, which would confuse lua_next.
+                    key = .string(stringAt(L, keyIndex)!)
+                case LUA_TBOOLEAN: key = .boolean(lua_toboolean(L, keyIndex) != 0)
+                default:
+                    let t = String(cString: lua_typename(L, lua_type(L, keyIndex)))
+                    lh_pop(L, 2)
+                    throw LuaError.message("table\(path.isEmpty ? "" : " at \(path)") has a \(t) key; only strings, numbers and booleans can be keys")
+                }
+                let v: LuaValue
+                do {
+                    v = try readValue(L, lua_gettop(L), path: path + (key.description.hasPrefix("[") ? key.description : ".\(key.description)"), visiting: &visiting)
+                } catch {
+                    lh_pop(L, 2)
+                    throw error
+                }
+                table.hash[key] = v
+                lh_pop(L, 1)
+            }
+            return .table(table)
+        case LUA_TUSERDATA:
+            if let box = lh_to_box(L, idx), let p = box.pointee.object {
+                return .object(Unmanaged<AnyObject>.fromOpaque(p).takeUnretainedValue())
+            }
+            fallthrough
+        default:
+            let type = String(cString: lua_typename(L, lua_type(L, idx)))
+            lua_pushvalue(L, idx)
+            return .reference(LuaRef(state: self, popFrom: L), type: type)
+        }
+    }
+
+    /// Pushes a Swift copy of a value onto L's stack.
+    public func push(_ value: LuaValue, in L: OpaquePointer? = nil) {
+        let L = L ?? self.L
+        switch value {
+        case .nil: lua_pushnil(L)
+        case .boolean(let b): lua_pushboolean(L, b ? 1 : 0)
+        case .integer(let i): lua_pushinteger(L, i)
+        case .number(let d): lua_pushnumber(L, d)
+        case .string(let s): pushString(L, s)
+        case .table(let t):
+            lua_createtable(L, Int32(clamping: t.array.count), Int32(clamping: t.hash.count))
+            for (i, v) in t.array.enumerated() {
+                push(v, in: L)
+                lua_rawseti(L, -2, Int64(i + 1))
+            }
+            for (k, v) in t.hash {
+                push(k.value, in: L)
+                push(v, in: L)
+                lua_rawset(L, -3)
+            }
+        case .object(let o): pushObject(o, in: L)
+        case .reference(let r, _): r.push(L)
+        }
+    }
+}
+
+/// Lua strings are bytes; Swift sees them as UTF-8 (invalid sequences become U+FFFD).
+func stringAt(_ L: OpaquePointer, _ idx: Int32) -> String? {
+    guard lua_type(L, idx) == LUA_TSTRING else { return nil }
+    var len = 0
+    guard let p = lua_tolstring(L, idx, &len) else { return nil }
+    return p.withMemoryRebound(to: UInt8.self, capacity: len) {
+        String(decoding: UnsafeBufferPointer(start: $0, count: len), as: UTF8.self)
+    }
+}
+
+func pushString(_ L: OpaquePointer, _ s: String) {
+    var s = s
+    s.withUTF8 { buffer in
+        buffer.withMemoryRebound(to: CChar.self) { _ = lua_pushlstring(L, $0.baseAddress, $0.count) }
+    }
+}
+
+func typeName(_ L: OpaquePointer, _ idx: Int32) -> String {
+    if let box = lh_to_box(L, idx), let state = LuaState.current(L) {
+        return state.classes[Int(box.pointee.class_id)].name
+    }
+    return String(cString: lua_typename(L, lua_type(L, idx)))
+}

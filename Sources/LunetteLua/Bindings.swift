@@ -1,0 +1,17 @@
+import LuaHost
+import Torch
+
+/// Installs every Lunette module into a Lua state: one file per Lua module, all registered
+/// through LuaHost's registry so help, completion and argument checks see the same entries.
+public enum LunetteBindings {
+    /// Lunette's own version.
+    public static let version = "0.1.0"
+
+    public static func install(in state: LuaState) throws {
+        TorchRuntime.initialize()
+        try installLunetteModule(in: state)
+        try installTorchModule(in: state)
+        try installCVModule(in: state)
+        installHelp(in: state)
+    }
+}

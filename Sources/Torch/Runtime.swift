@@ -1,0 +1,33 @@
+import CTorch
+
+/// A libtorch failure, with libtorch's own message.
+public struct TorchError: Error, CustomStringConvertible {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+
+    static func last() -> TorchError { TorchError(String(cString: ct_last_error())) }
+}
+
+/// Process-wide facts and settings of the libtorch in use.
+public enum TorchRuntime {
+    /// libtorch's version, e.g. "1.13.0".
+    public static var version: String { String(cString: ct_version()) }
+
+    /// Uses every online core unless OMP_NUM_THREADS says otherwise (Debian's libtorch starts with one).
+    @discardableResult
+    public static func initialize() -> Int { Int(ct_init_threads()) }
+
+    public static var numThreads: Int { Int(ct_get_num_threads()) }
+
+    public static func setNumThreads(_ n: Int) throws {
+        guard n > 0, n <= Int(Int32.max) else { throw TorchError("thread count must be positive, got \(n)") }
+        if ct_set_num_threads(Int32(n)) != 0 { throw TorchError.last() }
+    }
+
+    /// True when libtorch has CUDA and a GPU is present.
+    public static var cudaIsAvailable: Bool { ct_cuda_is_available() != 0 }
+    public static var cudaDeviceCount: Int { Int(ct_cuda_device_count()) }
+    /// True when this binary was linked against a CUDA libtorch (LIBTORCH at build time).
+    public static var builtWithCUDA: Bool { ct_built_with_cuda() != 0 }
+}
