@@ -217,3 +217,5 @@ void *lh_get_host(lua_State *L) { return *(void **)lua_getextraspace(L); }
 #include <stdio.h>
 void lh_write_stdout(const char *s, size_t len) { fwrite(s, 1, len, stdout); fflush(stdout); }
 void lh_write_stderr(const char *s, size_t len) { fwrite(s, 1, len, stderr); fflush(stderr); }
+
+const char *lh_release(void) { return LUA_RELEASE; }

@@ -19,6 +19,7 @@ static int line_done = 0;
 static char **lr_attempt_completion(const char *text, int start, int end) {
     (void)start;
     rl_attempted_completion_over = 1;  // never fall back to file names
+    rl_completion_append_character = 0;  // "torch." continues without a space
     if (completer_fn == NULL) return NULL;
     char *prefix = strndup(rl_line_buffer, (size_t)end);
     char **matches = completer_fn(text, prefix);
@@ -85,6 +86,7 @@ char *lr_readline(const char *prompt, int *interrupted) {
         }
         rl_callback_read_char();
     }
+    if (!line_done) rl_callback_handler_remove();
     sigaction(SIGINT, &old_action, NULL);
     return finished_line;
 }

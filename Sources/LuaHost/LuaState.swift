@@ -44,11 +44,8 @@ public final class LuaState {
         return Unmanaged<LuaState>.fromOpaque(p).takeUnretainedValue()
     }
 
-    /// Lua's version, e.g. "Lua 5.4.4".
-    public var version: String {
-        let n = Int(lua_version(L))
-        return "Lua \(n / 100).\(n % 100)"
-    }
+    /// Lua's release, e.g. "Lua 5.4.4".
+    public var version: String { String(cString: lh_release()) }
 
     // MARK: globals
 

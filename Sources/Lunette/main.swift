@@ -1,1 +1,136 @@
-print("lunette")
+import CLua
+import Glibc
+import LuaHost
+import LunetteLua
+import Torch
+import Vision
+
+/// `lunette`: the REPL on a terminal, a script runner otherwise; options as lua.c's.
+let program = "lunette"
+let usage = """
+usage: lunette [options] [script [args]]
+Available options are:
+  -e stat   execute string 'stat'
+  -i        enter interactive mode after executing 'script'
+  -l mod    require library 'mod' into global 'mod'
+  -l g=mod  require library 'mod' into global 'g'
+  -v        show version information
+  -W        turn warnings on
+  -h, --help  show this help and exit
+  --        stop handling options
+  -         execute stdin and stop handling options
+With no script, lunette starts the REPL when stdin is a terminal and runs stdin otherwise.
+Environment: LUNETTE_PATH (stdlib folders), LUNETTE_HISTORY (REPL history file), NO_COLOR.
+
+"""
+
+enum Action {
+    case execute(String)
+    case library(String)
+    case warnings
+}
+
+struct Options {
+    var actions: [Action] = []
+    var interactive = false
+    var version = false
+    var scriptIndex: Int?      // index in argv of the script ("-" means stdin)
+}
+
+struct UsageError: Error { let message: String }
+
+func parse(_ argv: [String]) -> Result<Options, UsageError> {
+    var o = Options()
+    var i = 1
+    while i < argv.count {
+        let a = argv[i]
+        if a == "--" { i += 1; if i < argv.count { o.scriptIndex = i }; return .success(o) }
+        if a == "-" { o.scriptIndex = i; return .success(o) }
+        guard a.hasPrefix("-") else { o.scriptIndex = i; return .success(o) }
+        switch a {
+        case "-h", "--help":
+            Console.out(usage)
+            exit(0)
+        case "-i": o.interactive = true; o.version = true
+        case "-v", "--version": o.version = true
+        case "-W": o.actions.append(.warnings)
+        case "-e", "-l":
+            guard i + 1 < argv.count, !argv[i + 1].hasPrefix("-") else {
+                return .failure(UsageError(message: "'\(a)' needs argument"))
+            }
+            i += 1
+            o.actions.append(a == "-e" ? .execute(argv[i]) : .library(argv[i]))
+        default:
+            if a.hasPrefix("-e") && a.count > 2 {
+                o.actions.append(.execute(String(a.dropFirst(2))))
+            } else if a.hasPrefix("-l") && a.count > 2 {
+                o.actions.append(.library(String(a.dropFirst(2))))
+            } else {
+                return .failure(UsageError(message: "unrecognized option '\(a)'"))
+            }
+        }
+        i += 1
+    }
+    return .success(o)
+}
+
+func versionLine(_ session: Session?) -> String {
+    let lua = session?.state.version ?? "Lua 5.4"
+    return "Lunette \(LunetteBindings.version) (\(lua), libtorch \(TorchRuntime.version), OpenCV \(VisionRuntime.version))"
+}
+
+func main() -> Int32 {
+    let argv = CommandLine.arguments
+    let options: Options
+    switch parse(argv) {
+    case .success(let o): options = o
+    case .failure(let e):
+        Console.err("\(program): \(e.message)\n\(usage)")
+        return 1
+    }
+    let scriptPath = options.scriptIndex.map { argv[$0] }
+    let scriptDirectory = scriptPath.flatMap { $0 == "-" ? nil : Paths.directory(of: $0) }
+    let session: Session
+    do {
+        session = try Session(scriptDirectory: scriptDirectory)
+    } catch {
+        Console.err("\(program): cannot start: \(error)\n")
+        return 1
+    }
+    session.setArgTable(argv: argv, scriptIndex: options.scriptIndex)
+
+    let stdinIsTTY = Terminal.isTTY(0)
+    let hasExecute = options.actions.contains { if case .execute = $0 { return true } else { return false } }
+    // As lua.c: with no script, no -e and no -v, run the REPL on a terminal and stdin otherwise.
+    let noArguments = options.scriptIndex == nil && !hasExecute && !options.version
+    if options.version || (noArguments && stdinIsTTY) { Console.out(versionLine(session) + "\n") }
+
+    for action in options.actions {
+        switch action {
+        case .execute(let code):
+            if !session.runString(code, name: "=(command line)", program: program) { return 1 }
+        case .library(let spec):
+            if !session.requireLibrary(spec, program: program) { return 1 }
+        case .warnings:
+            lua_warning(session.L, "@on", 0)
+        }
+    }
+    if let index = options.scriptIndex {
+        let path = argv[index]
+        let arguments = Array(argv[(index + 1)...])
+        if path != "-", !Paths.exists(path) {
+            Console.err(Terminal.red("\(program): cannot open \(path): no such file", session.colorErrors) + "\n")
+            return 1
+        }
+        if !session.runFile(path == "-" ? nil : path, arguments: arguments, program: program) { return 1 }
+    }
+    if options.interactive || (noArguments && stdinIsTTY) {
+        return REPL(session: session).run()
+    }
+    if noArguments && !stdinIsTTY {
+        if !session.runFile(nil, arguments: [], program: program) { return 1 }
+    }
+    return 0
+}
+
+exit(main())

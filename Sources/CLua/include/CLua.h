@@ -94,3 +94,6 @@ void *lh_get_host(lua_State *L);
 // Writes to C's stdout/stderr (the streams Lua's print and io.write use), then flushes.
 void lh_write_stdout(const char *s, size_t len);
 void lh_write_stderr(const char *s, size_t len);
+
+// LUA_RELEASE, e.g. "Lua 5.4.4" (a string-concatenation macro Swift cannot see).
+const char *lh_release(void);

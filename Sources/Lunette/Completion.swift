@@ -1,0 +1,135 @@
+import CLua
+import CReadline
+import Glibc
+import LuaHost
+
+/// Tab completion over globals, table fields (following __index tables) and the `.`/`:`
+/// members of Lua-visible Swift classes, as the registry lists them. Reads tables raw, so
+/// completing never runs user code.
+enum Completion {
+    nonisolated(unsafe) static var session: Session?
+
+    static func install(session: Session) {
+        Completion.session = session
+        lr_setup("lunette", completeForReadline)
+    }
+
+    static func commonPrefix(_ words: [String]) -> String {
+        guard var prefix = words.first.map(Array.init) else { return "" }
+        for w in words.dropFirst() {
+            let a = Array(w)
+            var n = 0
+            while n < prefix.count, n < a.count, prefix[n] == a[n] { n += 1 }
+            prefix = Array(prefix[0..<n])
+        }
+        return String(prefix)
+    }
+
+    static let keywords = ["and", "break", "do", "else", "elseif", "end", "false", "for", "function", "goto", "if", "in",
+                           "local", "nil", "not", "or", "repeat", "return", "then", "true", "until", "while"]
+
+    /// Completions of a word such as "torch.ra", "t:si" or "pri".
+    static func candidates(for word: String, in state: LuaState) -> [String] {
+        let L = state.L
+        let top = lua_gettop(L)
+        defer { lua_settop(L, top) }
+        let separatorIndex = word.lastIndex { $0 == "." || $0 == ":" }
+        let prefix = separatorIndex.map { String(word[...$0]) } ?? ""
+        let partial = separatorIndex.map { String(word[word.index(after: $0)...]) } ?? word
+        let methodCall = separatorIndex.map { word[$0] == ":" } ?? false
+
+        lua_rawgeti(L, lh_registryindex(), Int64(LUA_RIDX_GLOBALS))
+        var names: Set<String> = []
+        if let separatorIndex {
+            let path = word[..<separatorIndex].split(separator: ".", omittingEmptySubsequences: false)
+            for segment in path {
+                guard lua_type(L, -1) == LUA_TTABLE, !segment.isEmpty else { return [] }
+                String(segment).push(to: L, state: state)
+                rawGetFollowingIndex(L)
+            }
+            if let cls = state.classSpec(at: -1) {
+                names.formUnion(cls.allMethods.keys)
+                if !methodCall { names.formUnion(cls.allProperties.keys) }
+            } else if lua_type(L, -1) == LUA_TSTRING, methodCall {
+                lua_getglobal(L, "string")
+                tableKeys(L, into: &names)
+            } else if lua_type(L, -1) == LUA_TTABLE {
+                tableKeys(L, into: &names)
+            } else {
+                return []
+            }
+        } else {
+            tableKeys(L, into: &names)
+            names.formUnion(keywords)
+        }
+        return names.filter { $0.hasPrefix(partial) && !$0.hasPrefix("__") }.sorted().map { prefix + $0 }
+    }
+
+    /// Replaces the table and key on top with table[key], looked up raw and then through
+    /// __index tables (never functions).
+    private static func rawGetFollowingIndex(_ L: OpaquePointer) {
+        for _ in 0..<8 {
+            lua_pushvalue(L, -1)
+            lua_rawget(L, -3)
+            if lua_type(L, -1) != LUA_TNIL {
+                lh_remove(L, -2)
+                lh_remove(L, -2)
+                return
+            }
+            lh_pop(L, 1)
+            guard lua_getmetatable(L, -2) != 0 else { break }
+            if lua_rawgetp_index(L) != LUA_TTABLE { lh_pop(L, 2); break }
+            lh_remove(L, -2)      // metatable
+            lh_replace(L, -3)     // the __index table replaces the table
+        }
+        lh_pop(L, 2)
+        lua_pushnil(L)
+    }
+
+    /// Reads metatable.__index raw (metatable on top); pushes it and returns its type.
+    private static func lua_rawgetp_index(_ L: OpaquePointer) -> Int32 {
+        "__index".push(to: L, state: Completion.session!.state)
+        return lua_rawget(L, -2)
+    }
+
+    /// Adds the identifier-like string keys of the table on top, and of its __index tables.
+    private static func tableKeys(_ L: OpaquePointer, into names: inout Set<String>) {
+        var depth = 0
+        lua_pushvalue(L, -1)
+        while lua_type(L, -1) == LUA_TTABLE && depth < 8 {
+            let t = lua_gettop(L)
+            lua_pushnil(L)
+            while lua_next(L, t) != 0 {
+                lh_pop(L, 1)
+                if lua_type(L, -1) == LUA_TSTRING {
+                    var len = 0
+                    if let p = lua_tolstring(L, -1, &len) { names.insert(String(cString: p)) }
+                }
+            }
+            guard lua_getmetatable(L, t) != 0 else { break }
+            _ = lua_rawgetp_index(L)
+            lh_remove(L, -2)
+            lh_remove(L, -2)
+            depth += 1
+        }
+        lh_pop(L, 1)
+    }
+}
+
+/// readline's completion entry: [common prefix, candidates..., NULL], all malloc'ed.
+private func completeForReadline(_ text: UnsafePointer<CChar>?, _ line: UnsafePointer<CChar>?) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
+    guard let text, let session = Completion.session else { return nil }
+    let candidates = Completion.candidates(for: String(cString: text), in: session.state)
+    if candidates.isEmpty { return nil }
+    let array = malloc((candidates.count + 2) * MemoryLayout<UnsafeMutablePointer<CChar>?>.stride)!
+        .bindMemory(to: UnsafeMutablePointer<CChar>?.self, capacity: candidates.count + 2)
+    if candidates.count == 1 {
+        array[0] = strdup(candidates[0])
+        array[1] = nil
+        return array
+    }
+    array[0] = strdup(Completion.commonPrefix(candidates))
+    for (i, c) in candidates.enumerated() { array[i + 1] = strdup(c) }
+    array[candidates.count + 1] = nil
+    return array
+}
