@@ -50,11 +50,15 @@ let package = Package(
     ],
     targets: [
         // System libraries found through pkg-config.
-        .systemLibrary(name: "LuaSystem", pkgConfig: "lua5.4", providers: [.apt(["liblua5.4-dev"])]),
+        // Lua's headers (Debian's liblua5.4-dev); the library is linked statically by CLua.
+        .systemLibrary(name: "LuaSystem", providers: [.apt(["liblua5.4-dev"])]),
         .systemLibrary(name: "ReadlineSystem", pkgConfig: "readline", providers: [.apt(["libreadline-dev"])]),
 
         // C glue: Lua's macros, the error trampoline, the interrupt hook (the only code that may longjmp).
-        .target(name: "CLua", dependencies: ["LuaSystem"]),
+        // Lua is linked statically, as the lua5.4 interpreter is: calls into the Lua API then skip
+        // the shared library's PLT, which is most of the cost of a Lua-to-Swift call.
+        .target(name: "CLua", dependencies: ["LuaSystem"],
+                linkerSettings: [.unsafeFlags(["-Xlinker", "/usr/lib/x86_64-linux-gnu/liblua5.4.a"])]),
         // C glue: readline's callback interface, Ctrl-C at the prompt, completion hook.
         .target(name: "CReadline", dependencies: ["ReadlineSystem"]),
         // The only code that includes libtorch headers: a flat C API.
@@ -83,7 +87,7 @@ let package = Package(
         .target(name: "CPty", path: "Tests/CPty", linkerSettings: [.linkedLibrary("util")]),
         .testTarget(name: "LuaHostTests", dependencies: ["LuaHost", "CLua"]),
         .testTarget(name: "LunetteLuaTests", dependencies: ["LunetteLua", "LuaHost"]),
-        .testTarget(name: "LunetteCLITests", dependencies: ["CPty"]),
+        .testTarget(name: "LunetteCLITests", dependencies: ["CPty", "Lunette"]),
     ],
     cLanguageStandard: .gnu11,
     cxxLanguageStandard: .cxx17

@@ -58,6 +58,14 @@ char *lr_readline(const char *prompt, int *interrupted) {
     sigemptyset(&action.sa_mask);
     sigaction(SIGINT, &action, &old_action);  // no SA_RESTART: select() returns EINTR
 
+    // SIGINT stays blocked except inside pselect, so a Ctrl-C that lands while readline is
+    // busy with a key is seen at the next wait instead of being lost until the next key.
+    sigset_t block, wait_mask;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigprocmask(SIG_BLOCK, &block, &wait_mask);
+    sigdelset(&wait_mask, SIGINT);
+
     got_sigint = 0;
     line_done = 0;
     finished_line = NULL;
@@ -66,7 +74,7 @@ char *lr_readline(const char *prompt, int *interrupted) {
         fd_set fds;
         FD_ZERO(&fds);
         FD_SET(STDIN_FILENO, &fds);
-        int r = select(STDIN_FILENO + 1, &fds, NULL, NULL, NULL);
+        int r = pselect(STDIN_FILENO + 1, &fds, NULL, NULL, NULL, &wait_mask);
         if (got_sigint) {
             got_sigint = 0;
             // Ctrl-C at the prompt: drop what was typed, show a fresh prompt.
@@ -76,6 +84,7 @@ char *lr_readline(const char *prompt, int *interrupted) {
             rl_point = rl_end = 0;
             rl_crlf();
             rl_callback_handler_remove();
+            sigprocmask(SIG_UNBLOCK, &block, NULL);
             sigaction(SIGINT, &old_action, NULL);
             *interrupted = 1;
             return strdup("");
@@ -87,6 +96,7 @@ char *lr_readline(const char *prompt, int *interrupted) {
         rl_callback_read_char();
     }
     if (!line_done) rl_callback_handler_remove();
+    sigprocmask(SIG_UNBLOCK, &block, NULL);
     sigaction(SIGINT, &old_action, NULL);
     return finished_line;
 }

@@ -193,7 +193,7 @@ extension LuaState {
     }
 
     private func pushFunctionSpec(_ spec: LuaFunctionSpec) {
-        let box = LuaFunctionBox(spec: spec)
+        let box = LuaFunctionBox(spec: spec, state: self)
         functionBoxes.append(box)
         lh_push_swift_function(L, Unmanaged.passUnretained(box).toOpaque())
     }

@@ -70,6 +70,8 @@ public final class LuaFunctionSpec: @unchecked Sendable {
         return "\(name)(\(params))" + (returns.isEmpty ? "" : " -> \(returns)")
     }
 
+    var isMetamethod: Bool { name.contains(".__") }
+
     /// The name Lua's error messages use: "size" for a method, the full name otherwise.
     var shortName: String {
         if isMethod, let colon = name.lastIndex(of: ":") { return String(name[name.index(after: colon)...]) }
@@ -80,22 +82,29 @@ public final class LuaFunctionSpec: @unchecked Sendable {
 /// What a Swift function sees of its call: the arguments on L's stack, and a way to push results.
 public struct LuaCall {
     public let L: OpaquePointer
-    public unowned let state: LuaState
-    public let function: LuaFunctionSpec
+    // Unmanaged: the state and the spec outlive every call, and this keeps the hot path free
+    // of reference counting.
+    private let stateRef: Unmanaged<LuaState>
+    private let functionRef: Unmanaged<LuaFunctionSpec>
+    public var state: LuaState { stateRef.takeUnretainedValue() }
+    public var function: LuaFunctionSpec { functionRef.takeUnretainedValue() }
     /// The number of arguments on the stack (self included for methods).
     public let count: Int32
     /// Results pushed so far.
     public private(set) var results: Int32 = 0
 
-    init(L: OpaquePointer, state: LuaState, function: LuaFunctionSpec) {
+    init(L: OpaquePointer, state: Unmanaged<LuaState>, function: Unmanaged<LuaFunctionSpec>, isMethod: Bool) {
         self.L = L
-        self.state = state
-        self.function = function
+        self.stateRef = state
+        self.functionRef = function
+        self.isMethod = isMethod
         self.count = lua_gettop(L)
     }
 
+    let isMethod: Bool
+
     /// The argument position as the caller counts it (self excluded for methods).
-    public func position(_ idx: Int32) -> Int { Int(function.isMethod ? idx - 1 : idx) }
+    public func position(_ idx: Int32) -> Int { Int(isMethod ? idx - 1 : idx) }
 
     public func argumentError(_ idx: Int32, _ problem: String) -> LuaError {
         .argument(position: position(idx), problem: problem)
@@ -206,90 +215,146 @@ public struct LuaCall {
     }
 }
 
+/// One precomputed argument check: what the registry's parameter list says, without strings.
+struct ArgumentCheck {
+    enum Kind: UInt8 { case any, boolean, integer, number, string, table, function, object, tableOrObject }
+    var kind: Kind
+    var optional: Bool
+    var className: String?
+}
+
 /// Boxes a registered function for the trampoline; kept alive by its LuaState.
+///
+/// The hot path reads only unowned(unsafe) references and raw buffers, so a call does no
+/// reference counting beyond the closure's own context.
 final class LuaFunctionBox {
     let spec: LuaFunctionSpec
-    init(spec: LuaFunctionSpec) { self.spec = spec }
+    let specRef: Unmanaged<LuaFunctionSpec>
+    let stateRef: Unmanaged<LuaState>
+    let isMethod: Bool
+    /// nil when the function checks its own arguments.
+    let checks: UnsafeMutableBufferPointer<ArgumentCheck>?
+    let body: (inout LuaCall) throws -> Int32
+
+    deinit { checks?.deinitialize().deallocate() }
+
+    init(spec: LuaFunctionSpec, state: LuaState) {
+        self.spec = spec
+        self.specRef = Unmanaged.passUnretained(spec)
+        self.stateRef = Unmanaged.passUnretained(state)
+        self.isMethod = spec.isMethod
+        self.body = spec.body
+        // Nothing to check when every parameter accepts any value (and self is checked elsewhere).
+        let needsChecks = spec.isMethod || (spec.parameters ?? []).contains { $0.type != .any }
+        self.checks = spec.parameters.flatMap { parameters in
+            guard needsChecks else { return nil }
+            let buffer = UnsafeMutableBufferPointer<ArgumentCheck>.allocate(capacity: parameters.count)
+            _ = buffer.initialize(from: parameters.map { p -> ArgumentCheck in
+                switch p.type {
+                case .any: return ArgumentCheck(kind: .any, optional: true)
+                case .boolean: return ArgumentCheck(kind: .boolean, optional: p.optional)
+                case .integer: return ArgumentCheck(kind: .integer, optional: p.optional)
+                case .number: return ArgumentCheck(kind: .number, optional: p.optional)
+                case .string: return ArgumentCheck(kind: .string, optional: p.optional)
+                case .table: return ArgumentCheck(kind: .table, optional: p.optional)
+                case .function: return ArgumentCheck(kind: .function, optional: p.optional)
+                case .object(let c): return ArgumentCheck(kind: .object, optional: p.optional, className: c)
+                case .tableOr(let c): return ArgumentCheck(kind: .tableOrObject, optional: p.optional, className: c)
+                }
+            })
+            return buffer
+        }
+    }
 }
 
 /// The single dispatch entry of every Lua-visible Swift function. It never lets a Lua error
 /// longjmp over Swift: it returns a status and the C trampoline raises after it has returned.
 func luaHostDispatch(_ L: OpaquePointer?, _ ctx: UnsafeMutableRawPointer?) -> Int32 {
-    let L = L!
-    let box = Unmanaged<LuaFunctionBox>.fromOpaque(ctx!).takeUnretainedValue()
-    let spec = box.spec
-    guard let state = LuaState.current(L) else {
-        pushString(L, "\(spec.name): the Lunette host is gone")
-        return LH_RAISE_MESSAGE
-    }
-    var call = LuaCall(L: L, state: state, function: spec)
-    do {
-        if let parameters = spec.parameters {
-            try state.check(parameters, call: call)
-        }
-        let n = try spec.body(&call)
-        return n
-    } catch {
-        lua_settop(L, call.count)  // drop partial results
-        switch asLuaError(error) {
-        case .value(let ref, _):
-            ref.push(L)
-            return LH_RAISE_VALUE
-        case .argument(let position, let problem):
-            if position == 0 {
-                pushString(L, "calling '\(spec.shortName)' on bad self (\(problem))")
-            } else {
-                pushString(L, "bad argument #\(position) to '\(spec.shortName)' (\(problem))")
-            }
-            return LH_RAISE_MESSAGE
-        case .message(let m):
-            pushString(L, "\(spec.shortName): \(m)")
-            return LH_RAISE_MESSAGE
-        }
+    Unmanaged<LuaFunctionBox>.fromOpaque(ctx!)._withUnsafeGuaranteedRef { box in
+        dispatch(L!, box)
     }
 }
 
-extension LuaState {
-    func check(_ parameters: [LuaParameter], call: LuaCall) throws {
-        let offset: Int32 = call.function.isMethod ? 1 : 0
-        let L = call.L
-        if call.function.isMethod {
-            let selfType = lua_type(L, 1)
-            if selfType != LUA_TUSERDATA || lh_to_box(L, 1) == nil {
-                throw LuaError.argument(position: 0, problem: "\(call.function.name.split(separator: ":").first ?? "object") expected, got \(call.typeName(1)); call methods with ':'")
-            }
+@inline(__always)
+private func dispatch(_ L: OpaquePointer, _ box: LuaFunctionBox) -> Int32 {
+    var call = LuaCall(L: L, state: box.stateRef, function: box.specRef, isMethod: box.isMethod)
+    do {
+        if let checks = box.checks {
+            try checkArguments(checks, call: call)
         }
-        for (i, p) in parameters.enumerated() {
-            let idx = Int32(i + 1) + offset
-            let t = lua_type(L, idx)
-            if t <= LUA_TNIL {
-                if p.optional || p.type == .any { continue }
-                throw call.argumentError(idx, "\(p.type) expected, got \(t == LUA_TNONE ? "no value" : "nil")")
-            }
-            let ok: Bool
-            switch p.type {
-            case .any: ok = true
-            case .boolean: ok = t == LUA_TBOOLEAN
-            case .number: ok = t == LUA_TNUMBER
-            case .integer:
-                guard t == LUA_TNUMBER else { ok = false; break }
+        return try box.body(&call)
+    } catch {
+        return raise(error, call: call)
+    }
+}
+
+/// Leaves the error on the stack and tells the trampoline how to raise it.
+private func raise(_ error: Error, call: LuaCall) -> Int32 {
+    let L = call.L
+    let spec = call.function
+    lua_settop(L, call.count)  // drop partial results
+    switch asLuaError(error) {
+    case .value(let ref, _):
+        ref.push(L)
+        return LH_RAISE_VALUE
+    case .argument(let position, let problem):
+        if position == 0 {
+            pushString(L, "calling '\(spec.shortName)' on bad self (\(problem))")
+        } else {
+            pushString(L, "bad argument #\(position) to '\(spec.shortName)' (\(problem))")
+        }
+        return LH_RAISE_MESSAGE
+    case .message(let m):
+        // Metamethods (__index, __add, ...) speak as the class; other functions name themselves.
+        pushString(L, spec.isMetamethod ? m : "\(spec.shortName): \(m)")
+        return LH_RAISE_MESSAGE
+    }
+}
+
+@inline(__always)
+private func checkArguments(_ checks: UnsafeMutableBufferPointer<ArgumentCheck>, call: LuaCall) throws {
+    let L = call.L
+    let isMethod = call.isMethod
+    let offset: Int32 = isMethod ? 1 : 0
+    if isMethod, lh_to_box(L, 1) == nil {
+        throw LuaError.argument(position: 0, problem: "\(call.function.name.split(separator: ":").first ?? "object") expected, got \(call.typeName(1)); call methods with ':'")
+    }
+    var idx = offset
+    for i in 0..<checks.count {
+        idx += 1
+        let kind = checks[i].kind
+        let t = lua_type(L, idx)
+        let ok: Bool
+        switch kind {
+        case .any: continue
+        case .number: ok = t == LUA_TNUMBER
+        case .integer:
+            if t == LUA_TNUMBER {
                 var isInt: Int32 = 0
                 _ = lua_tointegerx(L, idx, &isInt)
                 if isInt == 0 { throw call.argumentError(idx, "number has no integer representation") }
                 ok = true
-            case .string: ok = t == LUA_TSTRING
-            case .table: ok = t == LUA_TTABLE
-            case .function: ok = t == LUA_TFUNCTION
-            case .object(let name): ok = isInstance(L, idx, of: name)
-            case .tableOr(let name): ok = t == LUA_TTABLE || isInstance(L, idx, of: name)
+            } else {
+                ok = false
             }
-            if !ok {
-                throw call.argumentError(idx, "\(p.type) expected, got \(call.typeName(idx))")
-            }
+        case .boolean: ok = t == LUA_TBOOLEAN
+        case .string: ok = t == LUA_TSTRING
+        case .table: ok = t == LUA_TTABLE
+        case .function: ok = t == LUA_TFUNCTION
+        case .object: ok = call.state.isInstance(L, idx, of: checks[i].className!)
+        case .tableOrObject: ok = t == LUA_TTABLE || call.state.isInstance(L, idx, of: checks[i].className!)
         }
+        if ok { continue }
+        if t <= LUA_TNIL {
+            if checks[i].optional { continue }
+            throw call.argumentError(idx, "\(call.function.parameters![Int(idx - offset - 1)].type) expected, got \(t == LUA_TNONE ? "no value" : "nil")")
+        }
+        throw call.argumentError(idx, "\(call.function.parameters![Int(idx - offset - 1)].type) expected, got \(call.typeName(idx))")
     }
+}
 
-    private func isInstance(_ L: OpaquePointer, _ idx: Int32, of className: String) -> Bool {
+extension LuaState {
+    func isInstance(_ L: OpaquePointer, _ idx: Int32, of className: String) -> Bool {
         guard let box = lh_to_box(L, idx) else { return false }
         var cls: LuaClassSpec? = classes[Int(box.pointee.class_id)]
         while let c = cls {

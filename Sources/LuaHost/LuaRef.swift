@@ -3,11 +3,11 @@ import CLua
 /// A strong reference from Swift to any Lua value, kept in the Lua registry.
 /// Released when the Swift side lets go; harmless after the state has closed.
 public final class LuaRef {
-    weak var state: LuaState?
+    let lifetime: LuaLifetime
     let ref: Int32
 
     init(state: LuaState, popFrom L: OpaquePointer) {
-        self.state = state
+        self.lifetime = state.lifetime
         self.ref = luaL_ref(L, lh_registryindex())
     }
 
@@ -17,8 +17,16 @@ public final class LuaRef {
     }
 
     deinit {
-        if let state, !state.isClosing {
-            luaL_unref(state.L, lh_registryindex(), ref)
+        if lifetime.isOpen {
+            luaL_unref(lifetime.L, lh_registryindex(), ref)
         }
     }
+}
+
+/// Tells references whether their state is still open. (A weak reference to LuaState would
+/// do the same, but would move LuaState's reference counts to a slow side table.)
+final class LuaLifetime {
+    let L: OpaquePointer
+    var isOpen = true
+    init(L: OpaquePointer) { self.L = L }
 }

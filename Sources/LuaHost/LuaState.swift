@@ -12,11 +12,12 @@ public final class LuaState {
     var classIDs: [ObjectIdentifier: Int] = [:]
     var functionBoxes: [LuaFunctionBox] = []
     var objectCacheRef: Int32 = 0
-    private(set) var isClosing = false
+    let lifetime: LuaLifetime
 
     public init() throws {
         guard let L = luaL_newstate() else { throw LuaError.message("cannot create a Lua state: out of memory") }
         self.L = L
+        self.lifetime = LuaLifetime(L: L)
         lh_set_dispatch(luaHostDispatch)
         lh_set_release { pointer in Unmanaged<AnyObject>.fromOpaque(pointer!).release() }
         lh_set_host(L, Unmanaged.passUnretained(self).toOpaque())
@@ -34,7 +35,7 @@ public final class LuaState {
     }
 
     deinit {
-        isClosing = true
+        lifetime.isOpen = false
         lua_close(L)
     }
 
@@ -143,7 +144,7 @@ public final class LuaState {
                              _ body: @escaping (inout LuaCall) throws -> Int32) -> LuaFunctionSpec {
         let spec = LuaFunctionSpec(name: name, parameters: parameters, returns: returns, doc: doc,
                                    isMethod: isMethod, body: body)
-        let box = LuaFunctionBox(spec: spec)
+        let box = LuaFunctionBox(spec: spec, state: self)
         functionBoxes.append(box)
         lh_push_swift_function(L, Unmanaged.passUnretained(box).toOpaque())
         if register { registry.add(spec) }

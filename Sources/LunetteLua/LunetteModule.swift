@@ -1,3 +1,4 @@
+import CLua
 import LuaHost
 import Torch
 import Vision
@@ -49,6 +50,11 @@ extension LunetteBindings {
                 table.hash[.string("threads")] = .integer(Int64(TorchRuntime.numThreads))
                 table.hash[.string("cuda")] = .boolean(TorchRuntime.cudaIsAvailable)
                 return call.push(.table(table))
+            }
+            m.function("identity", [LuaParameter("x", .any)], returns: "value",
+                       doc: "Returns x unchanged: the cheapest Swift call, for measuring the Lua-to-Swift call cost.") { call in
+                lua_pushvalue(call.L, 1)
+                return 1
             }
             m.function("sleep", [LuaParameter("seconds", .number)], doc: "Sleeps (interruptible by Ctrl-C).") { call in
                 let seconds = try call.number(1)

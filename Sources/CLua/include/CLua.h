@@ -8,9 +8,7 @@
 // Lua's function-like macros (lua_pop, lua_pcall, lua_upvalueindex, ...) are not visible to
 // Swift, so the ones the host needs are wrapped here.
 #pragma once
-#include <lua.h>
-#include <lauxlib.h>
-#include <lualib.h>
+#include "../../LuaSystem/shim.h"
 #include <stddef.h>
 #include <stdint.h>
 
