@@ -10,13 +10,27 @@ static lh_release_fn release_fn = NULL;
 void lh_set_dispatch(lh_dispatch_fn fn) { dispatch_fn = fn; }
 void lh_set_release(lh_release_fn fn) { release_fn = fn; }
 
+// Pushes "chunk:line: " of the nearest Lua function on the call stack (skipping C functions
+// such as the __index dispatcher between the Lua code and the Swift function), or "".
+static void lh_where(lua_State *L) {
+    lua_Debug ar;
+    for (int level = 1; lua_getstack(L, level, &ar); level++) {
+        lua_getinfo(L, "Sl", &ar);
+        if (ar.currentline > 0) {
+            lua_pushfstring(L, "%s:%d: ", ar.short_src, ar.currentline);
+            return;
+        }
+    }
+    lua_pushliteral(L, "");
+}
+
 // The trampoline: the only place a Swift function's error becomes a Lua error, after Swift returned.
 static int lh_trampoline(lua_State *L) {
     void *ctx = lua_touserdata(L, lua_upvalueindex(1));
     int n = dispatch_fn(L, ctx);
     if (n >= 0) return n;
     if (n == LH_RAISE_MESSAGE) {
-        luaL_where(L, 1);
+        lh_where(L);
         lua_insert(L, -2);
         lua_concat(L, 2);
     }

@@ -20,6 +20,15 @@ public final class LuaClassSpec {
     public internal(set) var methods: [String: LuaFunctionSpec] = [:]
     public internal(set) var properties: [String: LuaPropertySpec] = [:]
     var metatableRef: Int32 = LUA_NOREF
+    /// `obj[key]` for keys that are not member names (numbers, tables, objects); key at 2.
+    var indexGetter: ((AnyObject, inout LuaCall) throws -> Int32)?
+    /// `obj[key] = value` for such keys; key at 2, value at 3.
+    var indexSetter: ((AnyObject, LuaCall) throws -> Void)?
+    /// Documentation of indexing, for help().
+    public internal(set) var indexDoc: String?
+
+    func findIndexGetter() -> ((AnyObject, inout LuaCall) throws -> Int32)? { indexGetter ?? parent?.findIndexGetter() }
+    func findIndexSetter() -> ((AnyObject, LuaCall) throws -> Void)? { indexSetter ?? parent?.findIndexSetter() }
 
     init(name: String, doc: String, parent: LuaClassSpec?, id: Int32) {
         self.name = name
@@ -77,6 +86,15 @@ public final class LuaClassBuilder<T: AnyObject> {
             name: name, type: type, doc: doc,
             getter: { o, call in try get(o as! T, &call) },
             setter: set.map { s in { o, call in try s(o as! T, call) } })
+    }
+
+    /// `obj[key]` and `obj[key] = value` for keys that are not member names (numbers, tables,
+    /// other objects): the key is argument 2, the value argument 3.
+    public func indexer(doc: String, get: @escaping (T, inout LuaCall) throws -> Int32,
+                        set: ((T, LuaCall) throws -> Void)? = nil) {
+        spec.indexDoc = doc
+        spec.indexGetter = { o, call in try get(o as! T, &call) }
+        spec.indexSetter = set.map { s in { o, call in try s(o as! T, call) } }
     }
 
     /// `tostring(obj)` and what the REPL prints.
@@ -145,7 +163,11 @@ extension LuaState {
 
         lua_pushvalue(L, methodsIndex)
         pushFunctionSpec(LuaFunctionSpec(name: "\(name).__index", parameters: nil, returns: "", doc: "", isMethod: false) { call in
-            guard let key = stringAt(call.L, 2), let property = spec.property(key) else { return 0 }
+            guard let key = stringAt(call.L, 2) else {
+                guard let get = spec.findIndexGetter() else { return 0 }
+                return try get(try call.object(AnyObject.self, 1), &call)
+            }
+            guard let property = spec.property(key) else { return 0 }
             let object = try call.object(AnyObject.self, 1)
             return try property.getter(object, &call)
         })
@@ -153,7 +175,13 @@ extension LuaState {
         lua_setfield(L, -2, "__index")
 
         pushFunctionSpec(LuaFunctionSpec(name: "\(name).__newindex", parameters: nil, returns: "", doc: "", isMethod: false) { call in
-            let key = stringAt(call.L, 2) ?? "?"
+            guard let key = stringAt(call.L, 2) else {
+                guard let set = spec.findIndexSetter() else {
+                    throw LuaError.message("\(name) cannot be indexed with a \(call.typeName(2))")
+                }
+                try set(try call.object(AnyObject.self, 1), call)
+                return 0
+            }
             guard let property = spec.property(key) else {
                 throw LuaError.message("\(name) has no field '\(key)' to set")
             }

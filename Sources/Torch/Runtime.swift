@@ -1,4 +1,5 @@
 import CTorch
+import Foundation
 
 /// A libtorch failure, with libtorch's own message.
 public struct TorchError: Error, CustomStringConvertible {
@@ -6,7 +7,17 @@ public struct TorchError: Error, CustomStringConvertible {
     public init(_ message: String) { self.message = message }
     public var description: String { message }
 
-    static func last() -> TorchError { TorchError(String(cString: ct_last_error())) }
+    static func last() -> TorchError {
+        var m = String(cString: ct_last_error())
+        // libtorch appends "Exception raised from ..." lines in some builds; keep the first paragraph.
+        if let r = m.range(of: "\nException raised from") { m = String(m[..<r.lowerBound]) }
+        return TorchError(m)
+    }
+}
+
+@inline(__always)
+func check(_ rc: Int32) throws {
+    if rc != 0 { throw TorchError.last() }
 }
 
 /// Process-wide facts and settings of the libtorch in use.
@@ -22,7 +33,7 @@ public enum TorchRuntime {
 
     public static func setNumThreads(_ n: Int) throws {
         guard n > 0, n <= Int(Int32.max) else { throw TorchError("thread count must be positive, got \(n)") }
-        if ct_set_num_threads(Int32(n)) != 0 { throw TorchError.last() }
+        try check(ct_set_num_threads(Int32(n)))
     }
 
     /// True when libtorch has CUDA and a GPU is present.
@@ -30,4 +41,23 @@ public enum TorchRuntime {
     public static var cudaDeviceCount: Int { Int(ct_cuda_device_count()) }
     /// True when this binary was linked against a CUDA libtorch (LIBTORCH at build time).
     public static var builtWithCUDA: Bool { ct_built_with_cuda() != 0 }
+
+    /// Seeds libtorch's default generators (CPU and CUDA).
+    public static func manualSeed(_ seed: UInt64) throws { try check(ct_manual_seed(seed)) }
+
+    public static var isGradEnabled: Bool { ct_is_grad_enabled() != 0 }
+}
+
+/// Runs body without recording gradients (restoring the previous mode after, also on throw).
+public func noGrad<R>(_ body: () throws -> R) rethrows -> R {
+    let previous = ct_set_grad_enabled(0)
+    defer { _ = ct_set_grad_enabled(previous) }
+    return try body()
+}
+
+/// Runs body with gradient recording on.
+public func enableGrad<R>(_ body: () throws -> R) rethrows -> R {
+    let previous = ct_set_grad_enabled(1)
+    defer { _ = ct_set_grad_enabled(previous) }
+    return try body()
 }
