@@ -86,6 +86,7 @@ let package = Package(
         // Test support: spawning the CLI on a pseudo-terminal needs forkpty, which Swift cannot call safely.
         .target(name: "CPty", path: "Tests/CPty", linkerSettings: [.linkedLibrary("util")]),
         .testTarget(name: "LuaHostTests", dependencies: ["LuaHost", "CLua"]),
+        .testTarget(name: "TorchTests", dependencies: ["Torch"]),
         .testTarget(name: "LunetteLuaTests", dependencies: ["LunetteLua", "LuaHost"]),
         .testTarget(name: "LunetteCLITests", dependencies: ["CPty", "Lunette"]),
     ],

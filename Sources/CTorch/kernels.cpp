@@ -130,7 +130,7 @@ at::Tensor roi_align_forward(const at::Tensor &input_, const at::Tensor &rois_, 
             for (int64_t k = begin; k < end; k++) {
                 RoiGeometry g = roi_samples<scalar_t>(r + k * 5, N, H, W, scale, PH, PW, sampling_ratio, aligned, samples);
                 const int64_t per_bin = g.grid_h * g.grid_w;
-                const scalar_t inv = static_cast<scalar_t>(1.0 / g.count);
+                const scalar_t count = static_cast<scalar_t>(g.count);
                 for (int64_t c = 0; c < C; c++) {
                     const scalar_t *plane = in + (g.batch * C + c) * H * W;
                     scalar_t *dst = o + (k * C + c) * PH * PW;
@@ -140,7 +140,7 @@ at::Tensor roi_align_forward(const at::Tensor &input_, const at::Tensor &rois_, 
                         for (int64_t i = 0; i < per_bin; i++, s++) {
                             sum += s->w1 * plane[s->o1] + s->w2 * plane[s->o2] + s->w3 * plane[s->o3] + s->w4 * plane[s->o4];
                         }
-                        dst[bin] = sum * inv;
+                        dst[bin] = sum / count;
                     }
                 }
             }

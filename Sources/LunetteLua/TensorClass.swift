@@ -290,10 +290,10 @@ extension LunetteBindings {
                     return call.push(op == .lt ? a < b : a <= b)
                 }
             }
-            c.indexer(doc: "t[i] (1-based; a number for 1-D tensors), t[{i, {from, to}, {}}] as Torch7, t[mask]; assignment with a number or tensor.",
+            c.indexer(doc: "t[i] (1-based), t[{i, {from, to}, {}}] as Torch7, t[mask]; a single element comes back as a number; assignment with a number or tensor.",
                       get: { t, call in
                           let r = try index(t, call, 2)
-                          if t.dim == 1 && call.type(2) == LUA_TNUMBER {
+                          if r.dim == 0 && call.type(2) != LUA_TUSERDATA {
                               if t.dtype == .bool { return call.push(try r.item() != 0) }
                               if !t.dtype.isFloatingPoint { return call.push(Int(try r.itemInt())) }
                               return call.push(try r.item())

@@ -100,7 +100,7 @@ public enum DetectionOps {
         let s = try start.view([-1, 1, 1]), b = try bin.view([-1, 1, 1]), gr = try grid.view([-1, 1, 1])
         // start + bin_index * bin + (slot + 0.5) * bin / grid
         let pos = try s + bins * b + (slots + 0.5) * b / gr.clamp(min: 1)
-        let valid = try slots.binary(.lt, gr)
+        let valid = try slots.binary(.lt, gr).expand(pos.shape)
         return (pos, valid)
     }
 
@@ -127,11 +127,11 @@ public enum DetectionOps {
         func yv(_ t: Tensor) throws -> Tensor { try t.view([k, ph, g.gh, 1, 1]) }
         func xv(_ t: Tensor) throws -> Tensor { try t.view([k, 1, 1, pw, g.gw]) }
         let valid = try (yv(vy).binary(.logicalAnd, xv(vx))).binary(.logicalAnd, yv(cy.inside).binary(.logicalAnd, xv(cx.inside)))
-        let base = try g.batch.view([k, 1, 1, 1, 1]) * Double(h * w)
+        let base = try g.batch.view([k, 1, 1, 1, 1]).binary(.mul, Double(h * w), integral: true)
         var total: Tensor?
         for (yi, wy) in [(cy.lo, cy.wlo), (cy.hi, cy.whi)] {
             for (xi, wx) in [(cx.lo, cx.wlo), (cx.hi, cx.whi)] {
-                let index = try (base + yv(yi) * Double(w) + xv(xi)).reshape([-1])
+                let index = try (base + yv(yi).binary(.mul, Double(w), integral: true) + xv(xi)).reshape([-1])
                 let weight = try (yv(wy) * xv(wx)) * valid.to(dtype: wy.dtype)
                 let values = try flat.indexSelect(0, index).view([k, ph, g.gh, pw, g.gw, c])
                 let term = try values * weight.unsqueeze(-1)

@@ -37,6 +37,13 @@ open class Module {
         return p
     }
 
+    /// Registers a slot made before super.init (stored properties first, then registration);
+    /// a parameter slot gets gradients turned on.
+    public func register(_ name: String, _ p: Parameter) throws {
+        if !p.isBuffer { try p.tensor.requiresGrad(true) }
+        try add(name, p)
+    }
+
     private func add(_ name: String, _ p: Parameter) throws {
         guard !name.isEmpty, !name.contains(".") else { throw TorchError("invalid parameter name '\(name)'") }
         guard !ownParameters.contains(where: { $0.name == name }) && !children.contains(where: { $0.name == name }) else {

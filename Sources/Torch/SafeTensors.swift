@@ -62,8 +62,9 @@ public enum SafeTensors {
             }
             entries.append((name, dtype, shape, begin, end))
         }
-        entries.sort { $0.begin < $1.begin }
-        for (a, b) in zip(entries, entries.dropFirst()) where a.end > b.begin {
+        entries.sort { ($0.begin, $0.end) < ($1.begin, $1.end) }
+        let nonEmpty = entries.filter { $0.end > $0.begin }
+        for (a, b) in zip(nonEmpty, nonEmpty.dropFirst()) where a.end > b.begin {
             throw TorchError("\(path): tensors '\(a.name)' and '\(b.name)' overlap")
         }
         var tensors: [(String, Tensor)] = []

@@ -111,6 +111,7 @@ extension Tensor {
     public func floor() throws -> Tensor { try unary(.floor) }
     public func ceil() throws -> Tensor { try unary(.ceil) }
     public func isnan() throws -> Tensor { try unary(.isnan) }
+    public func log2() throws -> Tensor { try unary(.log2) }
     public func isfinite() throws -> Tensor { try unary(.isfinite) }
     public func eq(_ o: Tensor) throws -> Tensor { try binary(.eq, o) }
     public func lt(_ o: Tensor) throws -> Tensor { try binary(.lt, o) }
