@@ -233,3 +233,6 @@ void lh_write_stdout(const char *s, size_t len) { fwrite(s, 1, len, stdout); ffl
 void lh_write_stderr(const char *s, size_t len) { fwrite(s, 1, len, stderr); fflush(stderr); }
 
 const char *lh_release(void) { return LUA_RELEASE; }
+
+void lh_gc_collect(lua_State *L) { lua_gc(L, LUA_GCCOLLECT); }
+int lh_gc_count_kb(lua_State *L) { return lua_gc(L, LUA_GCCOUNT); }

@@ -7,6 +7,7 @@
 #include <ATen/ScalarOps.h>
 
 #include <cstdlib>
+#include <dlfcn.h>
 #include <unistd.h>
 
 using ctorch::guarded;
@@ -36,6 +37,16 @@ c10::Device device(int type, int index) {
     TORCH_CHECK(torch::cuda::is_available(), "CUDA is not available (no GPU, or this libtorch was built without CUDA)");
     TORCH_CHECK(index >= -1 && index < static_cast<int>(torch::cuda::device_count()), "no CUDA device ", index);
     return c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(index < 0 ? 0 : index));
+}
+
+// Debian's libtorch calls BLAS through the libblas.so.3 alternative; when that is OpenBLAS its
+// thread pool is sized separately from libtorch's. Keep the two equal (unless the user chose
+// with OPENBLAS_NUM_THREADS), so matmul-heavy layers use the same cores as the rest.
+void sync_blas_threads(int n) {
+    const char *env = std::getenv("OPENBLAS_NUM_THREADS");
+    if (env != nullptr && *env != '\0') return;
+    using setter = void (*)(int);
+    if (auto set = reinterpret_cast<setter>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) set(n);
 }
 
 at::TensorOptions options(int dtype, int device_type, int device_index) {
@@ -76,6 +87,7 @@ int ct_init_threads(void) {
             if (cores > at::get_num_threads()) at::set_num_threads(static_cast<int>(cores));
         }
         result = at::get_num_threads();
+        sync_blas_threads(result);
     });
     return result;
 }
@@ -90,6 +102,7 @@ int ct_set_num_threads(int n) {
     return guarded([&] {
         TORCH_CHECK(n > 0, "thread count must be positive, got ", n);
         at::set_num_threads(n);
+        sync_blas_threads(n);
     });
 }
 

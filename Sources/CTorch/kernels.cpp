@@ -113,40 +113,54 @@ void check_rois(const at::Tensor &input, const at::Tensor &rois) {
     }
 }
 
+template <typename S>
+inline void accumulate_sample(S *__restrict a, const S *__restrict p1, const S *__restrict p2, const S *__restrict p3,
+                              const S *__restrict p4, S w1, S w2, S w3, S w4, int64_t C) {
+#pragma clang loop vectorize(enable)
+    for (int64_t c = 0; c < C; c++) a[c] += w1 * p1[c] + w2 * p2[c] + w3 * p3[c] + w4 * p4[c];
+}
+
+// Forward in channels-last layout: each bilinear sample reads four contiguous channel vectors,
+// so the inner loop runs over channels and vectorises. The per-channel arithmetic (order of the
+// four products, the running sum, the final division) is the definition's, unchanged.
 at::Tensor roi_align_forward(const at::Tensor &input_, const at::Tensor &rois_, double scale, int64_t PH, int64_t PW,
                              int64_t sampling_ratio, bool aligned) {
     check_rois(input_, rois_);
     TORCH_CHECK(PH > 0 && PW > 0, "roi_align: output size must be positive");
-    at::Tensor input = input_.contiguous(), rois = rois_.contiguous();
-    const int64_t N = input.size(0), C = input.size(1), H = input.size(2), W = input.size(3), K = rois.size(0);
-    at::Tensor out = at::zeros({K, C, PH, PW}, input.options());
-    if (K == 0 || C == 0 || H == 0 || W == 0) return out;
+    const int64_t N = input_.size(0), C = input_.size(1), H = input_.size(2), W = input_.size(3), K = rois_.size(0);
+    if (K == 0 || C == 0 || H == 0 || W == 0) return at::zeros({K, C, PH, PW}, input_.options());
+    at::Tensor input = input_.permute({0, 2, 3, 1}).contiguous();  // N, H, W, C
+    at::Tensor rois = rois_.contiguous();
+    at::Tensor out = at::empty({K, PH, PW, C}, input.options());
     AT_DISPATCH_FLOATING_TYPES(input.scalar_type(), "roi_align_forward", [&] {
         const scalar_t *in = input.data_ptr<scalar_t>();
         const scalar_t *r = rois.data_ptr<scalar_t>();
         scalar_t *o = out.data_ptr<scalar_t>();
         at::parallel_for(0, K, 1, [&](int64_t begin, int64_t end) {
             std::vector<Sample<scalar_t>> samples;
+            std::vector<scalar_t> acc(static_cast<size_t>(C));
             for (int64_t k = begin; k < end; k++) {
                 RoiGeometry g = roi_samples<scalar_t>(r + k * 5, N, H, W, scale, PH, PW, sampling_ratio, aligned, samples);
                 const int64_t per_bin = g.grid_h * g.grid_w;
                 const scalar_t count = static_cast<scalar_t>(g.count);
-                for (int64_t c = 0; c < C; c++) {
-                    const scalar_t *plane = in + (g.batch * C + c) * H * W;
-                    scalar_t *dst = o + (k * C + c) * PH * PW;
-                    const Sample<scalar_t> *s = samples.data();
-                    for (int64_t bin = 0; bin < PH * PW; bin++) {
-                        scalar_t sum = 0;
-                        for (int64_t i = 0; i < per_bin; i++, s++) {
-                            sum += s->w1 * plane[s->o1] + s->w2 * plane[s->o2] + s->w3 * plane[s->o3] + s->w4 * plane[s->o4];
-                        }
-                        dst[bin] = sum / count;
+                const scalar_t *image = in + g.batch * H * W * C;
+                const Sample<scalar_t> *s = samples.data();
+                for (int64_t bin = 0; bin < PH * PW; bin++) {
+                    scalar_t *a = acc.data();
+                    std::fill(acc.begin(), acc.end(), scalar_t(0));
+                    for (int64_t i = 0; i < per_bin; i++, s++) {
+                        const scalar_t *p1 = image + s->o1 * C, *p2 = image + s->o2 * C;
+                        const scalar_t *p3 = image + s->o3 * C, *p4 = image + s->o4 * C;
+                        const scalar_t w1 = s->w1, w2 = s->w2, w3 = s->w3, w4 = s->w4;
+                        accumulate_sample(a, p1, p2, p3, p4, w1, w2, w3, w4, C);
                     }
+                    scalar_t *dst = o + (k * PH * PW + bin) * C;
+                    for (int64_t c = 0; c < C; c++) dst[c] = a[c] / count;
                 }
             }
         });
     });
-    return out;
+    return out.permute({0, 3, 1, 2}).contiguous();
 }
 
 at::Tensor roi_align_backward(const at::Tensor &grad_, const at::Tensor &rois_, double scale, int64_t PH, int64_t PW,

@@ -26,6 +26,8 @@ public final class LuaClassSpec {
     var indexSetter: ((AnyObject, LuaCall) throws -> Void)?
     /// Documentation of indexing, for help().
     public internal(set) var indexDoc: String?
+    /// Bytes an object holds outside Lua's heap (a tensor's storage), for GC pressure.
+    var externalSize: ((AnyObject) -> Int)?
 
     func findIndexGetter() -> ((AnyObject, inout LuaCall) throws -> Int32)? { indexGetter ?? parent?.findIndexGetter() }
     func findIndexSetter() -> ((AnyObject, LuaCall) throws -> Void)? { indexSetter ?? parent?.findIndexSetter() }
@@ -95,6 +97,13 @@ public final class LuaClassBuilder<T: AnyObject> {
         spec.indexDoc = doc
         spec.indexGetter = { o, call in try get(o as! T, &call) }
         spec.indexSetter = set.map { s in { o, call in try s(o as! T, call) } }
+    }
+
+    /// Tells the host how many bytes an object holds outside Lua's heap. Lua's collector only
+    /// sees the small userdata; this lets the host collect once enough such memory was handed
+    /// to Lua, so loops that make big tensors do not grow without bound.
+    public func externalSize(_ size: @escaping (T) -> Int) {
+        spec.externalSize = { o in size(o as! T) }
     }
 
     /// `tostring(obj)` and what the REPL prints.
@@ -220,6 +229,16 @@ extension LuaState {
         return spec
     }
 
+    /// Counts bytes handed to Lua outside its heap; past the threshold, runs a full collection
+    /// so that unreachable objects (and their storage) are released.
+    func noteExternalMemory(_ bytes: Int, in L: OpaquePointer) {
+        externalDebt += bytes
+        if externalDebt >= externalCollectThreshold {
+            externalDebt = 0
+            lh_gc_collect(L)
+        }
+    }
+
     private func pushFunctionSpec(_ spec: LuaFunctionSpec) {
         let box = LuaFunctionBox(spec: spec, state: self)
         functionBoxes.append(box)
@@ -256,6 +275,9 @@ extension LuaState {
             return
         }
         lh_pop(L, 1)
+        if let size = classes[id].externalSize {
+            noteExternalMemory(size(object), in: L)
+        }
         _ = lh_new_box(L, Unmanaged.passRetained(object).toOpaque(), Int32(id), classes[id].metatableRef)
         lua_pushvalue(L, -1)
         lua_rawsetp(L, -3, key)

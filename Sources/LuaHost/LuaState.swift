@@ -13,6 +13,9 @@ public final class LuaState {
     var functionBoxes: [LuaFunctionBox] = []
     var objectCacheRef: Int32 = 0
     let lifetime: LuaLifetime
+    /// Bytes held by objects pushed since the last forced collection, and when to collect.
+    var externalDebt = 0
+    public var externalCollectThreshold = 256 << 20
 
     public init() throws {
         guard let L = luaL_newstate() else { throw LuaError.message("cannot create a Lua state: out of memory") }

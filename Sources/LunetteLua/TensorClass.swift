@@ -8,6 +8,7 @@ extension LunetteBindings {
         let T = tensorClass
         try state.defineClass(Tensor.self, name: T, doc: "A libtorch tensor. Dimensions and positions are 1-based; index values inside tensors are 0-based.") { c in
             c.tostring { $0.description }
+            c.externalSize { $0.numel * $0.dtype.byteSize }
             c.equals { a, b in (try? a.equal(b)) ?? false }
 
             // MARK: facts

@@ -150,6 +150,7 @@ extension LunetteBindings {
                                                   samplingRatio: try call.optionalInteger(5) ?? 0, aligned: try call.optionalBoolean(6) ?? true)
                 return call.push(object: t)
             }
+            installNeuralFunctions(m)
             m.function("save", [LuaParameter("tensors", .table), LuaParameter("path", .string)],
                        doc: "Writes a table of named tensors as a .safetensors file (atomically).") { call in
                 let table = try call.decode([String: LuaValue].self, 1)
@@ -178,6 +179,65 @@ extension LunetteBindings {
                     call.push(TorchRuntime.cudaDeviceCount)
                 }
             }
+        }
+    }
+
+    /// torch.conv2d, torch.max_pool2d, losses...: the functional neural-network operations.
+    static func installNeuralFunctions(_ m: LuaModuleBuilder) {
+        let T = tensorClass
+        m.function("conv2d", [LuaParameter("input", .object(T)), LuaParameter("weight", .object(T)), LuaParameter("bias", .object(T), optional: true),
+                              LuaParameter("stride", .integer, optional: true), LuaParameter("padding", .integer, optional: true),
+                              LuaParameter("dilation", .integer, optional: true), LuaParameter("groups", .integer, optional: true)],
+                   returns: "Tensor", doc: "2-D convolution of (N, C, H, W) with weight (O, C/groups, kh, kw).") { call in
+            let bias = call.isNone(3) ? nil : try call.object(Tensor.self, 3)
+            let s = try call.optionalInteger(4) ?? 1, p = try call.optionalInteger(5) ?? 0, d = try call.optionalInteger(6) ?? 1
+            return call.push(object: try NN.conv2d(try call.object(Tensor.self, 1), weight: try call.object(Tensor.self, 2), bias: bias,
+                                                   stride: (s, s), padding: (p, p), dilation: (d, d), groups: try call.optionalInteger(7) ?? 1))
+        }
+        m.function("max_pool2d", [LuaParameter("input", .object(T)), LuaParameter("kernel", .integer), LuaParameter("stride", .integer, optional: true),
+                                  LuaParameter("padding", .integer, optional: true)],
+                   returns: "Tensor", doc: "2-D max pooling (stride defaults to the kernel size).") { call in
+            call.push(object: try NN.maxPool2d(try call.object(Tensor.self, 1), kernel: try call.integer(2), stride: try call.optionalInteger(3),
+                                               padding: try call.optionalInteger(4) ?? 0))
+        }
+        m.function("interpolate", [LuaParameter("input", .object(T)), LuaParameter("size", .table)], returns: "Tensor",
+                   doc: "Nearest-neighbour resize of (N, C, H, W) to size {h, w}.") { call in
+            let size = try call.decode([Int].self, 2)
+            guard size.count == 2 else { throw call.argumentError(2, "size must be {h, w}") }
+            return call.push(object: try NN.interpolateNearest(try call.object(Tensor.self, 1), height: size[0], width: size[1]))
+        }
+        m.function("linear", [LuaParameter("input", .object(T)), LuaParameter("weight", .object(T)), LuaParameter("bias", .object(T), optional: true)],
+                   returns: "Tensor", doc: "input @ weight^T + bias.") { call in
+            let bias = call.isNone(3) ? nil : try call.object(Tensor.self, 3)
+            return call.push(object: try NN.linear(try call.object(Tensor.self, 1), weight: try call.object(Tensor.self, 2), bias: bias))
+        }
+        func reduction(_ call: LuaCall, _ idx: Int32) throws -> NN.LossReduction {
+            switch try call.optionalString(idx) ?? "mean" {
+            case "mean": return .mean
+            case "sum": return .sum
+            case "none": return .none
+            case let other: throw call.argumentError(idx, "reduction must be \"mean\", \"sum\" or \"none\", got \"\(other)\"")
+            }
+        }
+        m.function("cross_entropy", [LuaParameter("logits", .object(T)), LuaParameter("targets", .object(T)), LuaParameter("reduction", .string, optional: true)],
+                   returns: "Tensor", doc: "Softmax cross-entropy of (N, C) logits against int64 class ids (0-based).") { call in
+            call.push(object: try NN.crossEntropy(try call.object(Tensor.self, 1), try call.object(Tensor.self, 2), reduction: try reduction(call, 3)))
+        }
+        m.function("binary_cross_entropy_with_logits", [LuaParameter("logits", .object(T)), LuaParameter("targets", .object(T)),
+                                                        LuaParameter("reduction", .string, optional: true)],
+                   returns: "Tensor", doc: "Sigmoid binary cross-entropy.") { call in
+            call.push(object: try NN.binaryCrossEntropyWithLogits(try call.object(Tensor.self, 1), try call.object(Tensor.self, 2),
+                                                                  reduction: try reduction(call, 3)))
+        }
+        m.function("smooth_l1_loss", [LuaParameter("input", .object(T)), LuaParameter("target", .object(T)), LuaParameter("beta", .number, optional: true),
+                                      LuaParameter("reduction", .string, optional: true)],
+                   returns: "Tensor", doc: "Smooth L1 (Huber) loss; beta 0 is L1, as in Detectron2.") { call in
+            call.push(object: try NN.smoothL1(try call.object(Tensor.self, 1), try call.object(Tensor.self, 2), beta: try call.optionalNumber(3) ?? 1,
+                                              reduction: try reduction(call, 4)))
+        }
+        m.function("l1_loss", [LuaParameter("input", .object(T)), LuaParameter("target", .object(T)), LuaParameter("reduction", .string, optional: true)],
+                   returns: "Tensor", doc: "Mean absolute error.") { call in
+            call.push(object: try NN.l1(try call.object(Tensor.self, 1), try call.object(Tensor.self, 2), reduction: try reduction(call, 3)))
         }
     }
 

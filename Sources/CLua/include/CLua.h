@@ -95,3 +95,7 @@ void lh_write_stderr(const char *s, size_t len);
 
 // LUA_RELEASE, e.g. "Lua 5.4.4" (a string-concatenation macro Swift cannot see).
 const char *lh_release(void);
+
+// lua_gc is variadic (not callable from Swift): a full collection, and the heap size in KB.
+void lh_gc_collect(lua_State *L);
+int lh_gc_count_kb(lua_State *L);
