@@ -10,16 +10,22 @@ static lh_release_fn release_fn = NULL;
 void lh_set_dispatch(lh_dispatch_fn fn) { dispatch_fn = fn; }
 void lh_set_release(lh_release_fn fn) { release_fn = fn; }
 
-// Pushes "chunk:line: " of the nearest Lua function on the call stack (skipping C functions
-// such as the __index dispatcher between the Lua code and the Swift function), or "".
+static int lh_index(lua_State *L);
+
+// Pushes "chunk:line: " of the caller, as luaL_where(L, 1) does, except that Lunette's own
+// __index dispatcher (a C function between the Lua code and a Swift getter) is skipped.
 static void lh_where(lua_State *L) {
     lua_Debug ar;
     for (int level = 1; lua_getstack(L, level, &ar); level++) {
-        lua_getinfo(L, "Sl", &ar);
+        lua_getinfo(L, "Slf", &ar);
+        int ours = lua_tocfunction(L, -1) == lh_index;
+        lua_pop(L, 1);
+        if (ours) continue;
         if (ar.currentline > 0) {
             lua_pushfstring(L, "%s:%d: ", ar.short_src, ar.currentline);
             return;
         }
+        break;
     }
     lua_pushliteral(L, "");
 }
