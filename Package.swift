@@ -87,6 +87,7 @@ let package = Package(
         .target(name: "CPty", path: "Tests/CPty", linkerSettings: [.linkedLibrary("util")]),
         .testTarget(name: "LuaHostTests", dependencies: ["LuaHost", "CLua"]),
         .testTarget(name: "TorchTests", dependencies: ["Torch"]),
+        .testTarget(name: "DetectionTests", dependencies: ["Detection", "Torch", "Vision"]),
         .testTarget(name: "LunetteLuaTests", dependencies: ["LunetteLua", "LuaHost"]),
         .testTarget(name: "LunetteCLITests", dependencies: ["CPty", "Lunette"]),
     ],

@@ -26,6 +26,9 @@ public final class LuaClassSpec {
     var indexSetter: ((AnyObject, LuaCall) throws -> Void)?
     /// Documentation of indexing, for help().
     public internal(set) var indexDoc: String?
+    /// Indexing with string keys that are neither methods nor properties (attribute-style objects).
+    var dynamicStringKeys = false
+
     /// Bytes an object holds outside Lua's heap (a tensor's storage), for GC pressure.
     var externalSize: ((AnyObject) -> Int)?
 
@@ -92,9 +95,10 @@ public final class LuaClassBuilder<T: AnyObject> {
 
     /// `obj[key]` and `obj[key] = value` for keys that are not member names (numbers, tables,
     /// other objects): the key is argument 2, the value argument 3.
-    public func indexer(doc: String, get: @escaping (T, inout LuaCall) throws -> Int32,
+    public func indexer(doc: String, includingNames: Bool = false, get: @escaping (T, inout LuaCall) throws -> Int32,
                         set: ((T, LuaCall) throws -> Void)? = nil) {
         spec.indexDoc = doc
+        spec.dynamicStringKeys = includingNames
         spec.indexGetter = { o, call in try get(o as! T, &call) }
         spec.indexSetter = set.map { s in { o, call in try s(o as! T, call) } }
     }
@@ -176,7 +180,10 @@ extension LuaState {
                 guard let get = spec.findIndexGetter() else { return 0 }
                 return try get(try call.object(AnyObject.self, 1), &call)
             }
-            guard let property = spec.property(key) else { return 0 }
+            guard let property = spec.property(key) else {
+                if spec.dynamicStringKeys, let get = spec.findIndexGetter() { return try get(try call.object(AnyObject.self, 1), &call) }
+                return 0
+            }
             let object = try call.object(AnyObject.self, 1)
             return try property.getter(object, &call)
         })
@@ -192,6 +199,10 @@ extension LuaState {
                 return 0
             }
             guard let property = spec.property(key) else {
+                if spec.dynamicStringKeys, let set = spec.findIndexSetter() {
+                    try set(try call.object(AnyObject.self, 1), call)
+                    return 0
+                }
                 throw LuaError.message("\(name) has no field '\(key)' to set")
             }
             guard let set = property.setter else {

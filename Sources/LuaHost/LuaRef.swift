@@ -2,7 +2,7 @@ import CLua
 
 /// A strong reference from Swift to any Lua value, kept in the Lua registry.
 /// Released when the Swift side lets go; harmless after the state has closed.
-public final class LuaRef {
+public final class LuaRef: @unchecked Sendable {
     let lifetime: LuaLifetime
     let ref: Int32
 

@@ -12,6 +12,7 @@ public enum LunetteBindings {
         try installLunetteModule(in: state)
         try installTorchModule(in: state)
         try installCVModule(in: state)
+        try installDataModule(in: state)
         installHelp(in: state)
     }
 }

@@ -1,10 +1,204 @@
+import CLua
+import Detection
+import Foundation
 import LuaHost
+import Torch
 import Vision
 
+/// The `cv` module: images, drawing, video frames and Haar cascades through OpenCV.
 extension LunetteBindings {
+    static let imageClass = "cv.Image"
+
+    static func color(_ call: LuaCall, _ value: LuaValue?, default d: Color) throws -> Color {
+        guard let value else { return d }
+        let c = try [Int].decode(value, at: "color")
+        guard c.count == 3, c.allSatisfy({ (0...255).contains($0) }) else {
+            throw LuaError.message("a colour is {r, g, b} with values 0..255, got \(c)")
+        }
+        return Color(r: c[0], g: c[1], b: c[2])
+    }
+
     static func installCVModule(in state: LuaState) throws {
+        let I = imageClass
+        try state.defineClass(Image.self, name: I, doc: "An 8-bit image (height x width x channels), BGR as read; rgb() gives an RGB copy.") { c in
+            c.tostring { "cv.Image \($0.width)x\($0.height) \($0.order.rawValue)" }
+            c.externalSize { $0.byteCount }
+            c.property("width", type: "integer", doc: "Width in pixels.") { i, call in call.push(i.width) }
+            c.property("height", type: "integer", doc: "Height in pixels.") { i, call in call.push(i.height) }
+            c.property("channels", type: "integer", doc: "1 (gray), 3 (BGR or RGB) or 4 (with alpha).") { i, call in call.push(i.channels) }
+            c.property("order", type: "string", doc: "\"bgr\", \"rgb\", \"gray\" or \"bgra\".") { i, call in call.push(i.order.rawValue) }
+            c.method("size", [], returns: "integer, integer", doc: "Width and height.") { i, call in
+                call.push(i.width)
+                return call.push(i.height)
+            }
+            c.method("rgb", [], returns: "cv.Image", doc: "An RGB copy (what the Visualizer takes).") { i, call in call.push(object: try i.rgb()) }
+            c.method("bgr", [], returns: "cv.Image", doc: "A BGR copy (what models take).") { i, call in call.push(object: try i.bgr()) }
+            c.method("gray", [], returns: "cv.Image", doc: "A grayscale copy.") { i, call in call.push(object: try i.converted(.bgrToGray)) }
+            c.method("clone", [], returns: "cv.Image", doc: "A copy.") { i, call in call.push(object: try i.clone()) }
+            c.method("resize", [LuaParameter("width", .integer), LuaParameter("height", .integer), LuaParameter("options", .table, optional: true)],
+                     returns: "cv.Image", doc: "A resized copy: OpenCV bilinear, or {pil = true} for Pillow's antialiased bilinear (Detectron2's).") { i, call in
+                let opts = call.isNone(4) ? [:] : try call.decode([String: LuaValue].self, 4)
+                let w = try call.integer(2), h = try call.integer(3)
+                if case .boolean(true)? = opts["pil"] { return call.push(object: try i.resizedLikePIL(width: w, height: h)) }
+                return call.push(object: try i.resized(width: w, height: h))
+            }
+            c.method("crop", [LuaParameter("x", .integer), LuaParameter("y", .integer), LuaParameter("width", .integer), LuaParameter("height", .integer)],
+                     returns: "cv.Image", doc: "The region with its top-left corner at (x, y) (0-based pixels).") { i, call in
+                call.push(object: try i.cropped(x: try call.integer(2), y: try call.integer(3), width: try call.integer(4), height: try call.integer(5)))
+            }
+            c.method("flip", [LuaParameter("direction", .string, optional: true)], returns: "cv.Image",
+                     doc: "A mirrored copy: \"horizontal\" (default) or \"vertical\".") { i, call in
+                switch try call.optionalString(2) ?? "horizontal" {
+                case "horizontal": return call.push(object: try i.flippedHorizontally())
+                case "vertical": return call.push(object: try i.flippedVertically())
+                case let d: throw call.argumentError(2, "direction must be \"horizontal\" or \"vertical\", got \"\(d)\"")
+                }
+            }
+            c.method("paste", [LuaParameter("image", .object(I)), LuaParameter("x", .integer), LuaParameter("y", .integer)], returns: "cv.Image",
+                     doc: "Pastes another image (alpha-blended if it has alpha) at (x, y), in place; returns self.") { i, call in
+                try i.paste(try call.object(Image.self, 2), x: try call.integer(3), y: try call.integer(4))
+                return call.push(object: i)
+            }
+            c.method("pixel", [LuaParameter("x", .integer), LuaParameter("y", .integer)], returns: "table", doc: "Channel values at (x, y), 0-based.") { i, call in
+                let x = try call.integer(2), y = try call.integer(3)
+                guard x >= 0, x < i.width, y >= 0, y < i.height else { throw LuaError.message("pixel (\(x), \(y)) is outside the \(i.width)x\(i.height) image") }
+                return call.push(i.pixel(x: x, y: y).map(Int.init))
+            }
+            c.method("tensor", [], returns: "torch.Tensor", doc: "The pixels as an uint8 (channels, height, width) tensor.") { i, call in
+                call.push(object: try i.chwTensor())
+            }
+            c.method("save", [LuaParameter("path", .string), LuaParameter("quality", .integer, optional: true)], returns: "cv.Image",
+                     doc: "Writes the image (format from the extension: .png, .jpg, ...); returns self.") { i, call in
+                try i.write(try call.string(2), quality: try call.optionalInteger(3))
+                return call.push(object: i)
+            }
+            c.method("encode", [LuaParameter("extension", .string), LuaParameter("quality", .integer, optional: true)], returns: "string",
+                     doc: "The encoded bytes (\".png\", \".jpg\") as a Lua string.") { i, call in
+                let bytes = try (i.order == .rgb ? i.bgr() : i).encode(try call.string(2), quality: try call.optionalInteger(3))
+                bytes.withUnsafeBufferPointer { b in b.withMemoryRebound(to: CChar.self) { _ = lua_pushlstring(call.L, $0.baseAddress, $0.count) } }
+                return 1
+            }
+            c.method("draw_rectangle", [LuaParameter("box", .table), LuaParameter("options", .table, optional: true)], returns: "cv.Image",
+                     doc: "Draws {x1, y1, x2, y2} in place; options {color = {r, g, b}, thickness = 2}.") { i, call in
+                let b = try call.decode([Double].self, 2)
+                guard b.count == 4 else { throw call.argumentError(2, "box must be {x1, y1, x2, y2}") }
+                let o = call.isNone(3) ? [:] : try call.decode([String: LuaValue].self, 3)
+                let thickness = try o["thickness"].map { try Int.decode($0, at: "thickness") } ?? 2
+                try i.drawRectangle(x1: Int(b[0].rounded()), y1: Int(b[1].rounded()), x2: Int(b[2].rounded()), y2: Int(b[3].rounded()),
+                                    color: try color(call, o["color"], default: Color(r: 0, g: 255, b: 0)), thickness: thickness)
+                return call.push(object: i)
+            }
+            c.method("fill_rectangle", [LuaParameter("box", .table), LuaParameter("options", .table, optional: true)], returns: "cv.Image",
+                     doc: "Fills {x1, y1, x2, y2} in place; options {color = {r, g, b}, alpha = 0.5}.") { i, call in
+                let b = try call.decode([Double].self, 2)
+                guard b.count == 4 else { throw call.argumentError(2, "box must be {x1, y1, x2, y2}") }
+                let o = call.isNone(3) ? [:] : try call.decode([String: LuaValue].self, 3)
+                let alpha = try o["alpha"].map { try Double.decode($0, at: "alpha") } ?? 0.5
+                try i.fillRectangle(x1: Int(b[0].rounded()), y1: Int(b[1].rounded()), x2: Int(b[2].rounded()), y2: Int(b[3].rounded()),
+                                    color: try color(call, o["color"], default: Color(r: 0, g: 255, b: 0)), alpha: alpha)
+                return call.push(object: i)
+            }
+            c.method("draw_line", [LuaParameter("from", .table), LuaParameter("to", .table), LuaParameter("options", .table, optional: true)],
+                     returns: "cv.Image", doc: "Draws a line {x, y} to {x, y} in place; options {color, thickness}.") { i, call in
+                let a = try call.decode([Double].self, 2), b = try call.decode([Double].self, 3)
+                guard a.count == 2, b.count == 2 else { throw LuaError.message("points are {x, y}") }
+                let o = call.isNone(4) ? [:] : try call.decode([String: LuaValue].self, 4)
+                try i.drawLine(x1: Int(a[0].rounded()), y1: Int(a[1].rounded()), x2: Int(b[0].rounded()), y2: Int(b[1].rounded()),
+                               color: try color(call, o["color"], default: Color(r: 255, g: 255, b: 255)),
+                               thickness: try o["thickness"].map { try Int.decode($0, at: "thickness") } ?? 1)
+                return call.push(object: i)
+            }
+            c.method("draw_text", [LuaParameter("text", .string), LuaParameter("x", .number), LuaParameter("y", .number),
+                                   LuaParameter("options", .table, optional: true)], returns: "cv.Image",
+                     doc: "Draws text with its baseline at (x, y) in place; options {color, height = 12, background = {r, g, b}, alpha = 1}.") { i, call in
+                let o = call.isNone(5) ? [:] : try call.decode([String: LuaValue].self, 5)
+                let background = try o["background"].map { try color(call, $0, default: Color(r: 0, g: 0, b: 0)) }
+                try i.drawText(try call.string(2), x: Int(try call.number(3).rounded()), y: Int(try call.number(4).rounded()),
+                               height: try o["height"].map { try Double.decode($0, at: "height") } ?? 12,
+                               color: try color(call, o["color"], default: Color(r: 255, g: 255, b: 255)),
+                               background: background, backgroundAlpha: try o["alpha"].map { try Double.decode($0, at: "alpha") } ?? 1)
+                return call.push(object: i)
+            }
+        }
+        try state.defineClass(Cascade.self, name: "cv.CascadeClassifier", doc: "An OpenCV Haar/LBP cascade: the pretrained face and smile baseline.") { c in
+            c.tostring { "cv.CascadeClassifier(\($0.path))" }
+            c.method("detect", [LuaParameter("image", .object(I)), LuaParameter("options", .table, optional: true)], returns: "table",
+                     doc: "Detections {box = {x1, y1, x2, y2}, score} (score: the last stage's level weight); options {scale_factor = 1.1, min_neighbors = 3, min_size = {w, h}, max_size = {w, h}, equalize = false}.") { cascade, call in
+                let o = call.isNone(3) ? [:] : try call.decode([String: LuaValue].self, 3)
+                func pair(_ key: String) throws -> (Int, Int) {
+                    guard let v = o[key] else { return (0, 0) }
+                    let p = try [Int].decode(v, at: key)
+                    guard p.count == 2 else { throw LuaError.message("\(key) must be {width, height}") }
+                    return (p[0], p[1])
+                }
+                var equalize = false
+                if case .boolean(let b)? = o["equalize"] { equalize = b }
+                let found = try cascade.detect(try call.object(Image.self, 2),
+                                               scaleFactor: try o["scale_factor"].map { try Double.decode($0, at: "scale_factor") } ?? 1.1,
+                                               minNeighbors: try o["min_neighbors"].map { try Int.decode($0, at: "min_neighbors") } ?? 3,
+                                               minSize: try pair("min_size"), maxSize: try pair("max_size"), equalize: equalize)
+                let list = found.map { d -> LuaValue in
+                    var t = LuaTable()
+                    t.hash[.string("box")] = .table(LuaTable(array: [.integer(Int64(d.x)), .integer(Int64(d.y)),
+                                                                     .integer(Int64(d.x + d.width)), .integer(Int64(d.y + d.height))]))
+                    t.hash[.string("score")] = .number(d.score)
+                    return .table(t)
+                }
+                return call.push(.table(LuaTable(array: list)))
+            }
+        }
         try state.defineModule("cv", doc: "Images and video through OpenCV.") { m in
             try m.value("version", .string(VisionRuntime.version), doc: "OpenCV's version.")
+            m.function("imread", [LuaParameter("path", .string), LuaParameter("mode", .string, optional: true)], returns: "cv.Image",
+                       doc: "Reads an image file: BGR with EXIF orientation applied (mode \"color\"), \"unchanged\" (keeps alpha) or \"gray\".") { call in
+                let mode: Image.DecodeMode
+                switch try call.optionalString(2) ?? "color" {
+                case "color": mode = .bgr
+                case "unchanged": mode = .unchanged
+                case "gray": mode = .gray
+                case let other: throw call.argumentError(2, "mode must be \"color\", \"unchanged\" or \"gray\", got \"\(other)\"")
+                }
+                return call.push(object: try Image.read(try call.string(1), mode: mode))
+            }
+            m.function("imdecode", [LuaParameter("bytes", .string)], returns: "cv.Image", doc: "Decodes image bytes (a Lua string) as BGR.") { call in
+                var len = 0
+                let p = lua_tolstring(call.L, 1, &len)!
+                let bytes = p.withMemoryRebound(to: UInt8.self, capacity: len) { Array(UnsafeBufferPointer(start: $0, count: len)) }
+                return call.push(object: try Image.decode(bytes))
+            }
+            m.function("imwrite", [LuaParameter("path", .string), LuaParameter("image", .object(I)), LuaParameter("quality", .integer, optional: true)],
+                       doc: "Writes an image (format from the extension).") { call in
+                try call.object(Image.self, 2).write(try call.string(1), quality: try call.optionalInteger(3))
+                return 0
+            }
+            m.function("new_image", [LuaParameter("width", .integer), LuaParameter("height", .integer), LuaParameter("color", .table, optional: true)],
+                       returns: "cv.Image", doc: "A BGR image filled with a colour {r, g, b} (default black).") { call in
+                let img = try Image(width: try call.integer(1), height: try call.integer(2))
+                if !call.isNone(3) {
+                    try img.fillRectangle(x1: 0, y1: 0, x2: img.width, y2: img.height, color: try color(call, try call.value(3), default: Color(r: 0, g: 0, b: 0)))
+                }
+                return call.push(object: img)
+            }
+            m.function("extract_frames", [LuaParameter("video", .string), LuaParameter("options", .table)], returns: "table",
+                       doc: "Writes every Nth frame as <video>_<frame>.jpg: options {every = 10, out = folder, format = \"jpg\"}. Reads until the stream really ends, whatever the container claims; returns {frames_read, written, claimed_frames, files}.") { call in
+                let o = try call.decode([String: LuaValue].self, 2)
+                guard case .string(let out)? = o["out"] else { throw call.argumentError(2, "options need out = folder") }
+                let every = try o["every"].map { try Int.decode($0, at: "every") } ?? 10
+                let format = try o["format"].map { try String.decode($0, at: "format") } ?? "jpg"
+                let r = try Video.extractFrames(from: try call.string(1), every: every, to: out, format: format,
+                                                shouldStop: { LuaInterrupt.isRequested })
+                var t = LuaTable()
+                t.hash[.string("frames_read")] = .integer(Int64(r.framesRead))
+                t.hash[.string("written")] = .integer(Int64(r.written.count))
+                t.hash[.string("claimed_frames")] = .integer(Int64(r.claimedFrames))
+                t.hash[.string("files")] = .table(LuaTable(array: r.written.map { .string($0.path) }))
+                if LuaInterrupt.isRequested { throw LuaError.message("interrupted after \(r.framesRead) frames (\(r.written.count) written)") }
+                return call.push(.table(t))
+            }
+            m.function("CascadeClassifier", [LuaParameter("path", .string)], returns: "cv.CascadeClassifier",
+                       doc: "Loads a cascade XML; a bare file name is looked up in Debian's opencv-data (e.g. \"haarcascade_frontalface_default.xml\").") { call in
+                call.push(object: try Cascade(path: try call.string(1)))
+            }
         }
     }
 }

@@ -249,3 +249,8 @@ extension Bool: TensorElement {
     public static var dtype: DType { .bool }
     public static var zero: Bool { false }
 }
+
+extension Tensor {
+    /// The storage of a CPU tensor (nil on other devices); valid while the tensor lives.
+    public var dataPointer: UnsafeMutableRawPointer? { ct_data_ptr(handle) }
+}

@@ -1,0 +1,252 @@
+import Foundation
+import Torch
+
+/// Maps sequence numbers to items on background threads and hands them out in order, keeping
+/// at most `capacity` items ahead of the consumer. With no workers it maps on the caller's thread.
+/// The worker threads hold the core; dropping the prefetcher stops them.
+final class OrderedPrefetcher<Item>: @unchecked Sendable {
+    private let core: PrefetchCore<Item>
+
+    init(workers: Int, capacity: Int, limit: Int?, produce: @escaping (Int) throws -> Item?) {
+        core = PrefetchCore(workers: workers, capacity: capacity, limit: limit, produce: produce)
+        core.start()
+    }
+
+    deinit { core.stop() }
+
+    func stop() { core.stop() }
+    func next() throws -> Item? { try core.next() }
+}
+
+final class PrefetchCore<Item>: @unchecked Sendable {
+    private let produce: (Int) throws -> Item?
+    private let limit: Int?
+    private let workers: Int
+    private let capacity: Int
+    private let condition = NSCondition()
+    private var nextToStart = 0
+    private var nextToTake = 0
+    private var done: [Int: Result<Item?, Error>] = [:]
+    private var stopped = false
+    private var threads: [Thread] = []
+
+    /// produce(seq) returns nil to skip seq; limit is the number of sequence numbers (nil: endless).
+    init(workers: Int, capacity: Int, limit: Int?, produce: @escaping (Int) throws -> Item?) {
+        self.produce = produce
+        self.limit = limit
+        self.workers = workers
+        self.capacity = Swift.max(capacity, workers)
+    }
+
+    func start() {
+        for w in 0..<workers {
+            let t = Thread { self.work() }
+            t.name = "lunette-loader-\(w)"
+            t.stackSize = 4 << 20
+            threads.append(t)
+            t.start()
+        }
+    }
+
+    func stop() {
+        condition.lock()
+        stopped = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    private func work() {
+        while true {
+            condition.lock()
+            while !stopped && (nextToStart - nextToTake >= capacity || (limit.map { nextToStart >= $0 } ?? false)) {
+                if let limit, nextToStart >= limit { condition.unlock(); return }
+                condition.wait()
+            }
+            if stopped { condition.unlock(); return }
+            let seq = nextToStart
+            nextToStart += 1
+            condition.unlock()
+            let result = Result { try produce(seq) }
+            condition.lock()
+            done[seq] = result
+            condition.broadcast()
+            condition.unlock()
+        }
+    }
+
+    /// The next produced item in sequence order; nil when the sequence is exhausted.
+    func next() throws -> Item? {
+        while true {
+            if let limit, nextToTake >= limit { return nil }
+            let result: Result<Item?, Error>
+            if workers == 0 {
+                result = Result { try produce(nextToTake) }
+                nextToTake += 1
+            } else {
+                condition.lock()
+                while done[nextToTake] == nil && !stopped { condition.wait() }
+                guard let r = done.removeValue(forKey: nextToTake) else { condition.unlock(); return nil }
+                nextToTake += 1
+                condition.broadcast()
+                condition.unlock()
+                result = r
+            }
+            if let item = try result.get() { return item }
+        }
+    }
+}
+
+/// Data loader settings, with Detectron2's config names and defaults.
+public struct LoaderSettings: Sendable {
+    public var minSizeTrain: [Int] = [800]
+    public var maxSizeTrain = 1333
+    public var minSizeTrainSampling = ResizeShortestEdge.SampleStyle.choice
+    public var minSizeTest = 800
+    public var maxSizeTest = 1333
+    public var randomFlip = "horizontal"
+    public var imsPerBatch = 16
+    public var numWorkers = 4
+    public var filterEmptyAnnotations = true
+    public var aspectRatioGrouping = true
+    /// SEED: negative picks a random seed.
+    public var seed = -1
+    /// Skip images that cannot be read (counting them) instead of failing.
+    public var skipUnreadable = false
+
+    public init() {}
+}
+
+/// Detectron2's TrainingSampler (endless per-epoch shuffles), AspectRatioGroupedDataset and
+/// batching, with images decoded and resized on background threads.
+public final class TrainLoader: @unchecked Sendable {
+    public let dicts: [DatasetDict]
+    public let settings: LoaderSettings
+    public private(set) var skipped = 0
+    private let prefetcher: OrderedPrefetcher<MappedSample>
+    private var buckets: [[MappedSample]] = [[], []]
+    private let skippedLock = NSLock()
+
+    public init(dicts inputDicts: [DatasetDict], settings: LoaderSettings) throws {
+        var dicts = inputDicts
+        if settings.filterEmptyAnnotations {
+            let before = dicts.count
+            dicts = dicts.filter { $0.annotations.contains { $0.isCrowd == 0 } }
+            if dicts.count < before {
+                DetectionLog.shared.info("build_detection_train_loader", "Removed \(before - dicts.count) images with no usable annotations. \(dicts.count) images left.")
+            }
+        }
+        guard !dicts.isEmpty else { throw DataError("the training set has no images with annotations") }
+        guard settings.imsPerBatch > 0 else { throw DataError("SOLVER.IMS_PER_BATCH must be positive, got \(settings.imsPerBatch)") }
+        self.dicts = dicts
+        self.settings = settings
+        let seed = settings.seed >= 0 ? UInt64(settings.seed) : UInt64.random(in: 0..<UInt64.max)
+        let resize = try ResizeShortestEdge(shortEdgeLengths: settings.minSizeTrain, maxSize: settings.maxSizeTrain,
+                                            sampleStyle: settings.minSizeTrainSampling)
+        let mapper = DatasetMapper(isTrain: true, resize: resize, flipProbability: settings.randomFlip == "none" ? 0 : 0.5)
+        let sampler = EpochSampler(count: dicts.count, seed: seed)
+        let skip = settings.skipUnreadable
+        let box = SkipCounter()
+        let frozen = dicts
+        prefetcher = OrderedPrefetcher(workers: settings.numWorkers, capacity: Swift.max(2 * settings.numWorkers, settings.imsPerBatch),
+                                       limit: nil) { seq in
+            let d = frozen[sampler.index(seq)]
+            var rng = SplitMix64(seed: seed &+ UInt64(seq) &* 0x9E37_79B9_7F4A_7C15)
+            do {
+                return try mapper.map(d, rng: &rng)
+            } catch where skip {
+                box.add(d, error)
+                return nil
+            }
+        }
+        skipCounter = box
+    }
+
+    private let skipCounter: SkipCounter
+
+    /// The number of images skipped as unreadable so far.
+    public var skippedImages: Int { skipCounter.count }
+
+    /// The next batch of IMS_PER_BATCH samples (grouped by aspect ratio when enabled).
+    public func next() throws -> [MappedSample] {
+        let size = settings.imsPerBatch
+        while true {
+            guard let s = try prefetcher.next() else { throw DataError("the training stream ended") }
+            let bucket = settings.aspectRatioGrouping ? (s.image.shape[2] > s.image.shape[1] ? 0 : 1) : 0
+            buckets[bucket].append(s)
+            if buckets[bucket].count == size {
+                defer { buckets[bucket] = [] }
+                return buckets[bucket]
+            }
+        }
+    }
+
+    public func close() { prefetcher.stop() }
+}
+
+/// The in-order test loader: one image per batch, every image, no filtering.
+public final class TestLoader: @unchecked Sendable {
+    public let dicts: [DatasetDict]
+    private let prefetcher: OrderedPrefetcher<MappedSample>
+    private let skipCounter = SkipCounter()
+
+    public init(dicts: [DatasetDict], settings: LoaderSettings) throws {
+        self.dicts = dicts
+        let resize = try ResizeShortestEdge(shortEdgeLengths: [settings.minSizeTest], maxSize: settings.maxSizeTest)
+        let mapper = DatasetMapper(isTrain: false, resize: resize)
+        let skip = settings.skipUnreadable
+        let counter = skipCounter
+        prefetcher = OrderedPrefetcher(workers: settings.numWorkers, capacity: Swift.max(2 * settings.numWorkers, 1),
+                                       limit: dicts.count) { seq in
+            var rng = SplitMix64(seed: UInt64(seq))
+            do {
+                return try mapper.map(dicts[seq], rng: &rng)
+            } catch where skip {
+                counter.add(dicts[seq], error)
+                return nil
+            }
+        }
+    }
+
+    public var count: Int { dicts.count }
+    public var skippedImages: Int { skipCounter.count }
+
+    /// The next image, or nil after the last.
+    public func next() throws -> MappedSample? { try prefetcher.next() }
+
+    public func close() { prefetcher.stop() }
+}
+
+/// Per-epoch random permutations, the same for a seed whatever the thread that asks.
+final class EpochSampler: @unchecked Sendable {
+    let count: Int
+    let seed: UInt64
+    private var epochs: [Int: [Int]] = [:]
+    private let lock = NSLock()
+
+    init(count: Int, seed: UInt64) {
+        self.count = count
+        self.seed = seed
+    }
+
+    func index(_ seq: Int) -> Int {
+        let epoch = seq / count
+        lock.lock()
+        defer { lock.unlock() }
+        if let p = epochs[epoch] { return p[seq % count] }
+        var rng = SplitMix64(seed: seed ^ (UInt64(epoch) &* 0xD1B5_4A32_D192_ED03))
+        let p = Array(0..<count).shuffled(using: &rng)
+        epochs[epoch] = p
+        if epochs.count > 3 { epochs[epoch - 3] = nil }
+        return p[seq % count]
+    }
+}
+
+final class SkipCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private(set) var count = 0
+
+    func add(_ d: DatasetDict, _ error: Error) {
+        lock.withLock { count += 1 }
+        DetectionLog.shared.warn("data loader", "skipping image \(d.imageID) (\(d.fileName)): \(error)")
+    }
+}

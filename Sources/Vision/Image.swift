@@ -1,0 +1,185 @@
+import CVision
+
+/// An 8-bit image in OpenCV's layout: height x width x channels, BGR (or BGRA, or gray).
+public final class Image {
+    let handle: cv_image
+    /// The order of the colour channels: images are read as BGR; rgb() makes an RGB copy.
+    public var order: ChannelOrder
+
+    public enum ChannelOrder: String, Sendable { case bgr, rgb, gray, bgra }
+
+    init(handle: cv_image, order: ChannelOrder? = nil) {
+        self.handle = handle
+        let c = cv_image_channels(handle)
+        self.order = order ?? (c == 1 ? .gray : c == 4 ? .bgra : .bgr)
+    }
+    deinit { cv_image_free(handle) }
+
+    static func make(_ body: (UnsafeMutablePointer<cv_image?>) -> Int32) throws -> Image {
+        var out: cv_image?
+        try check(body(&out))
+        guard let out else { throw VisionError("OpenCV returned no image") }
+        return Image(handle: out)
+    }
+
+    public var width: Int { Int(cv_image_width(handle)) }
+    public var height: Int { Int(cv_image_height(handle)) }
+    public var channels: Int { Int(cv_image_channels(handle)) }
+    /// Row-major HWC bytes (valid while the image lives).
+    public var data: UnsafeMutablePointer<UInt8> { cv_image_data(handle) }
+    public var byteCount: Int { width * height * channels }
+
+    /// A zero-filled image, or a copy of `bytes` (height * width * channels of them).
+    public convenience init(width: Int, height: Int, channels: Int = 3, bytes: [UInt8]? = nil) throws {
+        if let bytes, bytes.count != width * height * channels {
+            throw VisionError("\(bytes.count) bytes for a \(width)x\(height)x\(channels) image")
+        }
+        var out: cv_image?
+        try check(cv_image_new(Int32(width), Int32(height), Int32(channels), bytes, &out))
+        self.init(handle: out!)
+    }
+
+    public enum DecodeMode: Int32 { case bgr = 0, unchanged = 1, gray = 2 }
+
+    /// Reads an image file: BGR with EXIF orientation applied (grayscale and alpha become BGR),
+    /// or unchanged (keeps alpha), or gray.
+    public static func read(_ path: String, mode: DecodeMode = .bgr) throws -> Image {
+        try make { cv_decode_file(path, mode.rawValue, $0) }
+    }
+
+    public static func decode(_ bytes: [UInt8], mode: DecodeMode = .bgr) throws -> Image {
+        try bytes.withUnsafeBufferPointer { b in try make { cv_decode_bytes(b.baseAddress, b.count, mode.rawValue, $0) } }
+    }
+
+    /// Encodes as ".png" or ".jpg" (quality 0-100 for JPEG).
+    public func encode(_ extension: String, quality: Int? = nil) throws -> [UInt8] {
+        var bytes: UnsafeMutablePointer<UInt8>?
+        var length = 0
+        try check(cv_encode(handle, `extension`, Int32(quality ?? -1), &bytes, &length))
+        defer { cv_free_bytes(bytes) }
+        return Array(UnsafeBufferPointer(start: bytes, count: length))
+    }
+
+    /// Writes by extension (PNG, JPEG, ...).
+    public func write(_ path: String, quality: Int? = nil) throws {
+        // Files store BGR: an RGB image is swapped back first.
+        let source = order == .rgb ? try converted(.bgrToRGB) : self
+        try check(cv_write_file(source.handle, path, Int32(quality ?? -1)))
+    }
+
+    public func clone() throws -> Image { try Image.make { cv_image_clone(handle, $0) }.keeping(order) }
+
+    func keeping(_ o: ChannelOrder) -> Image {
+        order = o
+        return self
+    }
+
+    /// OpenCV's bilinear resize.
+    public func resized(width: Int, height: Int) throws -> Image {
+        try Image.make { cv_resize_bilinear(handle, Int32(width), Int32(height), $0) }.keeping(order)
+    }
+
+    /// Pillow's antialiased bilinear resize: what Detectron2's ResizeShortestEdge does to uint8 images.
+    public func resizedLikePIL(width: Int, height: Int) throws -> Image {
+        try Image.make { cv_resize_pil_bilinear(handle, Int32(width), Int32(height), $0) }.keeping(order)
+    }
+
+    public enum Conversion: Int32 { case bgrToRGB = 0, bgrToGray = 1, grayToBGR = 2, bgraToBGR = 3 }
+
+    public func converted(_ c: Conversion) throws -> Image {
+        let result = try Image.make { cv_convert(handle, c.rawValue, $0) }
+        switch c {
+        case .bgrToRGB: result.order = channels == 1 ? .gray : (order == .rgb ? .bgr : .rgb)
+        case .bgrToGray: result.order = .gray
+        case .grayToBGR, .bgraToBGR: result.order = order == .rgb ? .rgb : .bgr
+        }
+        return result
+    }
+
+    /// An RGB copy (or this image's data in RGB order).
+    public func rgb() throws -> Image { order == .rgb ? self : try converted(.bgrToRGB) }
+    /// A BGR copy.
+    public func bgr() throws -> Image {
+        switch order {
+        case .bgr: return self
+        case .rgb: return try converted(.bgrToRGB)
+        case .gray, .bgra: return try converted(.grayToBGR)
+        }
+    }
+
+    public func cropped(x: Int, y: Int, width: Int, height: Int) throws -> Image {
+        try Image.make { cv_crop(handle, Int32(x), Int32(y), Int32(width), Int32(height), $0) }.keeping(order)
+    }
+
+    public func flippedHorizontally() throws -> Image { try Image.make { cv_flip(handle, 1, $0) }.keeping(order) }
+    public func flippedVertically() throws -> Image { try Image.make { cv_flip(handle, 0, $0) }.keeping(order) }
+
+    /// Pastes another image (alpha-blended when it has alpha) with its top-left corner at (x, y).
+    public func paste(_ other: Image, x: Int, y: Int) throws {
+        try check(cv_paste(handle, other.handle, Int32(x), Int32(y)))
+    }
+
+    public func equalizedHistogram() throws -> Image { try Image.make { cv_equalize_hist(handle, $0) } }
+
+    /// The pixel at (x, y) as channel values.
+    public func pixel(x: Int, y: Int) -> [UInt8] {
+        precondition(x >= 0 && x < width && y >= 0 && y < height)
+        let p = data + (y * width + x) * channels
+        return (0..<channels).map { p[$0] }
+    }
+}
+
+/// A colour given as R, G, B; drawing puts it in the image's own channel order.
+public struct Color: Equatable, Sendable {
+    public var r: Int, g: Int, b: Int
+    public init(r: Int, g: Int, b: Int) { self.r = r; self.g = g; self.b = b }
+}
+
+extension Image {
+    /// The three values to hand OpenCV (which writes them as channels 0, 1, 2).
+    func channelValues(_ c: Color) -> (Int32, Int32, Int32) {
+        order == .rgb ? (Int32(c.r), Int32(c.g), Int32(c.b)) : (Int32(c.b), Int32(c.g), Int32(c.r))
+    }
+}
+
+extension Image {
+    public func drawRectangle(x1: Int, y1: Int, x2: Int, y2: Int, color: Color, thickness: Int = 2) throws {
+        let cv = channelValues(color)
+        try check(cv_draw_rectangle(handle, Int32(x1), Int32(y1), Int32(x2), Int32(y2), cv.0, cv.1, cv.2, Int32(thickness)))
+    }
+
+    /// A filled rectangle with opacity alpha (0 transparent, 1 opaque).
+    public func fillRectangle(x1: Int, y1: Int, x2: Int, y2: Int, color: Color, alpha: Double = 1) throws {
+        let cv = channelValues(color)
+        try check(cv_fill_rectangle(handle, Int32(x1), Int32(y1), Int32(x2), Int32(y2), cv.0, cv.1, cv.2, alpha))
+    }
+
+    public func drawLine(x1: Int, y1: Int, x2: Int, y2: Int, color: Color, thickness: Int = 1) throws {
+        let cv = channelValues(color)
+        try check(cv_draw_line(handle, Int32(x1), Int32(y1), Int32(x2), Int32(y2), cv.0, cv.1, cv.2, Int32(thickness)))
+    }
+
+    public func drawCircle(x: Int, y: Int, radius: Int, color: Color, thickness: Int = 1) throws {
+        let cv = channelValues(color)
+        try check(cv_draw_circle(handle, Int32(x), Int32(y), Int32(radius), cv.0, cv.1, cv.2, Int32(thickness)))
+    }
+
+    /// Size of text drawn at a capital height: width, ascent and descent in pixels.
+    public static func textSize(_ text: String, height: Double, thickness: Int = 1) throws -> (width: Int, ascent: Int, descent: Int) {
+        var w: Int32 = 0, a: Int32 = 0, d: Int32 = 0
+        try check(cv_text_size(text, height, Int32(thickness), &w, &a, &d))
+        return (Int(w), Int(a), Int(d))
+    }
+
+    /// Text with its baseline starting at (x, y); with a background, a filled box behind it.
+    public func drawText(_ text: String, x: Int, y: Int, height: Double = 12, color: Color, thickness: Int = 1,
+                         background: Color? = nil, backgroundAlpha: Double = 1, padding: Int = 2) throws {
+        if let background {
+            let size = try Image.textSize(text, height: height, thickness: thickness)
+            try fillRectangle(x1: x - padding, y1: y - size.ascent - padding, x2: x + size.width + padding,
+                              y2: y + size.descent + padding, color: background, alpha: backgroundAlpha)
+        }
+        let cv = channelValues(color)
+        try check(cv_draw_text(handle, text, Int32(x), Int32(y), height, cv.0, cv.1, cv.2, Int32(thickness)))
+    }
+}

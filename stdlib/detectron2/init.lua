@@ -1,0 +1,5 @@
+-- detectron2: the Detectron2-shaped API. Each part is a module written in Swift
+-- (detectron2.data, ...); this table gathers them under Detectron2's names.
+local d2 = {}
+d2.data = require "detectron2.data"
+return d2
