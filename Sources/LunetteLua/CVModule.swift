@@ -64,6 +64,11 @@ extension LunetteBindings {
                 guard x >= 0, x < i.width, y >= 0, y < i.height else { throw LuaError.message("pixel (\(x), \(y)) is outside the \(i.width)x\(i.height) image") }
                 return call.push(i.pixel(x: x, y: y).map(Int.init))
             }
+            c.method("opaque_box", [], returns: "table or nil",
+                     doc: "{x, y, width, height} of the non-transparent pixels (the whole image without alpha; nil if all transparent).") { i, call in
+                guard let b = i.opaqueBox() else { return call.pushNil() }
+                return call.push([b.x, b.y, b.width, b.height])
+            }
             c.method("tensor", [], returns: "torch.Tensor", doc: "The pixels as an uint8 (channels, height, width) tensor.") { i, call in
                 call.push(object: try i.chwTensor())
             }

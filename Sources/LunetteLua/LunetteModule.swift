@@ -3,6 +3,7 @@ import LuaHost
 import Torch
 import Vision
 import Glibc
+import Detection
 
 /// A stopwatch for timing analysis steps from Lua.
 public final class Stopwatch {
@@ -51,6 +52,24 @@ extension LunetteBindings {
                 table.hash[.string("cuda")] = .boolean(TorchRuntime.cudaIsAvailable)
                 return call.push(.table(table))
             }
+            m.function("json_encode", [LuaParameter("value", .any)], returns: "string",
+                       doc: "JSON text of a Lua value (tables with only 1..n keys become arrays; others objects with sorted keys).") { call in
+                var out: [UInt8] = []
+                JSON.serialize(try jsonFromLua(try call.value(1), path: "value"), into: &out)
+                out.withUnsafeBufferPointer { b in b.withMemoryRebound(to: CChar.self) { _ = lua_pushlstring(call.L, $0.baseAddress, $0.count) } }
+                return 1
+            }
+            m.function("json_decode", [LuaParameter("text", .string)], returns: "value",
+                       doc: "The Lua value of JSON text (null becomes nil).") { call in
+                var len = 0
+                let p = lua_tolstring(call.L, 1, &len)!
+                let bytes = p.withMemoryRebound(to: UInt8.self, capacity: len) { Array(UnsafeBufferPointer(start: $0, count: len)) }
+                do {
+                    return call.push(luaFromJSON(try JSON.parse(bytes)))
+                } catch let e as JSONError {
+                    throw LuaError.message("invalid JSON: \(e.message)")
+                }
+            }
             m.function("identity", [LuaParameter("x", .any)], returns: "value",
                        doc: "Returns x unchanged: the cheapest Swift call, for measuring the Lua-to-Swift call cost.") { call in
                 lua_pushvalue(call.L, 1)
@@ -66,5 +85,52 @@ extension LunetteBindings {
                 return 0
             }
         }
+    }
+}
+
+/// Lua values to JSON: sequences become arrays, other tables objects (keys sorted for stable output).
+func jsonFromLua(_ v: LuaValue, path: String) throws -> JSONValue {
+    switch v {
+    case .nil: return .null
+    case .boolean(let b): return .bool(b)
+    case .integer(let i): return .int(i)
+    case .number(let d):
+        guard d.isFinite else { throw LuaError.message("\(path) is \(d), which JSON cannot hold") }
+        return .double(d)
+    case .string(let s): return .string(s)
+    case .table(let t):
+        if t.hash.isEmpty && !t.array.isEmpty {
+            return .array(try t.array.enumerated().map { try jsonFromLua($1, path: "\(path)[\($0 + 1)]") })
+        }
+        if t.isEmpty { return .object([]) }
+        var pairs: [(String, JSONValue)] = []
+        for (i, item) in t.array.enumerated() { pairs.append((String(i + 1), try jsonFromLua(item, path: "\(path)[\(i + 1)]"))) }
+        for key in t.hash.keys.sorted() {
+            let name: String
+            switch key {
+            case .string(let s): name = s
+            case .integer(let i): name = String(i)
+            default: throw LuaError.message("\(path) has a \(key) key, which JSON objects cannot hold")
+            }
+            pairs.append((name, try jsonFromLua(t.hash[key]!, path: "\(path).\(name)")))
+        }
+        return .object(pairs)
+    default:
+        throw LuaError.message("\(path) is a \(v.typeName), which JSON cannot hold")
+    }
+}
+
+func luaFromJSON(_ v: JSONValue) -> LuaValue {
+    switch v {
+    case .null: return .nil
+    case .bool(let b): return .boolean(b)
+    case .int(let i): return .integer(i)
+    case .double(let d): return .number(d)
+    case .string(let s): return .string(s)
+    case .array(let a): return .table(LuaTable(array: a.map(luaFromJSON)))
+    case .object(let pairs):
+        var t = LuaTable()
+        for (k, x) in pairs where x != .null { t.hash[.string(k)] = luaFromJSON(x) }
+        return .table(t)
     }
 }

@@ -183,3 +183,24 @@ extension Image {
         try check(cv_draw_text(handle, text, Int32(x), Int32(y), height, cv.0, cv.1, cv.2, Int32(thickness)))
     }
 }
+
+extension Image {
+    /// The smallest box (x, y, width, height) holding every pixel with alpha > threshold; the whole
+    /// image when it has no alpha channel; nil when every pixel is transparent.
+    public func opaqueBox(threshold: UInt8 = 0) -> (x: Int, y: Int, width: Int, height: Int)? {
+        guard channels == 4 else { return (0, 0, width, height) }
+        var minX = width, minY = height, maxX = -1, maxY = -1
+        let p = data
+        for y in 0..<height {
+            let row = p + y * width * 4
+            for x in 0..<width where row[x * 4 + 3] > threshold {
+                if x < minX { minX = x }
+                if x > maxX { maxX = x }
+                if y < minY { minY = y }
+                if y > maxY { maxY = y }
+            }
+        }
+        guard maxX >= 0 else { return nil }
+        return (minX, minY, maxX - minX + 1, maxY - minY + 1)
+    }
+}

@@ -28,6 +28,7 @@ final class PrefetchCore<Item>: @unchecked Sendable {
     private var nextToTake = 0
     private var done: [Int: Result<Item?, Error>] = [:]
     private var stopped = false
+    private var running = 0
     private var threads: [Thread] = []
 
     /// produce(seq) returns nil to skip seq; limit is the number of sequence numbers (nil: endless).
@@ -39,6 +40,7 @@ final class PrefetchCore<Item>: @unchecked Sendable {
     }
 
     func start() {
+        running = workers
         for w in 0..<workers {
             let t = Thread { self.work() }
             t.name = "lunette-loader-\(w)"
@@ -48,14 +50,23 @@ final class PrefetchCore<Item>: @unchecked Sendable {
         }
     }
 
+    /// Stops the workers and waits until each has finished its current item, so no decoding
+    /// runs on after the loader is gone (or while the process exits).
     func stop() {
         condition.lock()
         stopped = true
         condition.broadcast()
+        while running > 0 { condition.wait() }
         condition.unlock()
     }
 
     private func work() {
+        defer {
+            condition.lock()
+            running -= 1
+            condition.broadcast()
+            condition.unlock()
+        }
         while true {
             condition.lock()
             while !stopped && (nextToStart - nextToTake >= capacity || (limit.map { nextToStart >= $0 } ?? false)) {
