@@ -8,9 +8,12 @@
 local cv = require "cv"
 local lunette = require "lunette"
 
-local out = arg[1] or "out/demo_creatives"
-local seed = tonumber(arg[2] or "1")
-local counts = { train = tonumber(arg[3] or "60"), val = tonumber(arg[4] or "20") }
+-- Arguments come from the command line, or from a caller that loadfile()s this script.
+local params = { ... }
+if #params == 0 then params = arg or {} end
+local out = params[1] or "out/demo_creatives"
+local seed = tonumber(params[2] or "1")
+local counts = { train = tonumber(params[3] or "60"), val = tonumber(params[4] or "20") }
 local W, H = 512, 384
 local DATA = os.getenv("OPENCV_SAMPLES") or "/usr/share/doc/opencv-doc/examples/data"
 
