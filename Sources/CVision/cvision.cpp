@@ -353,6 +353,14 @@ int cv_equalize_hist(cv_image gray, cv_image *out) {
     });
 }
 
+int cv_rotate_ccw(cv_image img, cv_image *out) {
+    return guarded([&] {
+        cv::Mat r;
+        cv::rotate(M(img), r, cv::ROTATE_90_COUNTERCLOCKWISE);
+        *out = wrap(r);
+    });
+}
+
 int cv_draw_rectangle(cv_image img, int x1, int y1, int x2, int y2, int b, int g, int r, int thickness) {
     return guarded([&] { cv::rectangle(M(img), cv::Point(x1, y1), cv::Point(x2, y2), bgr(b, g, r), thickness, cv::LINE_AA); });
 }

@@ -177,6 +177,12 @@ public struct LuaCall {
         throw expected(idx, state.className(of: T.self) ?? "\(T.self)")
     }
 
+    /// Any argument kept as a reference (a callable table or userdata, say).
+    public func reference(_ idx: Int32) -> LuaRef {
+        lua_pushvalue(L, idx)
+        return LuaRef(state: state, popFrom: L)
+    }
+
     /// A function argument kept as a reference (to call later through LuaState.call).
     public func function(_ idx: Int32) throws -> LuaRef {
         guard lua_type(L, idx) == LUA_TFUNCTION else { throw expected(idx, "function") }

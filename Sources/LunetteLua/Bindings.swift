@@ -13,6 +13,7 @@ public enum LunetteBindings {
         try installTorchModule(in: state)
         try installCVModule(in: state)
         try installDataModule(in: state)
+        try installEvaluationModule(in: state)
         installHelp(in: state)
     }
 }

@@ -119,6 +119,8 @@ public final class Image {
         try check(cv_paste(handle, other.handle, Int32(x), Int32(y)))
     }
 
+    public func rotatedCounterClockwise() throws -> Image { try Image.make { cv_rotate_ccw(handle, $0) }.keeping(order) }
+
     public func equalizedHistogram() throws -> Image { try Image.make { cv_equalize_hist(handle, $0) } }
 
     /// The pixel at (x, y) as channel values.

@@ -2,4 +2,5 @@
 -- (detectron2.data, ...); this table gathers them under Detectron2's names.
 local d2 = {}
 d2.data = require "detectron2.data"
+d2.evaluation = require "detectron2.evaluation"
 return d2

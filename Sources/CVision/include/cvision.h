@@ -51,6 +51,8 @@ int cv_flip(cv_image img, int flip_code, cv_image *out);
 // Pastes src (BGR or BGRA; alpha blends) into dst at (x, y), clipped to dst.
 int cv_paste(cv_image dst, cv_image src, int x, int y);
 int cv_equalize_hist(cv_image gray, cv_image *out);
+// Rotates by 90 degrees counter-clockwise.
+int cv_rotate_ccw(cv_image img, cv_image *out);
 
 // ---- drawing (in place; colours are B, G, R) ---------------------------------------------------
 int cv_draw_rectangle(cv_image img, int x1, int y1, int x2, int y2, int b, int g, int r, int thickness);

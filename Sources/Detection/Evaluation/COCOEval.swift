@@ -142,9 +142,12 @@ public final class COCOEval: @unchecked Sendable {
     /// evaluateImg results for (category, area, image), nil where there was nothing.
     struct ImageEval {
         var dtScores: [Double]
-        var dtMatched: [[Bool]]    // T x D: matched to a gt with a nonzero id
-        var dtIgnore: [[Bool]]     // T x D
-        var gtIgnore: [Bool]
+        /// T x D, row-major: matched to a ground truth with a nonzero id (pycocotools' dtm != 0).
+        var dtMatched: [Bool]
+        /// T x D, row-major.
+        var dtIgnore: [Bool]
+        /// Ground truth that counts (not ignored).
+        var gtCounted: Int
     }
     private var evalImgs: [ImageEval?] = []
 
@@ -261,8 +264,8 @@ public final class COCOEval: @unchecked Sendable {
                         }
                     }
                     out[(k * A + ai) * I + i] = ImageEval(dtScores: dt.map(\.score),
-                                                              dtMatched: dtMatchID.map { $0.map { $0 != 0 } },
-                                                              dtIgnore: dtIg, gtIgnore: gtIg)
+                                                          dtMatched: dtMatchID.flatMap { $0.map { $0 != 0 } },
+                                                          dtIgnore: dtIg.flatMap { $0 }, gtCounted: gtIg.filter { !$0 }.count)
                 }
             }
         }
@@ -272,60 +275,59 @@ public final class COCOEval: @unchecked Sendable {
     public func accumulate() {
         let T = iouThresholds.count, R = recallThresholds.count, K = categoryIDs.count, A = areaRanges.count, M = maxDets.count
         let I = imageIDs.count
-        precision = [Double](repeating: -1, count: T * R * K * A * M)
-        recall = [Double](repeating: -1, count: T * K * A * M)
         let eps = 2.220446049250313e-16  // np.spacing(1)
-        for k in 0..<K {
-            for a in 0..<A {
-                for (m, maxDet) in maxDets.enumerated() {
-                    let E = (0..<I).compactMap { evalImgs[(k * A + a) * I + $0] }
-                    if E.isEmpty { continue }
-                    var scores: [Double] = []
-                    var source: [(Int, Int)] = []   // (image eval, detection)
-                    for (e, ev) in E.enumerated() {
-                        for d in 0..<min(maxDet, ev.dtScores.count) {
-                            scores.append(ev.dtScores[d])
-                            source.append((e, d))
-                        }
+        let precisionOut = UnsafeMutableBufferPointer<Double>.allocate(capacity: T * R * K * A * M)
+        let recallOut = UnsafeMutableBufferPointer<Double>.allocate(capacity: T * K * A * M)
+        precisionOut.initialize(repeating: -1)
+        recallOut.initialize(repeating: -1)
+        defer { precisionOut.deallocate(); recallOut.deallocate() }
+        nonisolated(unsafe) let pOut = precisionOut, rOut = recallOut
+        let recThrs = recallThresholds
+        DispatchQueue.concurrentPerform(iterations: K * A) { ka in
+            let k = ka / A, a = ka % A
+            let E = (0..<I).compactMap { evalImgs[(k * A + a) * I + $0] }
+            if E.isEmpty { return }
+            let npig = E.reduce(0) { $0 + $1.gtCounted }
+            if npig == 0 { return }
+            for (m, maxDet) in maxDets.enumerated() {
+                // Every image's first maxDet detections, by descending score (stable, as mergesort).
+                var scores: [Double] = [], owner: [Int32] = [], slot: [Int32] = []
+                for (e, ev) in E.enumerated() {
+                    for d in 0..<min(maxDet, ev.dtScores.count) {
+                        scores.append(ev.dtScores[d])
+                        owner.append(Int32(e))
+                        slot.append(Int32(d))
                     }
-                    let order = Array(scores.indices).sorted { x, y in
-                        let sx = -scores[x], sy = -scores[y]
-                        return sx < sy || (sx == sy && x < y)
+                }
+                let order = scores.indices.sorted { x, y in scores[x] > scores[y] || (scores[x] == scores[y] && x < y) }
+                let nd = order.count
+                var rc = [Double](repeating: 0, count: nd), pr = [Double](repeating: 0, count: nd)
+                for t in 0..<T {
+                    var tp = 0.0, fp = 0.0
+                    for (n, o) in order.enumerated() {
+                        let ev = E[Int(owner[o])]
+                        let d = Int(slot[o]), D = ev.dtScores.count
+                        // An ignored detection is neither a true nor a false positive, but still a point of the curve.
+                        if !ev.dtIgnore[t * D + d] {
+                            if ev.dtMatched[t * D + d] { tp += 1 } else { fp += 1 }
+                        }
+                        rc[n] = tp / Double(npig)
+                        pr[n] = tp / (fp + tp + eps)
                     }
-                    let npig = E.reduce(0) { $0 + $1.gtIgnore.filter { !$0 }.count }
-                    if npig == 0 { continue }
-                    for t in 0..<T {
-                        var tp = 0.0, fp = 0.0
-                        var rc: [Double] = [], pr: [Double] = []
-                        rc.reserveCapacity(order.count)
-                        pr.reserveCapacity(order.count)
-                        for o in order {
-                            let (e, d) = source[o]
-                            // An ignored detection is neither a true nor a false positive, but still a point of the curve.
-                            if !E[e].dtIgnore[t][d] {
-                                if E[e].dtMatched[t][d] { tp += 1 } else { fp += 1 }
-                            }
-                            rc.append(tp / Double(npig))
-                            pr.append(tp / (fp + tp + eps))
-                        }
-                        let nd = rc.count
-                        recall[((t * K + k) * A + a) * M + m] = nd > 0 ? rc[nd - 1] : 0
-                        if nd > 1 { for i in stride(from: nd - 1, to: 0, by: -1) where pr[i] > pr[i - 1] { pr[i - 1] = pr[i] } }
-                        // q[r] = pr[searchsorted(rc, recThrs, 'left')[r]]; thresholds past the end
-                        // of the curve keep 0 (pycocotools stops filling at the first IndexError).
-                        var pi = 0
-                        for (ri, threshold) in recallThresholds.enumerated() {
-                            while pi < nd && rc[pi] < threshold { pi += 1 }
-                            precision[(((t * R + ri) * K + k) * A + a) * M + m] = pi < nd ? pr[pi] : 0
-                            if pi >= nd {
-                                for r in (ri + 1)..<R { precision[(((t * R + r) * K + k) * A + a) * M + m] = 0 }
-                                break
-                            }
-                        }
+                    rOut[((t * K + k) * A + a) * M + m] = nd > 0 ? rc[nd - 1] : 0
+                    if nd > 1 { for i in stride(from: nd - 1, to: 0, by: -1) where pr[i] > pr[i - 1] { pr[i - 1] = pr[i] } }
+                    // q[r] = pr[searchsorted(rc, recThrs, 'left')[r]]; thresholds past the end of the
+                    // curve keep 0 (pycocotools stops filling at the first IndexError).
+                    var pi = 0
+                    for ri in 0..<R {
+                        while pi < nd && rc[pi] < recThrs[ri] { pi += 1 }
+                        pOut[(((t * R + ri) * K + k) * A + a) * M + m] = pi < nd ? pr[pi] : 0
                     }
                 }
             }
         }
+        precision = Array(precisionOut)
+        recall = Array(recallOut)
     }
 
     /// The 12 numbers of COCOeval.summarize(): AP, AP50, AP75, APs, APm, APl, AR1, AR10, AR100, ARs, ARm, ARl.

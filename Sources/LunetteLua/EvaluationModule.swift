@@ -1,0 +1,372 @@
+import CLua
+import Detection
+import Foundation
+import LuaHost
+import Torch
+import Vision
+
+final class PredictionsObject {
+    let predictions: [ImagePredictions]
+    let classes: [String]
+    init(_ p: [ImagePredictions], classes: [String]) {
+        predictions = p
+        self.classes = classes
+    }
+}
+
+final class ResultsObject {
+    let results: COCOEvaluator.Results
+    let predictions: PredictionsObject?
+    init(_ r: COCOEvaluator.Results, predictions: PredictionsObject?) {
+        results = r
+        self.predictions = predictions
+    }
+}
+
+final class PresenceObject {
+    let presence: PresenceEvaluation
+    init(_ p: PresenceEvaluation) { presence = p }
+}
+
+final class ConfusionObject {
+    let matrix: ConfusionMatrix
+    init(_ m: ConfusionMatrix) { matrix = m }
+}
+
+/// The `detectron2.evaluation` module: COCO AP, presence metrics, confusion matrices, plots.
+extension LunetteBindings {
+    static func writeText(_ text: String, to path: String) throws {
+        let dir = (path as NSString).deletingLastPathComponent
+        if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+    }
+
+    static func jsonText(_ v: JSONValue) -> String {
+        var out: [UInt8] = []
+        JSON.serialize(v, into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Model outputs for a batch: each {instances = {pred_boxes, scores, pred_classes}} with tensors
+    /// (or an object with those fields), or a list of {box = {x1, y1, x2, y2}, score, class}.
+    static func predictionsFrom(_ state: LuaState, output: LuaValue, imageID: Int64, index: Int) throws -> ImagePredictions {
+        guard case .table(let t) = output else { throw LuaError.message("model output [\(index)] is a \(output.typeName), not a table") }
+        if case .table(let inst)? = t["instances"] {
+            func tensor(_ key: String) throws -> Tensor {
+                guard case .object(let o)? = inst[key], let x = o as? Tensor else { throw LuaError.message("model output [\(index)].instances.\(key) is not a tensor") }
+                return x
+            }
+            let boxes = try tensor("pred_boxes").to(dtype: .float64, device: .cpu)
+            let n = boxes.dim == 2 ? boxes.shape[0] : 0
+            guard n == 0 || boxes.shape == [n, 4] else { throw LuaError.message("model output [\(index)].instances.pred_boxes must be (N, 4), is \(boxes.shape)") }
+            let flat = try boxes.toArray(Double.self)
+            let scores = try tensor("scores").to(dtype: .float64, device: .cpu).toArray(Double.self)
+            let classes = try tensor("pred_classes").to(dtype: .int64, device: .cpu).toArray(Int64.self).map { Int($0) }
+            guard scores.count == n, classes.count == n else { throw LuaError.message("model output [\(index)]: \(n) boxes, \(scores.count) scores, \(classes.count) classes") }
+            return ImagePredictions(imageID: imageID, boxes: (0..<n).map { Array(flat[($0 * 4)..<($0 * 4 + 4)]) }, scores: scores, classes: classes)
+        }
+        var p = ImagePredictions(imageID: imageID, boxes: [], scores: [], classes: [])
+        for (j, d) in t.array.enumerated() {
+            guard case .table(let det) = d, let box = det["box"], let score = det["score"], let cls = det["class"] else {
+                throw LuaError.message("model output [\(index)][\(j + 1)] needs box, score and class")
+            }
+            let b = try [Double].decode(box, at: "box")
+            guard b.count == 4 else { throw LuaError.message("model output [\(index)][\(j + 1)].box must be {x1, y1, x2, y2}") }
+            p.boxes.append(b)
+            p.scores.append(try Double.decode(score, at: "score"))
+            p.classes.append(try Int.decode(cls, at: "class"))
+        }
+        return p
+    }
+
+    static func installEvaluationModule(in state: LuaState) throws {
+        let catalog = DataCatalog.shared
+        try state.defineClass(PredictionsObject.self, name: "detectron2.evaluation.Predictions", doc: "Stored predictions of a dataset (per image: boxes, scores, classes).") { c in
+            c.tostring { p in "Predictions: \(p.predictions.count) images, \(p.predictions.reduce(0) { $0 + $1.scores.count }) detections" }
+            c.metamethod("__len", nil, doc: "#predictions: images") { p, call in call.push(p.predictions.count) }
+            c.method("save_json", [LuaParameter("path", .string)], doc: "Writes the predictions as JSON (image_id, boxes XYXY, scores, classes).") { p, call in
+                let v = JSONValue.array(p.predictions.map { x in
+                    .object([("image_id", .int(x.imageID)), ("boxes", .array(x.boxes.map { .array($0.map { .double($0) }) })),
+                             ("scores", .array(x.scores.map { .double($0) })), ("classes", .array(x.classes.map { .int(Int64($0)) }))])
+                })
+                try writeText(jsonText(v), to: try call.string(2))
+                return 0
+            }
+        }
+        try state.defineClass(ResultsObject.self, name: "detectron2.evaluation.Results", doc: "COCO evaluation results: results.bbox.AP, ...; prints as Detectron2's tables.") { c in
+            c.tostring { $0.results.table }
+            c.property("bbox", type: "table", doc: "AP, AP50, AP75, APs, APm, APl and AP-<class>, ×100 (NaN where undefined).") { r, call in
+                var t = LuaTable()
+                for (k, v) in r.results.bbox { t.hash[.string(k)] = .number(v) }
+                return call.push(.table(t))
+            }
+            c.property("stats", type: "table", doc: "COCOeval's 12 numbers, unscaled (-1 where undefined).") { r, call in call.push(r.results.stats) }
+            c.property("predictions", type: "Predictions or nil", doc: "The predictions evaluated (from inference_on_dataset).") { r, call in
+                if let p = r.predictions { return call.push(object: p) }
+                return call.pushNil()
+            }
+            c.method("save_csv", [LuaParameter("path", .string)], doc: "Writes metric,value lines.") { r, call in
+                try writeText("metric,value\n" + r.results.bbox.map { "\(csvCell($0.name)),\($0.value.isNaN ? "" : String($0.value))" }.joined(separator: "\n") + "\n", to: try call.string(2))
+                return 0
+            }
+            c.method("save_json", [LuaParameter("path", .string)], doc: "Writes {\"bbox\": {...}} (NaN as null).") { r, call in
+                let v = JSONValue.object([("bbox", .object(r.results.bbox.map { ($0.name, $0.value.isNaN ? .null : .double($0.value)) }))])
+                try writeText(jsonText(v), to: try call.string(2))
+                return 0
+            }
+            c.method("pr_curves", [LuaParameter("options", .table, optional: true)], returns: "cv.Image",
+                     doc: "Precision against recall per class at IoU 0.5 (options {iou = 0.5, title = ...}).") { r, call in
+                guard let e = r.results.eval else { throw LuaError.message("no predictions were evaluated") }
+                let o = call.isNone(2) ? [:] : try call.decode([String: LuaValue].self, 2)
+                let iou = try o["iou"].map { try Double.decode($0, at: "iou") } ?? 0.5
+                guard let t = e.iouThresholds.firstIndex(where: { abs($0 - iou) < 1e-9 }) else { throw LuaError.message("iou must be one of 0.50, 0.55, ..., 0.95") }
+                let (R, K, A, M) = (e.recallThresholds.count, e.categoryIDs.count, 4, e.maxDets.count)
+                let series = (0..<K).compactMap { k -> Plots.Series? in
+                    let pts = (0..<R).map { ri in (x: e.recallThresholds[ri], y: e.precision[(((t * R + ri) * K + k) * A + 0) * M + (M - 1)]) }
+                    guard pts.contains(where: { $0.y >= 0 }) else { return nil }
+                    return Plots.Series(name: k < r.results.classes.count ? r.results.classes[k] : "class \(k)", points: pts.filter { $0.y >= 0 })
+                }
+                let title = try o["title"].map { try String.decode($0, at: "title") } ?? "Precision-recall at IoU \(String(format: "%.2f", iou))"
+                return call.push(object: try Plots.lines(series, xLabel: "recall", yLabel: "precision", title: title))
+            }
+        }
+        try state.defineClass(ConfusionObject.self, name: "detectron2.evaluation.ConfusionMatrix", doc: "A confusion matrix (rows: truth, columns: prediction).") { c in
+            c.tostring { $0.matrix.table }
+            c.property("counts", type: "table", doc: "The counts, row by row.") { m, call in call.push(m.matrix.counts) }
+            c.property("labels", type: "table", doc: "The row (and column) labels.") { m, call in call.push(m.matrix.rowLabels) }
+            c.method("image", [], returns: "cv.Image", doc: "The matrix drawn: counts in cells, colours by row share.") { m, call in
+                call.push(object: try Plots.confusionMatrix(m.matrix))
+            }
+            c.method("save", [LuaParameter("path", .string)], returns: "ConfusionMatrix", doc: "Writes the drawing (.png/.jpg), or the table for .csv/.txt.") { m, call in
+                let path = try call.string(2)
+                if path.hasSuffix(".csv") { try writeText(m.matrix.csv, to: path) } else if path.hasSuffix(".txt") { try writeText(m.matrix.table + "\n", to: path) } else {
+                    try Plots.confusionMatrix(m.matrix).write(path)
+                }
+                return call.push(object: m)
+            }
+        }
+        try state.defineClass(PresenceObject.self, name: "detectron2.evaluation.Presence",
+                              doc: "Image-level presence metrics per class and threshold, from stored predictions.") { c in
+            c.tostring { $0.presence.table() }
+            for metric in ["accuracy", "precision", "recall", "f1"] {
+                c.method(metric, [LuaParameter("class", .string), LuaParameter("threshold", .number)], returns: "number or nil",
+                         doc: "The \(metric) of a class at an evaluated threshold (nil when undefined).") { p, call in
+                    let k = try p.presence.classIndex(try call.string(2)), i = try p.presence.thresholdIndex(try call.number(3))
+                    if let v = try p.presence.counts[k][i].metric(metric) { return call.push(v) }
+                    return call.pushNil()
+                }
+            }
+            c.method("counts", [LuaParameter("class", .string), LuaParameter("threshold", .number)], returns: "table",
+                     doc: "{tp, fp, fn, tn, accuracy, precision, recall, f1} (class \"overall\" sums the classes).") { p, call in
+                let i = try p.presence.thresholdIndex(try call.number(3))
+                let name = try call.string(2)
+                let cnt = name == "overall" ? p.presence.overall[i] : p.presence.counts[try p.presence.classIndex(name)][i]
+                var t = LuaTable()
+                for (k, v) in [("tp", cnt.tp), ("fp", cnt.fp), ("fn", cnt.fn), ("tn", cnt.tn)] { t.hash[.string(k)] = .integer(Int64(v)) }
+                for (k, v) in [("accuracy", cnt.accuracy), ("precision", cnt.precision), ("recall", cnt.recall), ("f1", cnt.f1)] {
+                    if let v { t.hash[.string(k)] = .number(v) }
+                }
+                return call.push(.table(t))
+            }
+            c.method("best_per_class", [LuaParameter("options", .table, optional: true)], returns: "table",
+                     doc: "{class = {threshold, <metric>}} maximising options.metric (default accuracy); ties go to the higher threshold.") { p, call in
+                let o = call.isNone(2) ? [:] : try call.decode([String: LuaValue].self, 2)
+                let metric = try o["metric"].map { try String.decode($0, at: "metric") } ?? "accuracy"
+                var t = LuaTable()
+                for (k, name) in p.presence.classes.enumerated() {
+                    guard let b = try p.presence.best(class: k, metric: metric) else { continue }
+                    t.hash[.string(name)] = .table(LuaTable(hash: [.string("threshold"): .number(b.threshold), .string(metric): .number(b.value)]))
+                }
+                return call.push(.table(t))
+            }
+            c.method("confusion_matrix", [LuaParameter("options", .table)], returns: "ConfusionMatrix",
+                     doc: "The 2x2 presence matrix: options {class = name, threshold = t}.") { p, call in
+                let o = try call.decode([String: LuaValue].self, 2)
+                guard case .string(let name)? = o["class"], let tv = o["threshold"] else { throw call.argumentError(2, "options need class and threshold") }
+                let t = try Double.decode(tv, at: "threshold")
+                let cnt = p.presence.counts[try p.presence.classIndex(name)][try p.presence.thresholdIndex(t)]
+                return call.push(object: ConfusionObject(ConfusionMatrix.presence(cnt, className: name, threshold: t)))
+            }
+            c.method("plot", [LuaParameter("options", .table, optional: true)], returns: "cv.Image",
+                     doc: "The metric against the threshold, one line per class: options {metric = \"accuracy\", title = ...}.") { p, call in
+                let o = call.isNone(2) ? [:] : try call.decode([String: LuaValue].self, 2)
+                let metric = try o["metric"].map { try String.decode($0, at: "metric") } ?? "accuracy"
+                let series = try p.presence.classes.indices.map { k in
+                    Plots.Series(name: p.presence.classes[k], points: try p.presence.thresholds.indices.compactMap { i in
+                        try p.presence.counts[k][i].metric(metric).map { (x: p.presence.thresholds[i], y: $0) }
+                    })
+                }
+                let xs = p.presence.thresholds
+                let title = try o["title"].map { try String.decode($0, at: "title") } ?? "\(metric) by confidence threshold"
+                return call.push(object: try Plots.lines(series, xLabel: "confidence threshold", yLabel: metric, title: title,
+                                                         xRange: (xs.min()! == xs.max()! ? 0 : xs.min()!, xs.max()! == xs.min()! ? 1 : xs.max()!)))
+            }
+            c.method("save_csv", [LuaParameter("path", .string)], doc: "One line per class and threshold.") { p, call in
+                try writeText(p.presence.csv, to: try call.string(2))
+                return 0
+            }
+            c.method("save_json", [LuaParameter("path", .string)], doc: "Counts and metrics per class and threshold.") { p, call in
+                func d(_ v: Double?) -> JSONValue { v.map { .double($0) } ?? .null }
+                let entries: [JSONValue] = (p.presence.classes + ["overall"]).enumerated().flatMap { k, name in
+                    p.presence.thresholds.indices.map { i -> JSONValue in
+                        let c = k < p.presence.classes.count ? p.presence.counts[k][i] : p.presence.overall[i]
+                        return .object([("class", .string(name)), ("threshold", .double(p.presence.thresholds[i])), ("tp", .int(Int64(c.tp))),
+                                        ("fp", .int(Int64(c.fp))), ("fn", .int(Int64(c.fn))), ("tn", .int(Int64(c.tn))),
+                                        ("accuracy", d(c.accuracy)), ("precision", d(c.precision)), ("recall", d(c.recall)), ("f1", d(c.f1))])
+                    }
+                }
+                try writeText(jsonText(.array(entries)), to: try call.string(2))
+                return 0
+            }
+        }
+
+        func predictionsArgument(_ call: LuaCall, _ idx: Int32) throws -> [ImagePredictions] {
+            if let p = try? call.object(PredictionsObject.self, idx) { return p.predictions }
+            if let r = try? call.object(ResultsObject.self, idx), let p = r.predictions { return p.predictions }
+            if call.type(idx) == LUA_TSTRING {
+                // A COCO results file: contiguous ids through the dataset's mapping is not known here; ids are used as given.
+                throw call.argumentError(idx, "pass the predictions object (results.predictions), not a file name")
+            }
+            throw call.argumentError(idx, "Predictions expected (results.predictions from inference_on_dataset)")
+        }
+
+        try state.defineModule("detectron2.evaluation", doc: "COCO AP (pycocotools' numbers), presence accuracy, confusion matrices, plots.") { m in
+            m.function("COCOEvaluator", [LuaParameter("dataset_name", .string), LuaParameter("options", .table, optional: true)],
+                       returns: "COCOEvaluator", doc: "An evaluator for a registered dataset; options {output_dir = folder} for coco_instances_results.json.") { call in
+                let o = call.isNone(2) ? [:] : try call.decode([String: LuaValue].self, 2)
+                let out = try o["output_dir"].map { try String.decode($0, at: "output_dir") }
+                return call.push(object: try COCOEvaluator(datasetName: try call.string(1), outputDir: out))
+            }
+            m.function("inference_on_dataset", [LuaParameter("model", .any), LuaParameter("loader", .object("detectron2.data.Loader")),
+                                                LuaParameter("evaluator", .object("detectron2.evaluation.COCOEvaluator"))],
+                       returns: "Results", doc: "Runs model(batch) over a test loader, evaluates, prints the tables, and returns the results (with .predictions). Ctrl-C stops between batches.") { call in
+                let model = call.reference(1)
+                let loader = try call.object(LoaderObject.self, 2)
+                let evaluator = try call.object(COCOEvaluator.self, 3)
+                guard let test = loader.test else { throw call.argumentError(2, "a test loader (build_detection_test_loader) is needed") }
+                evaluator.reset()
+                let log = DetectionLog.shared
+                log.info("inference_on_dataset", "Start inference on \(test.count) batches")
+                let start = Date()
+                var computeTime = 0.0, n = 0
+                var lastLog = Date()
+                while let sample = try test.next() {
+                    if LuaInterrupt.isRequested { throw LuaError.message("interrupted after \(n) of \(test.count) images") }
+                    let batch = LuaValue.table(LuaTable(array: [sampleToLua(sample)]))
+                    let t0 = Date()
+                    let outputs = try noGrad { try call.state.call(model, [batch]) }
+                    computeTime += Date().timeIntervalSince(t0)
+                    guard case .table(let list)? = outputs.first, let first = list.array.first else {
+                        throw LuaError.message("the model returned \(outputs.first?.typeName ?? "nothing") for a batch; it must return a list of outputs")
+                    }
+                    evaluator.process(try predictionsFrom(call.state, output: first, imageID: sample.imageID, index: 1))
+                    n += 1
+                    if Date().timeIntervalSince(lastLog) > 5 {
+                        lastLog = Date()
+                        let per = Date().timeIntervalSince(start) / Double(n)
+                        log.info("inference_on_dataset", String(format: "Inference done %d/%d. %.4f s/iter. ETA=%.0f s", n, test.count, per, per * Double(test.count - n)))
+                    }
+                }
+                let total = Date().timeIntervalSince(start)
+                log.info("inference_on_dataset", String(format: "Total inference time: %.3f s (%.6f s / iter), pure compute %.6f s / iter", total, total / Double(max(n, 1)), computeTime / Double(max(n, 1))))
+                let results = try evaluator.evaluate()
+                Console.out(results.table + "\n")
+                let classes = results.classes
+                return call.push(object: ResultsObject(results, predictions: PredictionsObject(evaluator.predictions, classes: classes)))
+            }
+            m.function("evaluate_results", [LuaParameter("dataset_name", .string), LuaParameter("results_json", .string)], returns: "Results",
+                       doc: "Evaluates a COCO results JSON against a registered dataset, no model needed.") { call in
+                let name = try call.string(1)
+                let evaluator = try COCOEvaluator(datasetName: name)
+                let (gt, _, classes) = try evaluator.groundTruth()
+                let dets = try COCODetection.load(try call.string(2), groundTruth: gt)
+                let r = COCOEvaluator.results(groundTruth: gt, detections: dets, classes: classes.isEmpty ? gt.categories.map(\.name) : classes)
+                return call.push(object: ResultsObject(r, predictions: nil))
+            }
+            m.function("presence", [LuaParameter("dataset_name", .string), LuaParameter("predictions", .any), LuaParameter("options", .table, optional: true)],
+                       returns: "Presence", doc: "Image-level presence metrics: options {thresholds = {0.2, 0.4, ...}} or {from = 0.2, to = 0.99, step = 0.01}.") { call in
+                let name = try call.string(1)
+                let preds = try predictionsArgument(call, 2)
+                let o = call.isNone(3) ? [:] : try call.decode([String: LuaValue].self, 3)
+                let thresholds: [Double]
+                if let t = o["thresholds"] { thresholds = try [Double].decode(t, at: "thresholds") } else {
+                    thresholds = try PresenceEvaluation.sweep(from: try o["from"].map { try Double.decode($0, at: "from") } ?? 0.2,
+                                                              to: try o["to"].map { try Double.decode($0, at: "to") } ?? 0.99,
+                                                              step: try o["step"].map { try Double.decode($0, at: "step") } ?? 0.01)
+                }
+                let dicts = try catalog.get(name)
+                let classes = catalog.metadata(name).thingClasses ?? []
+                return call.push(object: PresenceObject(try PresenceEvaluation(dicts: dicts, predictions: preds, classes: classes, thresholds: thresholds)))
+            }
+            m.function("confusion_matrix", [LuaParameter("dataset_name", .string), LuaParameter("predictions", .any), LuaParameter("options", .table, optional: true)],
+                       returns: "ConfusionMatrix", doc: "The box-level matrix (classes + background): options {score_threshold = 0.5, iou = 0.5}.") { call in
+                let name = try call.string(1)
+                let o = call.isNone(3) ? [:] : try call.decode([String: LuaValue].self, 3)
+                let m = ConfusionMatrix.boxes(dicts: try catalog.get(name), predictions: try predictionsArgument(call, 2),
+                                              classes: catalog.metadata(name).thingClasses ?? [],
+                                              scoreThreshold: try o["score_threshold"].map { try Double.decode($0, at: "score_threshold") } ?? 0.5,
+                                              iouThreshold: try o["iou"].map { try Double.decode($0, at: "iou") } ?? 0.5)
+                return call.push(object: ConfusionObject(m))
+            }
+            m.function("plot_heatmap", [LuaParameter("options", .table)], returns: "cv.Image",
+                       doc: "A heat map: options {values = {{...}, ...} (nil or nan: not run), rows = labels, cols = labels, row_title, col_title, title}.") { call in
+                let o = try call.decode([String: LuaValue].self, 1)
+                guard let v = o["values"], let r = o["rows"], let c = o["cols"] else { throw call.argumentError(1, "options need values, rows and cols") }
+                let rows = try [LuaValue].decode(v, at: "values").enumerated().map { i, row -> [Double?] in
+                    guard case .table(let t) = row else { throw LuaError.message("values[\(i + 1)] is not a table") }
+                    let n = try [LuaValue].decode(c, at: "cols").count
+                    return (0..<n).map { j -> Double? in
+                        let x: LuaValue = j < t.array.count ? t.array[j] : (t.hash[.integer(Int64(j + 1))] ?? .nil)
+                        switch x { case .integer(let i): return Double(i); case .number(let d): return d.isNaN ? nil : d; default: return nil }
+                    }
+                }
+                func labels(_ v: LuaValue, _ key: String) throws -> [String] {
+                    try [LuaValue].decode(v, at: key).map { x -> String in
+                        switch x { case .string(let s): return s; case .integer(let i): return String(i); case .number(let d): return String(d); default: return x.description }
+                    }
+                }
+                func text(_ key: String, _ d: String) throws -> String { try o[key].map { try String.decode($0, at: key) } ?? d }
+                return call.push(object: try Plots.heatmap(values: rows, rowLabels: try labels(r, "rows"), columnLabels: try labels(c, "cols"),
+                                                           rowTitle: try text("row_title", ""), columnTitle: try text("col_title", ""), title: try text("title", "")))
+            }
+            m.function("plot_curves", [LuaParameter("options", .table)], returns: "cv.Image",
+                       doc: "Line plot: options {series = {name = {{x, y}, ...}, ...}, x_label, y_label, title, x_range = {0, 1}, y_range = {0, 1}}.") { call in
+                let o = try call.decode([String: LuaValue].self, 1)
+                guard let s = o["series"] else { throw call.argumentError(1, "options need series") }
+                let named = try [String: [[Double]]].decode(s, at: "series")
+                let series = named.keys.sorted().map { k in Plots.Series(name: k, points: named[k]!.filter { $0.count == 2 }.map { (x: $0[0], y: $0[1]) }) }
+                func text(_ key: String, _ d: String) throws -> String { try o[key].map { try String.decode($0, at: key) } ?? d }
+                func range(_ key: String) throws -> (Double, Double) {
+                    guard let v = o[key] else { return (0, 1) }
+                    let r = try [Double].decode(v, at: key)
+                    guard r.count == 2, r[1] > r[0] else { throw LuaError.message("\(key) must be {low, high} with low < high") }
+                    return (r[0], r[1])
+                }
+                return call.push(object: try Plots.lines(series, xLabel: try text("x_label", "x"), yLabel: try text("y_label", "y"),
+                                                         title: try text("title", ""), xRange: try range("x_range"), yRange: try range("y_range")))
+            }
+        }
+        try state.defineClass(COCOEvaluator.self, name: "detectron2.evaluation.COCOEvaluator", doc: "Collects predictions and evaluates them with COCO AP.") { c in
+            c.tostring { "COCOEvaluator('\($0.datasetName)', \($0.predictions.count) images processed)" }
+            c.method("reset", [], doc: "Forgets processed predictions.") { e, call in
+                e.reset()
+                return 0
+            }
+            c.method("evaluate", [], returns: "Results", doc: "Evaluates what was processed.") { e, call in
+                let r = try e.evaluate()
+                return call.push(object: ResultsObject(r, predictions: PredictionsObject(e.predictions, classes: r.classes)))
+            }
+            c.method("process", [LuaParameter("inputs", .table), LuaParameter("outputs", .table)], doc: "Adds a batch: inputs (with image_id) and the model's outputs.") { e, call in
+                let inputs = try call.decode([LuaValue].self, 2), outputs = try call.decode([LuaValue].self, 3)
+                guard inputs.count == outputs.count else { throw LuaError.message("\(inputs.count) inputs but \(outputs.count) outputs") }
+                for (i, (input, output)) in zip(inputs, outputs).enumerated() {
+                    guard case .table(let t) = input, let idv = t["image_id"] else { throw LuaError.message("input [\(i + 1)] has no image_id") }
+                    e.process(try predictionsFrom(call.state, output: output, imageID: Int64(try Int.decode(idv, at: "image_id")), index: i + 1))
+                }
+                return 0
+            }
+        }
+    }
+
+    static func csvCell(_ s: String) -> String { s.contains(",") ? "\"\(s)\"" : s }
+}
