@@ -113,7 +113,7 @@ final class DetectionOpsTests: XCTestCase {
         let (n, c, h, w) = (2, 3, 9, 11)
         let input = try Tensor.randn([n, c, h, w], dtype: .float64)
         let data = try values(input)
-        var rng = SeededGenerator(seed: 11)
+        var rng = SplitMix64(seed: 11)
         for trial in 0..<40 {
             var rois: [[Double]] = []
             for _ in 0..<5 {
@@ -158,7 +158,7 @@ final class DetectionOpsTests: XCTestCase {
     }
 
     func testNMSMatchesBruteForceWithTiesAndDegenerateBoxes() throws {
-        var rng = SeededGenerator(seed: 12)
+        var rng = SplitMix64(seed: 12)
         for trial in 0..<60 {
             let count = Int.random(in: 0...80, using: &rng)
             var boxes: [[Double]] = []
@@ -198,18 +198,5 @@ final class DetectionOpsTests: XCTestCase {
         XCTAssertThrowsError(try DetectionOps.nms(boxes: boxes, scores: Tensor([0.5] as [Float]), iouThreshold: 0.5))
         XCTAssertThrowsError(try DetectionOps.nms(boxes: Tensor.zeros([2, 3]), scores: Tensor([0.5, 0.4] as [Float]), iouThreshold: 0.5))
         XCTAssertEqual(try DetectionOps.nms(boxes: Tensor.zeros([0, 4]), scores: Tensor.zeros([0]), iouThreshold: 0.5).shape, [0])
-    }
-}
-
-/// SplitMix64: reproducible random cases (a failure names its trial, and reruns the same).
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

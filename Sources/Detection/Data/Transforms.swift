@@ -1,20 +1,6 @@
 import Torch
 import Vision
 
-/// SplitMix64: a small seeded generator; each sample gets its own stream so results do not
-/// depend on which worker thread mapped it.
-public struct SplitMix64: RandomNumberGenerator, Sendable {
-    var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// Detectron2's ResizeShortestEdge: the short side to a length chosen per image (from a list,
 /// or uniformly from a range), the long side capped at maxSize.
 public struct ResizeShortestEdge: Sendable {
