@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import Torch
 @testable import Detection
 
 /// COCOeval against pycocotools on generated cases: crowds, duplicates, tied scores, empty images,

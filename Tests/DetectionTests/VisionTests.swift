@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import Torch
 import Vision
 @testable import Detection
 
