@@ -48,6 +48,9 @@ let package = Package(
     products: [
         .executable(name: "lunette", targets: ["Lunette"]),
     ],
+    dependencies: [
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+    ],
     targets: [
         // System libraries found through pkg-config.
         // Lua's headers (Debian's liblua5.4-dev); the library is linked statically by CLua.
@@ -79,7 +82,7 @@ let package = Package(
         .target(name: "LuaHost", dependencies: ["CLua"]),
         .target(name: "Torch", dependencies: ["CTorch"]),
         .target(name: "Vision", dependencies: ["CVision"]),
-        .target(name: "Detection", dependencies: ["Torch", "Vision"]),
+        .target(name: "Detection", dependencies: ["Torch", "Vision", .product(name: "Yams", package: "Yams")]),
         .target(name: "LunetteLua", dependencies: ["LuaHost", "Torch", "Vision", "Detection"]),
         .executableTarget(name: "Lunette", dependencies: ["LunetteLua", "LuaHost", "CReadline", "CLua"]),
 

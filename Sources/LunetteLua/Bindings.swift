@@ -14,6 +14,7 @@ public enum LunetteBindings {
         try installCVModule(in: state)
         try installDataModule(in: state)
         try installEvaluationModule(in: state)
+        try installConfigModule(in: state)
         installHelp(in: state)
     }
 }

@@ -116,8 +116,10 @@ extension LunetteBindings {
     }
 
     /// Reads Detectron2 config keys from a Lua table shaped like cfg (cfg.INPUT.MIN_SIZE_TRAIN, ...).
-    static func loaderSettings(_ cfg: LuaValue) throws -> (LoaderSettings, train: [String], test: [String]) {
+    static func loaderSettings(_ cfgValue: LuaValue) throws -> (LoaderSettings, train: [String], test: [String]) {
         var s = LoaderSettings()
+        var cfg = cfgValue
+        if case .object(let o) = cfgValue, let node = o as? CfgNode { cfg = cfgAsTable(node) }
         func node(_ path: [String]) -> LuaValue? {
             var v: LuaValue? = cfg
             for p in path {
@@ -282,7 +284,7 @@ extension LunetteBindings {
                     return call.push(object: DatasetList(name: name, dicts: loaded.dicts, classes: loaded.thingClasses))
                 }
             }
-            m.function("build_detection_train_loader", [LuaParameter("cfg", .table), LuaParameter("options", .table, optional: true)],
+            m.function("build_detection_train_loader", [LuaParameter("cfg", .tableOr("detectron2.config.CfgNode")), LuaParameter("options", .table, optional: true)],
                        returns: "Loader", doc: "Endless shuffled batches of SOLVER.IMS_PER_BATCH from DATASETS.TRAIN, resized and flipped as INPUT says, decoded on DATALOADER.NUM_WORKERS threads; options {skip_unreadable = true}.") { call in
                 var (settings, train, _) = try loaderSettings(try call.value(1))
                 if !call.isNone(2), case .boolean(let b)? = try call.decode([String: LuaValue].self, 2)["skip_unreadable"] { settings.skipUnreadable = b }
@@ -295,7 +297,7 @@ extension LunetteBindings {
                 }
                 return call.push(object: LoaderObject(train: try TrainLoader(dicts: dicts, settings: settings)))
             }
-            m.function("build_detection_test_loader", [LuaParameter("cfg", .table), LuaParameter("dataset_name", .string),
+            m.function("build_detection_test_loader", [LuaParameter("cfg", .tableOr("detectron2.config.CfgNode")), LuaParameter("dataset_name", .string),
                                                        LuaParameter("options", .table, optional: true)],
                        returns: "Loader", doc: "Every image of a dataset in order, one per batch, resized to INPUT.MIN_SIZE_TEST; options {skip_unreadable = true}.") { call in
                 var (settings, _, _) = try loaderSettings(try call.value(1))

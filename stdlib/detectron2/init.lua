@@ -3,4 +3,6 @@
 local d2 = {}
 d2.data = require "detectron2.data"
 d2.evaluation = require "detectron2.evaluation"
+d2.config = require "detectron2.config"
+d2.model_zoo = require "detectron2.model_zoo"
 return d2
