@@ -353,6 +353,9 @@ int ct_unsqueeze(ct_tensor t, int64_t dim, ct_tensor *out) {
 int ct_flip(ct_tensor t, const int64_t *d, int n, ct_tensor *out) {
     return guarded([&] { *out = wrap(T(t).flip(dims(d, n))); });
 }
+int ct_as_strided(ct_tensor t, const int64_t *s, const int64_t *st, int n, int64_t offset, ct_tensor *out) {
+    return guarded([&] { *out = wrap(T(t).as_strided(dims(s, n), dims(st, n), offset)); });
+}
 int ct_index(ct_tensor t, ct_tensor index, ct_tensor *out) {
     return guarded([&] {
         c10::List<c10::optional<at::Tensor>> indices;

@@ -70,6 +70,12 @@ extension Tensor {
     public func squeeze(_ dim: Int? = nil) throws -> Tensor {
         try Tensor.make { ct_squeeze(handle, Int64(dim ?? 0), dim == nil ? 1 : 0, $0) }
     }
+    /// A view with explicit sizes, strides (in elements) and storage offset.
+    public func asStrided(_ shape: [Int], strides: [Int], offset: Int) throws -> Tensor {
+        guard shape.count == strides.count else { throw TorchError("as_strided: \(shape.count) sizes but \(strides.count) strides") }
+        let s = shape.map(Int64.init), st = strides.map(Int64.init)
+        return try Tensor.make { ct_as_strided(handle, s, st, Int32(s.count), Int64(offset), $0) }
+    }
     public func unsqueeze(_ dim: Int) throws -> Tensor { try Tensor.make { ct_unsqueeze(handle, Int64(dim), $0) } }
     public func flip(_ dims: [Int]) throws -> Tensor {
         try withInts(dims) { s, n in try Tensor.make { ct_flip(handle, s, n, $0) } }

@@ -98,6 +98,8 @@ int ct_repeat(ct_tensor t, const int64_t *repeats, int ndim, ct_tensor *out);
 int ct_squeeze(ct_tensor t, int64_t dim, int all, ct_tensor *out);
 int ct_unsqueeze(ct_tensor t, int64_t dim, ct_tensor *out);
 int ct_flip(ct_tensor t, const int64_t *dims, int ndim, ct_tensor *out);
+// A view with the given sizes, strides and storage offset (checkpoint storages).
+int ct_as_strided(ct_tensor t, const int64_t *sizes, const int64_t *strides, int ndim, int64_t offset, ct_tensor *out);
 // t[index] with an integer/boolean index tensor along dim 0 (advanced indexing).
 int ct_index(ct_tensor t, ct_tensor index, ct_tensor *out);
 // In place: t[index] = values (index along dim 0; values broadcast).

@@ -1,0 +1,165 @@
+import Foundation
+import Torch
+
+/// What a checkpoint file holds, as Detectron2's DetectionCheckpointer sees it.
+public struct LoadedCheckpoint {
+    /// The model's tensors by state-dict name, in file order.
+    public var model: [(name: String, tensor: Tensor)]
+    /// The training iteration, when the file records one.
+    public var iteration: Int?
+    /// Everything else at the top level (optimizer, scheduler, ...), when the file is a dict.
+    public var extra: PyDict?
+    /// "torch-zip", "torch-legacy", "pickle" or "safetensors".
+    public var format: String
+    /// True for Caffe2-style names (model-zoo ImageNet .pkl files) that need renaming.
+    public var caffe2Names: Bool
+
+    public var stateDict: [String: Tensor] { Dictionary(model.map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a }) }
+}
+
+/// Reads Detectron2 checkpoints without Python and without running code: model_final.pth (zip
+/// or the older single-pickle layout), model-zoo .pkl files (pickled numpy arrays), safetensors.
+public enum Checkpoint {
+    public static func load(_ path: String) throws -> LoadedCheckpoint {
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw CheckpointError("cannot open \(path): no such file or not readable") }
+        let head = [UInt8](handle.readData(ofLength: 16))
+        try? handle.close()
+        guard head.count >= 8 else { throw CheckpointError("\(path): too short to be a checkpoint (\(head.count) bytes)") }
+        if head[0] == 0x50 && head[1] == 0x4B { return try loadTorchZip(path) }
+        if head[0] == 0x80 { return try loadPickleFile(path) }
+        if head.count > 8 && head[8] == UInt8(ascii: "{") {
+            let f = try SafeTensors.read(path)
+            return LoadedCheckpoint(model: f.tensors, iteration: f.metadata["iteration"].flatMap { Int($0) }, extra: nil,
+                                    format: "safetensors", caffe2Names: false)
+        }
+        throw CheckpointError("\(path): not a checkpoint Lunette knows (torch .pth, Detectron2 .pkl or .safetensors)")
+    }
+
+    static func rebuild(_ storage: Tensor, offset: Int, size: [Int], stride: [Int]) throws -> Tensor {
+        try storage.asStrided(size, strides: stride, offset: offset).contiguous()
+    }
+
+    static func storageTensor(_ data: Data, dtype: DType, source: String, key: String) throws -> Tensor {
+        guard data.count % dtype.byteSize == 0 else { throw CheckpointError("\(source): storage \(key) has \(data.count) bytes, not a whole number of \(dtype)") }
+        let n = data.count / dtype.byteSize
+        let t = try Tensor.empty([n], dtype: dtype)
+        if n > 0, let dst = t.dataPointer { data.withUnsafeBytes { dst.copyMemory(from: $0.baseAddress!, byteCount: data.count) } }
+        return t
+    }
+
+    static func storageFromPID(_ pid: PyValue, source: String) throws -> PickleStorage {
+        guard case .tuple(let t) = pid, t.count >= 3, t[0].string == "storage", case .global(_, let typeName) = t[1] else {
+            throw CheckpointError("\(source): unsupported persistent id \(pid)")
+        }
+        guard let dtype = PickleMachine.storageTypes[typeName] else { throw CheckpointError("\(source): unsupported storage type \(typeName)") }
+        let key: String
+        switch t[2] {
+        case .string(let s): key = s
+        case .int(let i): key = String(i)
+        default: throw CheckpointError("\(source): unsupported storage key \(t[2])")
+        }
+        return PickleStorage(dtype: dtype, key: key)
+    }
+
+    static func loadTorchZip(_ path: String) throws -> LoadedCheckpoint {
+        let zip = try StoredZip(path: path)
+        guard let pkl = zip.member(endingWith: "/data.pkl") ?? zip.member(endingWith: "data.pkl") else {
+            throw CheckpointError("\(path): a torch zip checkpoint needs data.pkl")
+        }
+        let root = String(pkl.dropLast("data.pkl".count))
+        var storages: [String: Tensor] = [:]
+        var machine = PickleMachine([UInt8](try zip.bytes(pkl)), source: path)
+        machine.persistentLoad = { pid in .storage(try storageFromPID(pid, source: path)) }
+        machine.rebuildTensor = { s, offset, size, stride in
+            let storage: Tensor
+            if let cached = storages[s.key] { storage = cached } else {
+                storage = try storageTensor(try zip.bytes(root + "data/" + s.key), dtype: s.dtype, source: path, key: s.key)
+                storages[s.key] = storage
+            }
+            return try rebuild(storage, offset: offset, size: size, stride: stride)
+        }
+        return try interpret(try machine.run(), source: path, format: "torch-zip")
+    }
+
+    static func loadPickleFile(_ path: String) throws -> LoadedCheckpoint {
+        guard let data = FileManager.default.contents(atPath: path) else { throw CheckpointError("cannot read \(path)") }
+        let bytes = [UInt8](data)
+        var first = PickleMachine(bytes, source: path)
+        let head = try first.run()
+        // torch's legacy layout: magic, protocol, sys info, the object, storage keys, raw storages.
+        if case .bytes(let magic) = head, magic == [0x6C, 0xFC, 0x9C, 0x46, 0xF9, 0x20, 0x6A, 0xA8, 0x50, 0x19] {
+            var offset = first.i
+            func next(_ persistent: ((PyValue) throws -> PyValue)? = nil, rebuildTensor: ((PickleStorage, Int, [Int], [Int]) throws -> Tensor)? = nil) throws -> PyValue {
+                var m = PickleMachine(Array(bytes[offset...]), source: path)
+                m.persistentLoad = persistent
+                m.rebuildTensor = rebuildTensor
+                let v = try m.run()
+                offset += m.i
+                return v
+            }
+            _ = try next()   // protocol version
+            _ = try next()   // sys info
+            var pending: [(PickleStorage, Int, [Int], [Int], Int)] = []
+            var placeholders: [Tensor] = []
+            let object = try next({ pid in .storage(try storageFromPID(pid, source: path)) }) { s, off, size, stride in
+                // Storages come after the object: make a placeholder to fill in afterwards.
+                let t = try Tensor.empty(size, dtype: s.dtype)
+                pending.append((s, off, size, stride, placeholders.count))
+                placeholders.append(t)
+                return t
+            }
+            guard case .list(let keyList) = try next() else { throw CheckpointError("\(path): legacy checkpoint without a storage list") }
+            var storages: [String: Tensor] = [:]
+            for k in keyList.items {
+                guard let key = k.string ?? { if case .int(let i) = k { return String(i) }; return nil }() else { continue }
+                guard offset + 8 <= bytes.count else { throw CheckpointError("\(path): truncated storage \(key)") }
+                var count = 0
+                for j in 0..<8 { count |= Int(bytes[offset + j]) << (8 * j) }
+                offset += 8
+                guard let s = pending.first(where: { $0.0.key == key })?.0 else { continue }
+                let size = count * s.dtype.byteSize
+                guard offset + size <= bytes.count else { throw CheckpointError("\(path): truncated storage \(key)") }
+                storages[key] = try storageTensor(Data(bytes[offset..<(offset + size)]), dtype: s.dtype, source: path, key: key)
+                offset += size
+            }
+            for (s, off, size, stride, index) in pending {
+                guard let storage = storages[s.key] else { throw CheckpointError("\(path): storage \(s.key) is missing") }
+                try noGrad { try placeholders[index].copy_(try rebuild(storage, offset: off, size: size, stride: stride)) }
+            }
+            return try interpret(object, source: path, format: "torch-legacy")
+        }
+        return try interpret(head, source: path, format: "pickle")
+    }
+
+    /// The state dict inside: {"model": {...}, ...} (Detectron2), {"blobs": ...} (Caffe2), or a bare state dict.
+    static func interpret(_ object: PyValue, source: String, format: String) throws -> LoadedCheckpoint {
+        guard case .dict(let top) = object else { throw CheckpointError("\(source): the checkpoint is a \(object), not a dict") }
+        var modelDict = top
+        var caffe2 = false
+        var iteration: Int?
+        if case .int(let it)? = top["iteration"] { iteration = Int(it) }
+        if case .dict(let blobs)? = top["blobs"] {
+            modelDict = blobs
+            caffe2 = true
+        } else if case .dict(let m)? = top["model"] {
+            modelDict = m
+            if case .string(let author)? = top["__author__"], author.lowercased().contains("caffe2") { caffe2 = true }
+        }
+        var model: [(String, Tensor)] = []
+        var skipped: [String] = []
+        for (name, value) in modelDict.stringItems {
+            if caffe2 && name.hasSuffix("_momentum") { continue }
+            switch value {
+            case .tensor(let t): model.append((name, t))
+            case .int(let i): model.append((name, try Tensor([i], shape: [])))
+            case .float(let d): model.append((name, try Tensor.scalar(d, dtype: .float64)))
+            default: skipped.append(name)
+            }
+        }
+        if !skipped.isEmpty {
+            DetectionLog.shared.warn("checkpoint", "\(source): \(skipped.count) entries are not tensors and were left out (\(skipped.prefix(5).joined(separator: ", "))\(skipped.count > 5 ? ", ..." : ""))")
+        }
+        guard !model.isEmpty else { throw CheckpointError("\(source): no tensors found (expected a state dict, or {\"model\": state_dict})") }
+        return LoadedCheckpoint(model: model, iteration: iteration, extra: modelDict === top ? nil : top, format: format, caffe2Names: caffe2)
+    }
+}
