@@ -1,0 +1,150 @@
+import Foundation
+import Torch
+import Vision
+
+/// Detectron2's GeneralizedRCNN (Faster R-CNN, ResNet/ResNeXt + FPN), built from a config.
+public final class GeneralizedRCNN: Module {
+    public let backbone: FPN
+    public let proposalGenerator: RPN
+    public let roiHeads: ROIHeads
+    public let pixelMean: Tensor, pixelStd: Tensor
+    public let sizeDivisibility: Int
+    public private(set) var device: Device = .cpu
+
+    public init(cfg: CfgNode) throws {
+        func int(_ k: String) throws -> Int {
+            guard case .int(let v) = try cfg.value(at: k) else { throw ConfigError("\(k) must be an integer") }
+            return v
+        }
+        func double(_ k: String) throws -> Double {
+            switch try cfg.value(at: k) {
+            case .float(let v): return v
+            case .int(let v): return Double(v)
+            default: throw ConfigError("\(k) must be a number")
+            }
+        }
+        func strings(_ k: String) throws -> [String] {
+            guard case .list(let l) = try cfg.value(at: k) else { throw ConfigError("\(k) must be a list") }
+            return try l.map { guard case .string(let s) = $0 else { throw ConfigError("\(k) must list names") }; return s }
+        }
+        func doubles(_ v: CfgValue, _ k: String) throws -> [Double] {
+            guard case .list(let l) = v else { throw ConfigError("\(k) must be a list") }
+            return try l.map {
+                switch $0 { case .float(let d): return d; case .int(let i): return Double(i); default: throw ConfigError("\(k) must list numbers") }
+            }
+        }
+        func string(_ k: String) throws -> String {
+            guard case .string(let s) = try cfg.value(at: k) else { throw ConfigError("\(k) must be a string") }
+            return s
+        }
+        guard try string("MODEL.META_ARCHITECTURE") == "GeneralizedRCNN" else { throw ConfigError("MODEL.META_ARCHITECTURE must be GeneralizedRCNN") }
+        guard try string("MODEL.BACKBONE.NAME") == "build_resnet_fpn_backbone" else {
+            throw ConfigError("MODEL.BACKBONE.NAME \(try string("MODEL.BACKBONE.NAME")) is not supported yet; use build_resnet_fpn_backbone")
+        }
+        guard try string("MODEL.RESNETS.NORM") == "FrozenBN" else { throw ConfigError("MODEL.RESNETS.NORM \(try string("MODEL.RESNETS.NORM")) is not supported yet for inference; use FrozenBN") }
+        let resnet = try ResNet(depth: try int("MODEL.RESNETS.DEPTH"), stemOut: try int("MODEL.RESNETS.STEM_OUT_CHANNELS"),
+                                res2Out: try int("MODEL.RESNETS.RES2_OUT_CHANNELS"), groups: try int("MODEL.RESNETS.NUM_GROUPS"),
+                                widthPerGroup: try int("MODEL.RESNETS.WIDTH_PER_GROUP"),
+                                strideIn1x1: { if case .bool(let b) = try cfg.value(at: "MODEL.RESNETS.STRIDE_IN_1X1") { return b }; return true }(),
+                                res5Dilation: try int("MODEL.RESNETS.RES5_DILATION"), outFeatures: try strings("MODEL.RESNETS.OUT_FEATURES"))
+        backbone = try FPN(bottomUp: resnet, inFeatures: try strings("MODEL.FPN.IN_FEATURES"), outChannels: try int("MODEL.FPN.OUT_CHANNELS"))
+        let sizesValue = try cfg.value(at: "MODEL.ANCHOR_GENERATOR.SIZES")
+        guard case .list(let sizeLists) = sizesValue, case .list(let ratioLists) = try cfg.value(at: "MODEL.ANCHOR_GENERATOR.ASPECT_RATIOS") else {
+            throw ConfigError("MODEL.ANCHOR_GENERATOR.SIZES and ASPECT_RATIOS must be lists of lists")
+        }
+        let rpnFeatures = try strings("MODEL.RPN.IN_FEATURES")
+        let strides = backbone.levelStrides
+        let anchors = try AnchorGenerator(sizes: try sizeLists.map { try doubles($0, "MODEL.ANCHOR_GENERATOR.SIZES") },
+                                          aspectRatios: try ratioLists.map { try doubles($0, "MODEL.ANCHOR_GENERATOR.ASPECT_RATIOS") },
+                                          strides: Array(strides.prefix(rpnFeatures.count)), offset: try double("MODEL.ANCHOR_GENERATOR.OFFSET"))
+        proposalGenerator = try RPN(channels: backbone.outChannels, anchorGenerator: anchors, preNMSTopK: try int("MODEL.RPN.PRE_NMS_TOPK_TEST"),
+                                    postNMSTopK: try int("MODEL.RPN.POST_NMS_TOPK_TEST"), nmsThreshold: try double("MODEL.RPN.NMS_THRESH"),
+                                    minBoxSize: try double("MODEL.PROPOSAL_GENERATOR.MIN_SIZE"))
+        let roiFeatures = try strings("MODEL.ROI_HEADS.IN_FEATURES")
+        let levels = roiFeatures.compactMap { Int($0.dropFirst()) }
+        guard let minLevel = levels.min(), let maxLevel = levels.max() else { throw ConfigError("MODEL.ROI_HEADS.IN_FEATURES names no FPN level") }
+        let poolerType = try string("MODEL.ROI_BOX_HEAD.POOLER_TYPE")
+        guard ["ROIAlignV2", "ROIAlign"].contains(poolerType) else { throw ConfigError("MODEL.ROI_BOX_HEAD.POOLER_TYPE \(poolerType) is not supported; use ROIAlignV2 or ROIAlign") }
+        let pooler = ROIPooler(outputSize: try int("MODEL.ROI_BOX_HEAD.POOLER_RESOLUTION"),
+                               scales: levels.map { 1.0 / Double(1 << $0) }, samplingRatio: try int("MODEL.ROI_BOX_HEAD.POOLER_SAMPLING_RATIO"),
+                               aligned: poolerType == "ROIAlignV2", minLevel: minLevel, maxLevel: maxLevel)
+        guard try int("MODEL.ROI_BOX_HEAD.NUM_CONV") == 0 else { throw ConfigError("MODEL.ROI_BOX_HEAD.NUM_CONV > 0 is not supported yet") }
+        roiHeads = try ROIHeads(pooler: pooler, channels: backbone.outChannels, numFC: try int("MODEL.ROI_BOX_HEAD.NUM_FC"),
+                                fcDim: try int("MODEL.ROI_BOX_HEAD.FC_DIM"), numClasses: try int("MODEL.ROI_HEADS.NUM_CLASSES"),
+                                classAgnostic: { if case .bool(let b) = try cfg.value(at: "MODEL.ROI_BOX_HEAD.CLS_AGNOSTIC_BBOX_REG") { return b }; return false }(),
+                                scoreThreshold: try double("MODEL.ROI_HEADS.SCORE_THRESH_TEST"), nmsThreshold: try double("MODEL.ROI_HEADS.NMS_THRESH_TEST"),
+                                detectionsPerImage: try int("TEST.DETECTIONS_PER_IMAGE"))
+        guard case .list(let mean) = try cfg.value(at: "MODEL.PIXEL_MEAN"), case .list(let std) = try cfg.value(at: "MODEL.PIXEL_STD") else {
+            throw ConfigError("MODEL.PIXEL_MEAN and PIXEL_STD must be lists")
+        }
+        pixelMean = try Tensor(try doubles(.list(mean), "MODEL.PIXEL_MEAN").map { Float($0) }).view([-1, 1, 1])
+        pixelStd = try Tensor(try doubles(.list(std), "MODEL.PIXEL_STD").map { Float($0) }).view([-1, 1, 1])
+        sizeDivisibility = 32
+        super.init()
+        try child("backbone", backbone)
+        try child("proposal_generator", proposalGenerator)
+        try child("roi_heads", roiHeads)
+        eval()
+    }
+
+    /// Loads weights; shape mismatches (another NUM_CLASSES) are skipped with a warning per
+    /// parameter, and missing or unexpected keys are listed, as Detectron2 does.
+    @discardableResult
+    public func loadWeights(_ path: String) throws -> LoadReport {
+        let checkpoint = try Checkpoint.load(path)
+        if checkpoint.caffe2Names {
+            throw CheckpointError("\(path) uses Caffe2 names (an ImageNet backbone .pkl); renaming them is not supported yet")
+        }
+        let report = try load(stateDict: checkpoint.stateDict)
+        let log = DetectionLog.shared
+        for m in report.mismatched {
+            log.warn("checkpoint", "Skip loading parameter '\(m.name)' to the model due to incompatible shapes: \(m.found) in the checkpoint but \(m.expected) in the model! You might want to double check if this is expected.")
+        }
+        if !report.missing.isEmpty { log.warn("checkpoint", "Some model parameters or buffers are not found in the checkpoint: \(report.missing.joined(separator: ", "))") }
+        let unexpected = report.unexpected.filter { !$0.hasPrefix("pixel_") }
+        if !unexpected.isEmpty { log.warn("checkpoint", "The checkpoint state_dict contains keys that are not used by the model: \(unexpected.joined(separator: ", "))") }
+        resetAllCaches()
+        return report
+    }
+
+    public func to(_ device: Device) throws {
+        try to(device: device)
+        self.device = device
+        resetAllCaches()
+    }
+
+    /// Normalises and pads images (3, H, W, BGR float 0..255) into one batch.
+    func preprocess(_ images: [Tensor]) throws -> (Tensor, [(Int, Int)]) {
+        let mean = try pixelMean.to(device: device), std = try pixelStd.to(device: device)
+        let normalized = try images.map { try ($0.to(dtype: .float32, device: device) - mean) / std }
+        let sizes = normalized.map { ($0.shape[1], $0.shape[2]) }
+        let d = sizeDivisibility
+        let h = (sizes.map(\.0).max()! + d - 1) / d * d, w = (sizes.map(\.1).max()! + d - 1) / d * d
+        let batch = try Tensor.zeros([normalized.count, 3, h, w], device: device)
+        for (i, img) in normalized.enumerated() {
+            try batch.select(0, i).narrow(1, start: 0, length: sizes[i].0).narrow(2, start: 0, length: sizes[i].1).copy_(img)
+        }
+        return (batch, sizes)
+    }
+
+    /// Inference on resized images; returns instances in input-image coordinates.
+    public func inference(_ images: [Tensor]) throws -> [Instances] {
+        try noGrad {
+            let (batch, sizes) = try preprocess(images)
+            let features = try backbone.forward(batch)
+            let proposals = try proposalGenerator.forward(features, imageSizes: sizes)
+            let roiFeatures = Array(features.prefix(4))
+            return try roiHeads.forward(roiFeatures, proposals: proposals, imageSizes: sizes)
+        }
+    }
+
+    /// detector_postprocess: rescale to the original size, clip, drop empty boxes.
+    public static func postprocess(_ r: Instances, height: Int, width: Int) throws -> Instances {
+        let sx = Double(width) / Double(r.imageSize.1), sy = Double(height) / Double(r.imageSize.0)
+        let scale = try Tensor([Float(sx), Float(sy), Float(sx), Float(sy)]).to(device: r.boxes.device)
+        var boxes = try BoxOps.clip(try r.boxes * scale, height: height, width: width)
+        let keep = try BoxOps.nonempty(boxes)
+        boxes = try boxes.index(keep)
+        return Instances(boxes: boxes, scores: try r.scores.index(keep), classes: try r.classes.index(keep), imageSize: (height, width))
+    }
+}

@@ -1,0 +1,100 @@
+import Torch
+
+/// FrozenBatchNorm2d: y = (x - running_mean) / sqrt(running_var + eps) * weight + bias, with
+/// all four as buffers (Detectron2's names). For inference it folds into the convolution before it.
+public final class FrozenBatchNorm2d: Module {
+    public let weight: Parameter, bias: Parameter, runningMean: Parameter, runningVar: Parameter
+    public let eps: Double
+
+    public init(channels: Int, eps: Double = 1e-5) throws {
+        weight = Parameter(try Tensor.ones([channels]), isBuffer: true)
+        bias = Parameter(try Tensor.zeros([channels]), isBuffer: true)
+        runningMean = Parameter(try Tensor.zeros([channels]), isBuffer: true)
+        runningVar = Parameter(try Tensor.ones([channels]).binary(.sub, eps), isBuffer: true)
+        self.eps = eps
+        super.init()
+        try register("weight", weight)
+        try register("bias", bias)
+        try register("running_mean", runningMean)
+        try register("running_var", runningVar)
+    }
+
+    /// (scale, shift) with y = x * scale + shift, computed as Detectron2 does.
+    func affine() throws -> (Tensor, Tensor) {
+        let scale = try weight.tensor * (runningVar.tensor + eps).unary(.sqrt).unary(.reciprocal)
+        let shift = try bias.tensor - runningMean.tensor * scale
+        return (scale, shift)
+    }
+
+    public func forward(_ x: Tensor) throws -> Tensor {
+        let (scale, shift) = try affine()
+        return try x * scale.view([1, -1, 1, 1]) + shift.view([1, -1, 1, 1])
+    }
+}
+
+/// Conv2d with an optional norm (Detectron2's layers.Conv2d): weight, bias, and `norm.*`.
+public final class Conv2d: Module {
+    public let weight: Parameter
+    public let bias: Parameter?
+    public let norm: FrozenBatchNorm2d?
+    public let stride: Int, padding: Int, dilation: Int, groups: Int
+    /// The convolution with the frozen norm folded in, made on first use after loading.
+    private var folded: (Tensor, Tensor)?
+
+    public init(in inChannels: Int, out: Int, kernel: Int, stride: Int = 1, padding: Int = 0, dilation: Int = 1, groups: Int = 1,
+                bias: Bool, norm: Bool) throws {
+        weight = Parameter(try Tensor.zeros([out, inChannels / groups, kernel, kernel]))
+        self.bias = bias ? Parameter(try Tensor.zeros([out])) : nil
+        self.norm = norm ? try FrozenBatchNorm2d(channels: out) : nil
+        self.stride = stride
+        self.padding = padding
+        self.dilation = dilation
+        self.groups = groups
+        super.init()
+        try register("weight", weight)
+        if let b = self.bias { try register("bias", b) }
+        if let n = self.norm { try child("norm", n) }
+    }
+
+    public func resetCaches() { folded = nil }
+
+    public func forward(_ x: Tensor) throws -> Tensor {
+        guard let norm else {
+            return try NN.conv2d(x, weight: weight.tensor, bias: bias?.tensor, stride: (stride, stride), padding: (padding, padding),
+                                 dilation: (dilation, dilation), groups: groups)
+        }
+        if folded == nil {
+            try noGrad {
+                let (scale, shift) = try norm.affine()
+                let w = try weight.tensor * scale.view([-1, 1, 1, 1])
+                let b = try bias.map { try $0.tensor * scale + shift } ?? shift
+                folded = (try w.contiguous(), b)
+            }
+        }
+        return try NN.conv2d(x, weight: folded!.0, bias: folded!.1, stride: (stride, stride), padding: (padding, padding),
+                             dilation: (dilation, dilation), groups: groups)
+    }
+}
+
+/// nn.Linear: weight (out, in), bias (out).
+public final class Linear: Module {
+    public let weight: Parameter, bias: Parameter
+
+    public init(in inFeatures: Int, out: Int) throws {
+        weight = Parameter(try Tensor.zeros([out, inFeatures]))
+        bias = Parameter(try Tensor.zeros([out]))
+        super.init()
+        try register("weight", weight)
+        try register("bias", bias)
+    }
+
+    public func forward(_ x: Tensor) throws -> Tensor { try NN.linear(x, weight: weight.tensor, bias: bias.tensor) }
+}
+
+extension Module {
+    /// Drops every cached, derived tensor (after new weights are loaded).
+    public func resetAllCaches() {
+        if let c = self as? Conv2d { c.resetCaches() }
+        for (_, m) in children { m.resetAllCaches() }
+    }
+}
