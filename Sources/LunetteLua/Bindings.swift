@@ -15,6 +15,7 @@ public enum LunetteBindings {
         try installDataModule(in: state)
         try installEvaluationModule(in: state)
         try installConfigModule(in: state)
+        try installModelModule(in: state)
         installHelp(in: state)
     }
 }

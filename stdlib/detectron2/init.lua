@@ -5,4 +5,8 @@ d2.data = require "detectron2.data"
 d2.evaluation = require "detectron2.evaluation"
 d2.config = require "detectron2.config"
 d2.model_zoo = require "detectron2.model_zoo"
+d2.modeling = require "detectron2.modeling"
+d2.checkpoint = require "detectron2.checkpoint"
+d2.engine = require "detectron2.engine"
+d2.utils = { visualizer = require "detectron2.utils.visualizer" }
 return d2

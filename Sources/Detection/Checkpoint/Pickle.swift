@@ -368,9 +368,8 @@ struct PickleMachine {
             let out = try Tensor.empty(shape, dtype: dtype)
             if !raw.isEmpty, let dst = out.dataPointer, let src = bytesTensor.dataPointer { dst.copyMemory(from: src, byteCount: raw.count) }
             return .tensor(out)
-        case .dict(let d):
-            // OrderedDict state or instance __dict__: merge items.
-            if case .dict(let s) = state { for (k, v) in zip(s.keys, s.values) { try d.set(k, v) } }
+        case .dict:
+            // The state of a dict subclass is its attribute __dict__ (torch's `_metadata`), not items.
             return obj
         default:
             return obj

@@ -1,0 +1,81 @@
+import Foundation
+import Torch
+import Vision
+
+/// One detection in original-image coordinates.
+public struct DetectedObject: Sendable {
+    public var box: [Double]      // x1, y1, x2, y2
+    public var score: Double
+    public var classID: Int
+    public var label: String?
+
+    public init(box: [Double], score: Double, classID: Int, label: String?) {
+        self.box = box
+        self.score = score
+        self.classID = classID
+        self.label = label
+    }
+}
+
+/// Detectron2's DefaultPredictor: a BGR uint8 image in, detections in its coordinates out
+/// (scores descending). Builds the model from the config and loads MODEL.WEIGHTS.
+public final class DefaultPredictor {
+    public let model: GeneralizedRCNN
+    public let resize: ResizeShortestEdge
+    public let classes: [String]?
+    public let inputFormat: String
+
+    public init(cfg: CfgNode, catalog: DataCatalog = .shared) throws {
+        model = try GeneralizedRCNN(cfg: cfg)
+        if case .string(let weights) = try cfg.value(at: "MODEL.WEIGHTS"), !weights.isEmpty {
+            guard !weights.hasPrefix("detectron2://") && !weights.hasPrefix("http") else {
+                throw ConfigError("MODEL.WEIGHTS \(weights) is a download link; Lunette loads local files only: download it once and give its path")
+            }
+            try model.loadWeights(weights)
+        } else {
+            DetectionLog.shared.warn("DefaultPredictor", "MODEL.WEIGHTS is empty: the model keeps its initial (untrained) weights")
+        }
+        if case .string(let d) = try cfg.value(at: "MODEL.DEVICE") {
+            let device = try Device(parsing: d == "cuda" && !TorchRuntime.cudaIsAvailable ? "cpu" : d)
+            if device != .cpu { try model.to(device) }
+        }
+        guard case .int(let short) = try cfg.value(at: "INPUT.MIN_SIZE_TEST"), case .int(let maxSize) = try cfg.value(at: "INPUT.MAX_SIZE_TEST") else {
+            throw ConfigError("INPUT.MIN_SIZE_TEST and MAX_SIZE_TEST must be integers")
+        }
+        resize = try ResizeShortestEdge(shortEdgeLengths: [short], maxSize: maxSize)
+        if case .string(let f) = try cfg.value(at: "INPUT.FORMAT") { inputFormat = f } else { inputFormat = "BGR" }
+        if case .list(let tests) = try cfg.value(at: "DATASETS.TEST"), case .string(let name)? = tests.first {
+            classes = catalog.metadata(name).thingClasses
+        } else {
+            classes = nil
+        }
+    }
+
+    /// The model's input for one image: resized as Detectron2 does, CHW.
+    func input(_ image: Image) throws -> Tensor {
+        var img = try image.bgr()
+        if inputFormat == "RGB" { img = try img.rgb() }
+        let short = resize.shortEdgeLengths[0]
+        let (h, w) = ResizeShortestEdge.outputShape(height: img.height, width: img.width, shortEdge: short, maxSize: resize.maxSize)
+        if short > 0 && (h != img.height || w != img.width) { img = try img.resizedLikePIL(width: w, height: h) }
+        return try img.chwTensor().to(dtype: .float32)
+    }
+
+    /// Detections for each image, from one forward pass over the batch.
+    public func predict(_ images: [Image]) throws -> [[DetectedObject]] {
+        guard !images.isEmpty else { return [] }
+        let inputs = try images.map(input)
+        let raw = try model.inference(inputs)
+        return try zip(raw, images).map { r, image in
+            let inst = try GeneralizedRCNN.postprocess(r, height: image.height, width: image.width)
+            let boxes = try inst.boxes.to(dtype: .float64, device: .cpu).toArray(Double.self)
+            let scores = try inst.scores.to(dtype: .float64, device: .cpu).toArray(Double.self)
+            let classes = try inst.classes.to(device: .cpu).toArray(Int64.self)
+            return scores.indices.map { i in
+                let c = Int(classes[i])
+                return DetectedObject(box: Array(boxes[(i * 4)..<(i * 4 + 4)]), score: scores[i], classID: c,
+                                 label: classes.isEmpty ? nil : self.classes.flatMap { c < $0.count ? $0[c] : nil })
+            }
+        }
+    }
+}

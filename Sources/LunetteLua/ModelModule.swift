@@ -1,0 +1,171 @@
+import CLua
+import Detection
+import Foundation
+import LuaHost
+import Torch
+import Vision
+
+final class VisualizerObject {
+    let visualizer: Visualizer
+    init(_ v: Visualizer) { visualizer = v }
+}
+
+/// `detectron2.modeling`, `detectron2.checkpoint`, `detectron2.engine` (DefaultPredictor) and
+/// `detectron2.utils.visualizer`.
+extension LunetteBindings {
+    static func detectionToLua(_ d: DetectedObject) -> LuaValue {
+        var t = LuaTable()
+        t.hash[.string("box")] = .table(LuaTable(array: d.box.map { .number($0) }))
+        t.hash[.string("score")] = .number(d.score)
+        t.hash[.string("class")] = .integer(Int64(d.classID))
+        if let l = d.label { t.hash[.string("label")] = .string(l) }
+        return .table(t)
+    }
+
+    static func detectionsFromLua(_ v: LuaValue) throws -> [DetectedObject] {
+        let list: [LuaValue]
+        if case .table(let t) = v, case .table(let inner)? = t["instances"] { list = inner.array } else { list = try [LuaValue].decode(v, at: "instances") }
+        return try list.enumerated().map { i, item in
+            guard case .table(let d) = item, let box = d["box"], let score = d["score"], let cls = d["class"] else {
+                throw LuaError.message("instances[\(i + 1)] needs box, score and class")
+            }
+            let b = try [Double].decode(box, at: "instances[\(i + 1)].box")
+            guard b.count == 4 else { throw LuaError.message("instances[\(i + 1)].box must be {x1, y1, x2, y2}") }
+            var label: String?
+            if case .string(let l)? = d["label"] { label = l }
+            return DetectedObject(box: b, score: try Double.decode(score, at: "score"), classID: try Int.decode(cls, at: "class"), label: label)
+        }
+    }
+
+    static func cfgArgument(_ call: LuaCall, _ idx: Int32) throws -> CfgNode {
+        guard let n = try? call.object(CfgNode.self, idx) else { throw call.argumentError(idx, "a config (detectron2.config.get_cfg()) expected") }
+        return n
+    }
+
+    static func installModelModule(in state: LuaState) throws {
+        try state.defineClass(GeneralizedRCNN.self, name: "detectron2.modeling.GeneralizedRCNN",
+                              doc: "Faster R-CNN (ResNet/ResNeXt-FPN). model(batch) runs inference on loader batches.") { c in
+            c.tostring { m in "GeneralizedRCNN(\(m.roiHeads.numClasses) classes, \(m.namedParameters().count) parameters, \(m.device))" }
+            c.metamethod("__call", nil, doc: "model(batch): outputs {instances = {pred_boxes, scores, pred_classes}} in original coordinates") { m, call in
+                let batch = try call.decode([LuaValue].self, 2)
+                var images: [Tensor] = [], sizes: [(Int, Int)] = []
+                for (i, item) in batch.enumerated() {
+                    guard case .table(let t) = item, case .object(let o)? = t["image"], let img = o as? Tensor else {
+                        throw LuaError.message("batch[\(i + 1)].image must be a tensor (3, H, W)")
+                    }
+                    images.append(img)
+                    let h = try t["height"].map { try Int.decode($0, at: "height") } ?? img.shape[1]
+                    let w = try t["width"].map { try Int.decode($0, at: "width") } ?? img.shape[2]
+                    sizes.append((h, w))
+                }
+                let results = try m.inference(images)
+                let outputs = try zip(results, sizes).map { r, s -> LuaValue in
+                    let inst = try GeneralizedRCNN.postprocess(r, height: s.0, width: s.1)
+                    var t = LuaTable()
+                    t.hash[.string("pred_boxes")] = .object(inst.boxes)
+                    t.hash[.string("scores")] = .object(inst.scores)
+                    t.hash[.string("pred_classes")] = .object(inst.classes)
+                    return .table(LuaTable(hash: [.string("instances"): .table(t)]))
+                }
+                return call.push(.table(LuaTable(array: outputs)))
+            }
+            c.method("load", [LuaParameter("path", .string)], returns: "table",
+                     doc: "Loads weights (.pth, .pkl, .safetensors): {loaded, missing, unexpected, mismatched} names; mismatched shapes are skipped with a warning.") { m, call in
+                let r = try m.loadWeights(try call.string(2))
+                var t = LuaTable()
+                t.hash[.string("loaded")] = .integer(Int64(r.loaded.count))
+                t.hash[.string("missing")] = .table(LuaTable(array: r.missing.map { .string($0) }))
+                t.hash[.string("unexpected")] = .table(LuaTable(array: r.unexpected.map { .string($0) }))
+                t.hash[.string("mismatched")] = .table(LuaTable(array: r.mismatched.map { .string($0.name) }))
+                return call.push(.table(t))
+            }
+            c.method("save", [LuaParameter("path", .string)], doc: "Writes the weights as .safetensors (Detectron2's names).") { m, call in
+                try SafeTensors.write(m.stateDict(), metadata: ["format": "pt"], to: try call.string(2))
+                return 0
+            }
+            c.method("to", [LuaParameter("device", .string)], returns: "GeneralizedRCNN", doc: "Moves the model: \"cpu\", \"cuda\", \"auto\".") { m, call in
+                try m.to(try Device(parsing: try call.string(2)))
+                return call.push(object: m)
+            }
+            c.method("state_dict", [], returns: "table", doc: "name -> tensor.") { m, call in
+                var t = LuaTable()
+                for (k, v) in m.stateDict() { t.hash[.string(k)] = .object(v) }
+                return call.push(.table(t))
+            }
+        }
+        try state.defineModule("detectron2.modeling", doc: "Models built from configs.") { m in
+            m.function("build_model", [LuaParameter("cfg", .object("detectron2.config.CfgNode"))], returns: "GeneralizedRCNN",
+                       doc: "The model the config describes (weights not loaded; use DetectionCheckpointer or model:load).") { call in
+                call.push(object: try GeneralizedRCNN(cfg: try cfgArgument(call, 1)))
+            }
+        }
+        try state.defineModule("detectron2.checkpoint", doc: "Loading weights.") { m in
+            m.function("DetectionCheckpointer", [LuaParameter("model", .object("detectron2.modeling.GeneralizedRCNN"))], returns: "table",
+                       doc: "An object whose :load(path) loads weights into the model, as Detectron2's.") { call in
+                let make = try call.state.load("""
+                    local model = ...
+                    return { model = model, load = function(self, path) return self.model:load(path) end }
+                    """, name: "=(DetectionCheckpointer)")
+                let made = try call.state.call(make, [.object(try call.object(GeneralizedRCNN.self, 1))])
+                call.push(made.first ?? .nil)
+                return 1
+            }
+        }
+        try state.defineClass(DefaultPredictor.self, name: "detectron2.engine.DefaultPredictor",
+                              doc: "predictor(img): detections of a BGR image (cv.Image) in its own coordinates, scores descending.") { c in
+            c.tostring { p in "DefaultPredictor(\(p.model.roiHeads.numClasses) classes)" }
+            c.property("model", type: "GeneralizedRCNN", doc: "The model.") { p, call in call.push(object: p.model) }
+            c.metamethod("__call", nil, doc: "predictor(img) -> {instances = {{label, score, box, class}, ...}}") { p, call in
+                let img = try call.object(Image.self, 2)
+                let dets = try p.predict([img])[0]
+                return call.push(.table(LuaTable(hash: [.string("instances"): .table(LuaTable(array: dets.map(detectionToLua)))])))
+            }
+            c.method("predict_batch", [LuaParameter("images", .table)], returns: "table", doc: "Outputs for several images, in one forward pass.") { p, call in
+                let list = try call.decode([LuaValue].self, 2)
+                let images = try list.enumerated().map { i, v -> Image in
+                    guard case .object(let o) = v, let img = o as? Image else { throw LuaError.message("images[\(i + 1)] is not a cv.Image") }
+                    return img
+                }
+                let outputs = try p.predict(images).map { LuaValue.table(LuaTable(hash: [.string("instances"): .table(LuaTable(array: $0.map(detectionToLua)))])) }
+                return call.push(.table(LuaTable(array: outputs)))
+            }
+        }
+        try state.defineModule("detectron2.engine", doc: "Predictors (training comes with the trainer).") { m in
+            m.function("DefaultPredictor", [LuaParameter("cfg", .object("detectron2.config.CfgNode"))], returns: "DefaultPredictor",
+                       doc: "Builds the model from cfg, loads MODEL.WEIGHTS, resizes inputs to INPUT.MIN_SIZE_TEST / MAX_SIZE_TEST.") { call in
+                call.push(object: try DefaultPredictor(cfg: try cfgArgument(call, 1)))
+            }
+        }
+        try state.defineClass(VisualizerObject.self, name: "detectron2.utils.visualizer.Visualizer",
+                              doc: "Draws predictions or ground truth on an RGB image.") { c in
+            c.method("draw_instance_predictions", [LuaParameter("instances", .table)], returns: "Visualizer",
+                     doc: "Boxes with \"name NN%\" labels (predictor(img).instances, or the whole output).") { v, call in
+                try v.visualizer.drawInstancePredictions(try detectionsFromLua(try call.value(2)))
+                return call.push(object: v)
+            }
+            c.method("draw_dataset_dict", [LuaParameter("dict", .table)], returns: "Visualizer", doc: "The ground-truth boxes of a dataset dict.") { v, call in
+                let d = try dictsFromLua(.table(LuaTable(array: [try call.value(2)])), source: "dict")[0]
+                try v.visualizer.drawDatasetDict(d)
+                return call.push(object: v)
+            }
+            c.method("get_image", [], returns: "cv.Image", doc: "The drawing (RGB).") { v, call in call.push(object: v.visualizer.image) }
+            c.method("save", [LuaParameter("path", .string)], returns: "Visualizer", doc: "Writes the drawing (.png, .jpg).") { v, call in
+                try v.visualizer.image.write(try call.string(2))
+                return call.push(object: v)
+            }
+        }
+        try state.defineModule("detectron2.utils.visualizer", doc: "Drawing detections.") { m in
+            m.function("Visualizer", [LuaParameter("img_rgb", .object(imageClass)), LuaParameter("metadata", .any, optional: true),
+                                      LuaParameter("scale", .number, optional: true)], returns: "Visualizer",
+                       doc: "A visualizer on a copy of the image; class names come from metadata.thing_classes.") { call in
+                var classes: [String]?
+                if let m = try? call.object(MetadataObject.self, 2) { classes = m.metadata.thingClasses }
+                else if call.type(2) == LUA_TTABLE, case .table(let t) = try call.value(2), let tc = t["thing_classes"] {
+                    classes = try [String].decode(tc, at: "thing_classes")
+                }
+                return call.push(object: VisualizerObject(try Visualizer(image: try call.object(Image.self, 1), classes: classes,
+                                                                         scale: try call.optionalNumber(3) ?? 1)))
+            }
+        }
+    }
+}
