@@ -51,3 +51,38 @@ final class CheckpointTests: XCTestCase {
         XCTAssertThrowsError(try Checkpoint.load(dir + "/missing.pth")) { XCTAssertTrue("\($0)".contains("cannot open")) }
     }
 }
+
+final class Caffe2NamesTests: XCTestCase {
+    func testImageNetAndDetectronNames() {
+        XCTAssertEqual(Caffe2Names.detectron("conv1_w"), "stem.conv1.weight")
+        XCTAssertEqual(Caffe2Names.detectron("res_conv1_bn_s"), "stem.conv1.norm.weight")
+        XCTAssertEqual(Caffe2Names.detectron("res_conv1_bn_b"), "stem.conv1.norm.bias")
+        XCTAssertEqual(Caffe2Names.detectron("res2_0_branch2a_w"), "res2.0.conv1.weight")
+        XCTAssertEqual(Caffe2Names.detectron("res3_1_branch2b_bn_s"), "res3.1.conv2.norm.weight")
+        XCTAssertEqual(Caffe2Names.detectron("res4_0_branch1_w"), "res4.0.shortcut.weight")
+        XCTAssertEqual(Caffe2Names.detectron("res5_2_branch2c_bn_b"), "res5.2.conv3.norm.bias")
+        XCTAssertEqual(Caffe2Names.detectron("fpn_inner_res4_5_sum_lateral_w"), "fpn_lateral4.weight")
+        XCTAssertEqual(Caffe2Names.detectron("fpn_res3_3_sum_b"), "fpn_output3.bias")
+        XCTAssertEqual(Caffe2Names.detectron("conv_rpn_fpn2_w"), "proposal_generator.rpn_head.conv.weight")
+        XCTAssertEqual(Caffe2Names.detectron("rpn_bbox_pred_fpn2_b"), "proposal_generator.rpn_head.anchor_deltas.bias")
+        XCTAssertEqual(Caffe2Names.detectron("fc6_w"), "box_head.fc1.weight")
+        XCTAssertEqual(Caffe2Names.detectron("cls_score_b"), "cls_score.bias")
+    }
+
+    func testSuffixAlignmentTakesTheLongestMatch() throws {
+        let m = try Caffe2Names.align(modelKeys: ["backbone.bottom_up.stem.conv1.weight", "backbone.bottom_up.res2.0.conv1.weight", "roi_heads.box_head.fc1.weight"],
+                                      checkpointKeys: ["stem.conv1.weight", "res2.0.conv1.weight", "conv1.weight", "box_head.fc1.weight", "fc1000.weight"])
+        XCTAssertEqual(m["backbone.bottom_up.stem.conv1.weight"], "stem.conv1.weight")
+        XCTAssertEqual(m["backbone.bottom_up.res2.0.conv1.weight"], "res2.0.conv1.weight")
+        XCTAssertEqual(m["roi_heads.box_head.fc1.weight"], "box_head.fc1.weight")
+        XCTAssertThrowsError(try Caffe2Names.align(modelKeys: ["a.x.w", "b.x.w"], checkpointKeys: ["x.w"]))
+    }
+
+    func testCaffe2PredictorMovesTheBackgroundClass() throws {
+        let scores = try Tensor([0, 1, 2] as [Float], shape: [3, 1])   // background first in Caffe2
+        let boxes = try Tensor((0..<12).map { Float($0) }, shape: [12, 1])
+        let out = try Caffe2Names.convert([("cls_score_w", scores), ("bbox_pred_w", boxes)])
+        XCTAssertEqual(try out[0].tensor.toArray(Float.self), [1, 2, 0])
+        XCTAssertEqual(try out[1].tensor.toArray(Float.self), (4..<12).map { Float($0) })
+    }
+}

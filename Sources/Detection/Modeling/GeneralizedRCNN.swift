@@ -92,10 +92,20 @@ public final class GeneralizedRCNN: Module {
     @discardableResult
     public func loadWeights(_ path: String) throws -> LoadReport {
         let checkpoint = try Checkpoint.load(path)
+        var weights = checkpoint.stateDict
         if checkpoint.caffe2Names {
-            throw CheckpointError("\(path) uses Caffe2 names (an ImageNet backbone .pkl); renaming them is not supported yet")
+            // Caffe2 files (ImageNet backbones, Detectron1 models): rename, then match by suffix.
+            let renamed = try Caffe2Names.convert(checkpoint.model)
+            let byName = Dictionary(renamed.map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a })
+            let mapping = try Caffe2Names.align(modelKeys: namedSlots().map(\.name), checkpointKeys: Array(byName.keys))
+            weights = Dictionary(uniqueKeysWithValues: mapping.map { ($0.key, byName[$0.value]!) })
+            let unused = Set(byName.keys).subtracting(mapping.values)
+            if !unused.isEmpty {
+                DetectionLog.shared.warn("checkpoint", "\(path): \(unused.count) Caffe2 weights are not used by the model: \(unused.sorted().prefix(8).joined(separator: ", "))\(unused.count > 8 ? ", ..." : "")")
+            }
         }
-        let report = try load(stateDict: checkpoint.stateDict)
+        var report = try load(stateDict: weights)
+        if checkpoint.caffe2Names { report.unexpected = [] }
         let log = DetectionLog.shared
         for m in report.mismatched {
             log.warn("checkpoint", "Skip loading parameter '\(m.name)' to the model due to incompatible shapes: \(m.found) in the checkpoint but \(m.expected) in the model! You might want to double check if this is expected.")
