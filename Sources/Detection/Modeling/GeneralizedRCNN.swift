@@ -41,13 +41,15 @@ public final class GeneralizedRCNN: Module {
         guard try string("MODEL.BACKBONE.NAME") == "build_resnet_fpn_backbone" else {
             throw ConfigError("MODEL.BACKBONE.NAME \(try string("MODEL.BACKBONE.NAME")) is not supported yet; use build_resnet_fpn_backbone")
         }
-        guard try string("MODEL.RESNETS.NORM") == "FrozenBN" else { throw ConfigError("MODEL.RESNETS.NORM \(try string("MODEL.RESNETS.NORM")) is not supported yet for inference; use FrozenBN") }
+        let resnetNorm = try NormKind(config: try string("MODEL.RESNETS.NORM"), key: "MODEL.RESNETS.NORM")
         let resnet = try ResNet(depth: try int("MODEL.RESNETS.DEPTH"), stemOut: try int("MODEL.RESNETS.STEM_OUT_CHANNELS"),
                                 res2Out: try int("MODEL.RESNETS.RES2_OUT_CHANNELS"), groups: try int("MODEL.RESNETS.NUM_GROUPS"),
                                 widthPerGroup: try int("MODEL.RESNETS.WIDTH_PER_GROUP"),
                                 strideIn1x1: { if case .bool(let b) = try cfg.value(at: "MODEL.RESNETS.STRIDE_IN_1X1") { return b }; return true }(),
-                                res5Dilation: try int("MODEL.RESNETS.RES5_DILATION"), outFeatures: try strings("MODEL.RESNETS.OUT_FEATURES"))
-        backbone = try FPN(bottomUp: resnet, inFeatures: try strings("MODEL.FPN.IN_FEATURES"), outChannels: try int("MODEL.FPN.OUT_CHANNELS"))
+                                res5Dilation: try int("MODEL.RESNETS.RES5_DILATION"), outFeatures: try strings("MODEL.RESNETS.OUT_FEATURES"),
+                                norm: resnetNorm)
+        backbone = try FPN(bottomUp: resnet, inFeatures: try strings("MODEL.FPN.IN_FEATURES"), outChannels: try int("MODEL.FPN.OUT_CHANNELS"),
+                           norm: try NormKind(config: try string("MODEL.FPN.NORM"), key: "MODEL.FPN.NORM"))
         let sizesValue = try cfg.value(at: "MODEL.ANCHOR_GENERATOR.SIZES")
         guard case .list(let sizeLists) = sizesValue, case .list(let ratioLists) = try cfg.value(at: "MODEL.ANCHOR_GENERATOR.ASPECT_RATIOS") else {
             throw ConfigError("MODEL.ANCHOR_GENERATOR.SIZES and ASPECT_RATIOS must be lists of lists")
@@ -68,8 +70,10 @@ public final class GeneralizedRCNN: Module {
         let pooler = ROIPooler(outputSize: try int("MODEL.ROI_BOX_HEAD.POOLER_RESOLUTION"),
                                scales: levels.map { 1.0 / Double(1 << $0) }, samplingRatio: try int("MODEL.ROI_BOX_HEAD.POOLER_SAMPLING_RATIO"),
                                aligned: poolerType == "ROIAlignV2", minLevel: minLevel, maxLevel: maxLevel)
-        guard try int("MODEL.ROI_BOX_HEAD.NUM_CONV") == 0 else { throw ConfigError("MODEL.ROI_BOX_HEAD.NUM_CONV > 0 is not supported yet") }
-        roiHeads = try ROIHeads(pooler: pooler, channels: backbone.outChannels, numFC: try int("MODEL.ROI_BOX_HEAD.NUM_FC"),
+        roiHeads = try ROIHeads(pooler: pooler, channels: backbone.outChannels, numConv: try int("MODEL.ROI_BOX_HEAD.NUM_CONV"),
+                                convDim: try int("MODEL.ROI_BOX_HEAD.CONV_DIM"),
+                                convNorm: try NormKind(config: try string("MODEL.ROI_BOX_HEAD.NORM"), key: "MODEL.ROI_BOX_HEAD.NORM"),
+                                numFC: try int("MODEL.ROI_BOX_HEAD.NUM_FC"),
                                 fcDim: try int("MODEL.ROI_BOX_HEAD.FC_DIM"), numClasses: try int("MODEL.ROI_HEADS.NUM_CLASSES"),
                                 classAgnostic: { if case .bool(let b) = try cfg.value(at: "MODEL.ROI_BOX_HEAD.CLS_AGNOSTIC_BBOX_REG") { return b }; return false }(),
                                 scoreThreshold: try double("MODEL.ROI_HEADS.SCORE_THRESH_TEST"), nmsThreshold: try double("MODEL.ROI_HEADS.NMS_THRESH_TEST"),

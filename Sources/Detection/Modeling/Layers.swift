@@ -32,20 +32,92 @@ public final class FrozenBatchNorm2d: Module {
     }
 }
 
+/// BatchNorm2d (Detectron2's "BN"/"SyncBN"): batch statistics when training, running ones otherwise.
+public final class BatchNorm2d: Module {
+    public let weight: Parameter, bias: Parameter, runningMean: Parameter, runningVar: Parameter, batchesTracked: Parameter
+    public let eps: Double, momentum: Double
+
+    public init(channels: Int, eps: Double = 1e-5, momentum: Double = 0.1) throws {
+        weight = Parameter(try Tensor.ones([channels]))
+        bias = Parameter(try Tensor.zeros([channels]))
+        runningMean = Parameter(try Tensor.zeros([channels]), isBuffer: true)
+        runningVar = Parameter(try Tensor.ones([channels]), isBuffer: true)
+        batchesTracked = Parameter(try Tensor.zeros([], dtype: .int64), isBuffer: true)
+        self.eps = eps
+        self.momentum = momentum
+        super.init()
+        try register("weight", weight)
+        try register("bias", bias)
+        try register("running_mean", runningMean)
+        try register("running_var", runningVar)
+        try register("num_batches_tracked", batchesTracked)
+    }
+
+    public func forward(_ x: Tensor) throws -> Tensor {
+        try NN.batchNorm(x, weight: weight.tensor, bias: bias.tensor, runningMean: runningMean.tensor, runningVar: runningVar.tensor,
+                         training: isTraining, momentum: momentum, eps: eps)
+    }
+}
+
+/// GroupNorm (Detectron2's "GN": 32 groups).
+public final class GroupNorm: Module {
+    public let weight: Parameter, bias: Parameter
+    public let groups: Int
+
+    public init(groups: Int, channels: Int) throws {
+        guard channels % groups == 0 else { throw ConfigError("GroupNorm: \(channels) channels do not split into \(groups) groups") }
+        weight = Parameter(try Tensor.ones([channels]))
+        bias = Parameter(try Tensor.zeros([channels]))
+        self.groups = groups
+        super.init()
+        try register("weight", weight)
+        try register("bias", bias)
+    }
+
+    public func forward(_ x: Tensor) throws -> Tensor { try NN.groupNorm(x, groups: groups, weight: weight.tensor, bias: bias.tensor) }
+}
+
+/// The normalisations Detectron2's get_norm names.
+public enum NormKind: Equatable, Sendable {
+    case none, frozenBN, bn, gn
+
+    public init(config name: String, key: String) throws {
+        switch name {
+        case "": self = .none
+        case "FrozenBN": self = .frozenBN
+        case "BN", "SyncBN", "naiveSyncBN": self = .bn
+        case "GN": self = .gn
+        default: throw ConfigError("\(key): unknown norm '\(name)' (use \"\", \"FrozenBN\", \"BN\", \"SyncBN\" or \"GN\")")
+        }
+    }
+}
+
 /// Conv2d with an optional norm (Detectron2's layers.Conv2d): weight, bias, and `norm.*`.
 public final class Conv2d: Module {
     public let weight: Parameter
     public let bias: Parameter?
     public let norm: FrozenBatchNorm2d?
+    let otherNorm: Module?
     public let stride: Int, padding: Int, dilation: Int, groups: Int
     /// The convolution with the frozen norm folded in, made on first use after loading.
     private var folded: (Tensor, Tensor)?
 
+    public convenience init(in inChannels: Int, out: Int, kernel: Int, stride: Int = 1, padding: Int = 0, dilation: Int = 1, groups: Int = 1,
+                            bias: Bool, norm: Bool) throws {
+        try self.init(in: inChannels, out: out, kernel: kernel, stride: stride, padding: padding, dilation: dilation, groups: groups,
+                      bias: bias, normKind: norm ? .frozenBN : .none)
+    }
+
     public init(in inChannels: Int, out: Int, kernel: Int, stride: Int = 1, padding: Int = 0, dilation: Int = 1, groups: Int = 1,
-                bias: Bool, norm: Bool) throws {
+                bias: Bool, normKind: NormKind) throws {
         weight = Parameter(try Tensor.zeros([out, inChannels / groups, kernel, kernel]))
         self.bias = bias ? Parameter(try Tensor.zeros([out])) : nil
-        self.norm = norm ? try FrozenBatchNorm2d(channels: out) : nil
+        self.norm = normKind == .frozenBN ? try FrozenBatchNorm2d(channels: out) : nil
+        switch normKind {
+        case .bn: otherNorm = try BatchNorm2d(channels: out)
+        case .gn: otherNorm = try GroupNorm(groups: 32, channels: out)
+        default: otherNorm = nil
+        }
         self.stride = stride
         self.padding = padding
         self.dilation = dilation
@@ -54,14 +126,18 @@ public final class Conv2d: Module {
         try register("weight", weight)
         if let b = self.bias { try register("bias", b) }
         if let n = self.norm { try child("norm", n) }
+        if let n = otherNorm { try child("norm", n) }
     }
 
     public func resetCaches() { folded = nil }
 
     public func forward(_ x: Tensor) throws -> Tensor {
         guard let norm else {
-            return try NN.conv2d(x, weight: weight.tensor, bias: bias?.tensor, stride: (stride, stride), padding: (padding, padding),
-                                 dilation: (dilation, dilation), groups: groups)
+            let y = try NN.conv2d(x, weight: weight.tensor, bias: bias?.tensor, stride: (stride, stride), padding: (padding, padding),
+                                  dilation: (dilation, dilation), groups: groups)
+            if let bn = otherNorm as? BatchNorm2d { return try bn.forward(y) }
+            if let gn = otherNorm as? GroupNorm { return try gn.forward(y) }
+            return y
         }
         if folded == nil {
             try noGrad {

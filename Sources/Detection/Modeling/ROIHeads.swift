@@ -55,6 +55,7 @@ public struct Instances {
 /// StandardROIHeads with FastRCNNConvFCHead (fc layers) and FastRCNNOutputLayers, at inference.
 public final class ROIHeads: Module {
     let pooler: ROIPooler
+    var convs: [Conv2d] = []
     var fcs: [Linear] = []
     let clsScore: Linear, bboxPred: Linear
     public let numClasses: Int
@@ -62,16 +63,23 @@ public final class ROIHeads: Module {
     public var scoreThreshold: Double, nmsThreshold: Double, detectionsPerImage: Int
     let classAgnostic: Bool
 
-    init(pooler: ROIPooler, channels: Int, numFC: Int, fcDim: Int, numClasses: Int, classAgnostic: Bool,
-         scoreThreshold: Double, nmsThreshold: Double, detectionsPerImage: Int) throws {
+    init(pooler: ROIPooler, channels: Int, numConv: Int = 0, convDim: Int = 256, convNorm: NormKind = .none, numFC: Int, fcDim: Int,
+         numClasses: Int, classAgnostic: Bool, scoreThreshold: Double, nmsThreshold: Double, detectionsPerImage: Int) throws {
         self.pooler = pooler
         self.numClasses = numClasses
         self.scoreThreshold = scoreThreshold
         self.nmsThreshold = nmsThreshold
         self.detectionsPerImage = detectionsPerImage
         self.classAgnostic = classAgnostic
-        var dim = channels * pooler.outputSize * pooler.outputSize
         let head = Module()
+        var inChannels = channels
+        for i in 0..<numConv {
+            let conv = try Conv2d(in: inChannels, out: convDim, kernel: 3, padding: 1, bias: convNorm == .none, normKind: convNorm)
+            try head.child("conv\(i + 1)", conv)
+            convs.append(conv)
+            inChannels = convDim
+        }
+        var dim = inChannels * pooler.outputSize * pooler.outputSize
         for i in 0..<numFC {
             let fc = try Linear(in: dim, out: fcDim)
             try head.child("fc\(i + 1)", fc)
@@ -90,7 +98,9 @@ public final class ROIHeads: Module {
 
     /// Box features and the predictor's outputs for proposals.
     func predict(_ features: [Tensor], proposals: [Proposals]) throws -> (features: Tensor, scores: Tensor, deltas: Tensor) {
-        var x = try pooler.forward(features, boxes: proposals.map(\.boxes)).flatten(start: 1)
+        var x = try pooler.forward(features, boxes: proposals.map(\.boxes))
+        for conv in convs { x = try conv.forward(x).relu() }
+        x = try x.flatten(start: 1)
         for fc in fcs { x = try fc.forward(x).relu() }
         return (x, try clsScore.forward(x), try bboxPred.forward(x))
     }

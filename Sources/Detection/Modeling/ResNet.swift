@@ -5,12 +5,12 @@ final class BottleneckBlock: Module {
     let conv1: Conv2d, conv2: Conv2d, conv3: Conv2d
     let shortcut: Conv2d?
 
-    init(in inChannels: Int, out: Int, bottleneck: Int, stride: Int, groups: Int, strideIn1x1: Bool, dilation: Int) throws {
+    init(in inChannels: Int, out: Int, bottleneck: Int, stride: Int, groups: Int, strideIn1x1: Bool, dilation: Int, norm: NormKind) throws {
         let (s1, s3) = strideIn1x1 ? (stride, 1) : (1, stride)
-        shortcut = inChannels != out ? try Conv2d(in: inChannels, out: out, kernel: 1, stride: stride, bias: false, norm: true) : nil
-        conv1 = try Conv2d(in: inChannels, out: bottleneck, kernel: 1, stride: s1, bias: false, norm: true)
-        conv2 = try Conv2d(in: bottleneck, out: bottleneck, kernel: 3, stride: s3, padding: dilation, dilation: dilation, groups: groups, bias: false, norm: true)
-        conv3 = try Conv2d(in: bottleneck, out: out, kernel: 1, bias: false, norm: true)
+        shortcut = inChannels != out ? try Conv2d(in: inChannels, out: out, kernel: 1, stride: stride, bias: false, normKind: norm) : nil
+        conv1 = try Conv2d(in: inChannels, out: bottleneck, kernel: 1, stride: s1, bias: false, normKind: norm)
+        conv2 = try Conv2d(in: bottleneck, out: bottleneck, kernel: 3, stride: s3, padding: dilation, dilation: dilation, groups: groups, bias: false, normKind: norm)
+        conv3 = try Conv2d(in: bottleneck, out: out, kernel: 1, bias: false, normKind: norm)
         super.init()
         if let shortcut { try child("shortcut", shortcut) }
         try child("conv1", conv1)
@@ -32,10 +32,10 @@ final class BasicBlock: Module {
     let conv1: Conv2d, conv2: Conv2d
     let shortcut: Conv2d?
 
-    init(in inChannels: Int, out: Int, stride: Int) throws {
-        shortcut = inChannels != out ? try Conv2d(in: inChannels, out: out, kernel: 1, stride: stride, bias: false, norm: true) : nil
-        conv1 = try Conv2d(in: inChannels, out: out, kernel: 3, stride: stride, padding: 1, bias: false, norm: true)
-        conv2 = try Conv2d(in: out, out: out, kernel: 3, padding: 1, bias: false, norm: true)
+    init(in inChannels: Int, out: Int, stride: Int, norm: NormKind) throws {
+        shortcut = inChannels != out ? try Conv2d(in: inChannels, out: out, kernel: 1, stride: stride, bias: false, normKind: norm) : nil
+        conv1 = try Conv2d(in: inChannels, out: out, kernel: 3, stride: stride, padding: 1, bias: false, normKind: norm)
+        conv2 = try Conv2d(in: out, out: out, kernel: 3, padding: 1, bias: false, normKind: norm)
         super.init()
         if let shortcut { try child("shortcut", shortcut) }
         try child("conv1", conv1)
@@ -57,10 +57,10 @@ public final class ResNet: Module {
     public private(set) var strides: [String: Int] = [:]
 
     public init(depth: Int, stemOut: Int, res2Out: Int, groups: Int, widthPerGroup: Int, strideIn1x1: Bool,
-                res5Dilation: Int, outFeatures: [String]) throws {
+                res5Dilation: Int, outFeatures: [String], norm: NormKind = .frozenBN) throws {
         let blocks: [Int: [Int]] = [18: [2, 2, 2, 2], 34: [3, 4, 6, 3], 50: [3, 4, 6, 3], 101: [3, 4, 23, 3], 152: [3, 8, 36, 3]]
         guard let counts = blocks[depth] else { throw ConfigError("MODEL.RESNETS.DEPTH must be 18, 34, 50, 101 or 152, not \(depth)") }
-        stem = try Conv2d(in: 3, out: stemOut, kernel: 7, stride: 2, padding: 3, bias: false, norm: true)
+        stem = try Conv2d(in: 3, out: stemOut, kernel: 7, stride: 2, padding: 3, bias: false, normKind: norm)
         self.outFeatures = outFeatures
         super.init()
         let stemModule = Module()
@@ -80,9 +80,9 @@ public final class ResNet: Module {
             for b in 0..<n {
                 let s = b == 0 ? firstStride : 1
                 let block: Module = depth < 50
-                    ? try BasicBlock(in: inChannels, out: out, stride: s)
+                    ? try BasicBlock(in: inChannels, out: out, stride: s, norm: norm)
                     : try BottleneckBlock(in: inChannels, out: out, bottleneck: bottleneck, stride: s, groups: groups,
-                                          strideIn1x1: strideIn1x1, dilation: dilation)
+                                          strideIn1x1: strideIn1x1, dilation: dilation, norm: norm)
                 try stage.child(String(b), block)
                 list.append(block)
                 inChannels = out
@@ -116,7 +116,7 @@ public final class FPN: Module {
     public var levelNames: [String] { inFeatures.map { "p" + $0.dropFirst(3) } + ["p6"] }
     public var levelStrides: [Int] { inFeatures.map { bottomUp.strides[$0]! } + [bottomUp.strides[inFeatures.last!]! * 2] }
 
-    public init(bottomUp: ResNet, inFeatures: [String], outChannels: Int) throws {
+    public init(bottomUp: ResNet, inFeatures: [String], outChannels: Int, norm: NormKind = .none) throws {
         self.bottomUp = bottomUp
         self.inFeatures = inFeatures
         self.outChannels = outChannels
@@ -125,8 +125,8 @@ public final class FPN: Module {
         for f in inFeatures {
             guard let c = bottomUp.channels[f] else { throw ConfigError("MODEL.FPN.IN_FEATURES names \(f), which the backbone does not have") }
             let level = f.dropFirst(3)
-            let lateral = try Conv2d(in: c, out: outChannels, kernel: 1, bias: true, norm: false)
-            let output = try Conv2d(in: outChannels, out: outChannels, kernel: 3, padding: 1, bias: true, norm: false)
+            let lateral = try Conv2d(in: c, out: outChannels, kernel: 1, bias: norm == .none, normKind: norm)
+            let output = try Conv2d(in: outChannels, out: outChannels, kernel: 3, padding: 1, bias: norm == .none, normKind: norm)
             try child("fpn_lateral\(level)", lateral)
             try child("fpn_output\(level)", output)
             laterals.append(lateral)
