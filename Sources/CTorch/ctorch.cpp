@@ -8,6 +8,7 @@
 
 #include <cstdlib>
 #include <dlfcn.h>
+#include <malloc.h>
 #include <unistd.h>
 
 using ctorch::guarded;
@@ -80,6 +81,14 @@ const char *ct_version(void) { return TORCH_VERSION; }
 
 int ct_init_threads(void) {
     int result = 1;
+    // Tensors are large and short-lived: keep freed memory in the heap for the next ones instead
+    // of returning it to the system and faulting fresh pages in again (set LUNETTE_MALLOC_TRIM=1
+    // to keep glibc's defaults).
+    const char *trim = std::getenv("LUNETTE_MALLOC_TRIM");
+    if (trim == nullptr || *trim == '\0') {
+        mallopt(M_MMAP_MAX, 0);
+        mallopt(M_TRIM_THRESHOLD, 1 << 30);
+    }
     guarded([&] {
         const char *omp = std::getenv("OMP_NUM_THREADS");
         if (omp == nullptr || *omp == '\0') {

@@ -188,7 +188,24 @@ public enum DetectionOps {
 
     /// NMS within each category (idxs): boxes of different categories never suppress each other.
     public static func batchedNMS(boxes: Tensor, scores: Tensor, idxs: Tensor, iouThreshold: Double) throws -> Tensor {
-        if try boxes.size(0) == 0 { return try Tensor.zeros([0], dtype: .int64, device: boxes.device) }
+        let n = try boxes.size(0)
+        if n == 0 { return try Tensor.zeros([0], dtype: .int64, device: boxes.device) }
+        if n > 4000 && boxes.device == .cpu {
+            // Many boxes: one NMS per category (quadratic in each category, not in all boxes),
+            // then the kept indices by decreasing score, as torchvision does on the CPU.
+            let categories = try idxs.to(dtype: .int64).toArray(Int64.self)
+            var members: [Int64: [Int64]] = [:]
+            for (i, c) in categories.enumerated() { members[c, default: []].append(Int64(i)) }
+            var kept: [Tensor] = []
+            for c in members.keys.sorted() {
+                let index = try Tensor(members[c]!)
+                let keep = try nms(boxes: try boxes.indexSelect(0, index), scores: try scores.indexSelect(0, index), iouThreshold: iouThreshold)
+                kept.append(try index.indexSelect(0, keep))
+            }
+            let all = try Tensor.cat(kept)
+            let order = try scores.indexSelect(0, all).sort(dim: 0, descending: true, stable: true).indices
+            return try all.indexSelect(0, order)
+        }
         // Shift each category's boxes far apart so that one NMS pass treats them independently.
         let maxCoordinate = try boxes.max()
         let offsets = try idxs.to(dtype: boxes.dtype) * (maxCoordinate + 1.0)

@@ -53,6 +53,7 @@ public final class DefaultPredictor {
 
     /// The model's input for one image: resized as Detectron2 does, CHW.
     func input(_ image: Image) throws -> Tensor {
+        guard image.width > 0 && image.height > 0 else { throw ConfigError("cannot detect objects in an empty image (\(image.width)x\(image.height) pixels)") }
         var img = try image.bgr()
         if inputFormat == "RGB" { img = try img.rgb() }
         let short = resize.shortEdgeLengths[0]

@@ -1,0 +1,44 @@
+import Foundation
+import XCTest
+
+/// The predictor, model zoo and visualizer from Lua, on the fixture's Detectron2 weights.
+final class PredictorCLITests: XCTestCase {
+    func testPredictorFromLua() throws {
+        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("shared/fixtures/detectron2/public").path
+        guard FileManager.default.fileExists(atPath: fixtures + "/random/model_final.pth") else { throw XCTSkip("fixtures are not available") }
+        let out = try scratchDirectory()
+        let script = """
+            local d2, cv = require "detectron2", require "cv"
+            print(d2.model_zoo.get_config_file("COCO-Detection/faster_rcnn_R_50_FPN_3x.yaml"):match("configs/COCO%-Detection/faster_rcnn_R_50_FPN_3x.yaml$") ~= nil)
+            print(pcall(d2.model_zoo.get_config_file, "COCO-Detection/nothing.yaml"))
+            local cfg = d2.config.get_cfg()
+            cfg:merge_from_file("\(fixtures)/random/config.yaml")
+            cfg.MODEL.WEIGHTS = "\(fixtures)/random/model_final.pth"
+            local predictor = d2.engine.DefaultPredictor(cfg)
+            local img = cv.imread("/usr/share/doc/opencv-doc/examples/data/messi5.jpg")
+            local out = predictor(img)
+            local first = out.instances[1]
+            print(#out.instances, first.class, ("%.5f"):format(first.score), ("%.2f %.2f %.2f %.2f"):format(table.unpack(first.box)))
+            local gray = predictor(img:gray())
+            print(#gray.instances > 0)
+            print(pcall(predictor, cv.new_image(0, 0)))
+            local v = d2.utils.visualizer.Visualizer(img:rgb(), { thing_classes = { "logo", "product", "brand_cue", "face", "smile" } })
+            v:draw_instance_predictions(out.instances):save("\(out)/pred.png")
+            local batch = predictor:predict_batch{ img, img:flip() }
+            print(#batch, #batch[1].instances == #out.instances)
+            """
+        let r = try runLunette(["-e", script])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let lines = r.stdout.split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines[0], "true")
+        XCTAssertTrue(lines[1].hasPrefix("false\t") && lines[1].contains("is not in the model zoo"), lines[1])
+        // Detectron2's first detection on this image (fixture random/inference/messi5): class 3,
+        // score 0.39198, box 212.79 241.07 248.13 278.44.
+        XCTAssertEqual(lines[2], "100\t3\t0.39198\t212.79 241.07 248.13 278.44")
+        XCTAssertEqual(lines[3], "true")
+        XCTAssertTrue(lines[4].contains("empty image (0x0 pixels)"), lines[4])
+        XCTAssertEqual(lines[5], "2\ttrue")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/pred.png"))
+    }
+}

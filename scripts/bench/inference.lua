@@ -1,0 +1,47 @@
+-- Faster R-CNN inference speed: R50-FPN and X101-32x8d-FPN from the model zoo configs, at
+-- MIN_SIZE_TEST 800, on messi5.jpg (resized to 800x1282) and on demo creatives. Weights are
+-- random (speed does not depend on them; tests check the detections against Detectron2).
+-- Prints "model image median_s peak_rss_mb". Usage: lunette inference.lua [reps] [models]
+local d2 = require "detectron2"
+local cv = require "cv"
+local lunette = require "lunette"
+local torch = require "torch"
+local reps = tonumber(arg[1]) or 5
+local which = arg[2] or "R_50,X_101_32x8d"
+torch.manual_seed(0)
+
+local function peak_rss_mb()
+  for line in io.lines("/proc/self/status") do
+    local kb = line:match("^VmHWM:%s+(%d+)")
+    if kb then return tonumber(kb) / 1024 end
+  end
+end
+
+local images = { messi5 = cv.imread("/usr/share/doc/opencv-doc/examples/data/messi5.jpg") }
+local demo = os.getenv("DEMO_IMAGE")
+if demo then images.demo = cv.imread(demo) end
+
+for name in which:gmatch("[^,]+") do
+  local cfg = d2.model_zoo.get_config("COCO-Detection/faster_rcnn_" .. name .. "_FPN_3x.yaml")
+  cfg.MODEL.WEIGHTS = ""
+  cfg.MODEL.DEVICE = "cpu"
+  cfg.MODEL.ROI_HEADS.SCORE_THRESH_TEST = 0.0   -- the worst case: every proposal goes through NMS
+  local predictor = d2.engine.DefaultPredictor(cfg)
+  torch.no_grad(function()
+    for _, p in pairs(predictor.model:state_dict()) do
+      if p:dtype() == "float32" and p:dim() > 1 then p:copy_(torch.randn(p:size()) * 0.01) end
+    end
+  end)
+  for tag, img in pairs(images) do
+    predictor(img)  -- warm-up
+    local times = {}
+    for i = 1, reps do
+      local t = lunette.Timer()
+      predictor(img)
+      times[i] = t:elapsed()
+      collectgarbage()
+    end
+    table.sort(times)
+    print(("%s %s %.3f %.0f"):format(name, tag, times[math.ceil(reps / 2)], peak_rss_mb()))
+  end
+end
