@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Faster R-CNN inference beside Detectron2 and torchvision, one run, same machine, 2 threads,
+# random weights, SCORE_THRESH_TEST 0 (the worst case), MIN_SIZE_TEST 800 on messi5.jpg.
+# Detectron2 is used when D2_SOURCE points at its source tree (importable with PYTHONPATH set
+# to D2_SOURCE plus its pure-Python dependencies in D2_DEPS); build it outside the repository.
+# Usage: scripts/bench/inference.sh [reps]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+REPS=${1:-3}
+LUNETTE=${LUNETTE:-.build/release/lunette}
+if [[ ! -x $LUNETTE ]]; then swift build -c release --product lunette >/dev/null 2>&1; fi
+IMAGE=/usr/share/doc/opencv-doc/examples/data/messi5.jpg
+echo "model image median_s peak_rss_mb"
+"$LUNETTE" scripts/bench/inference.lua "$REPS" R_50,X_101_32x8d 2>/dev/null | sed 's/^/lunette_/'
+/usr/bin/python3 scripts/bench/inference_peer.py "$REPS" torchvision "$IMAGE"
+if [[ -n ${D2_SOURCE:-} ]]; then
+  for m in R_50 X_101_32x8d; do
+    PYTHONPATH="$D2_SOURCE:${D2_DEPS:-}" /usr/bin/python3 scripts/bench/inference_peer.py "$REPS" "$m" "$IMAGE" "$D2_SOURCE"
+  done
+fi
