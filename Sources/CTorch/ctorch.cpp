@@ -285,6 +285,9 @@ int ct_to(ct_tensor t, int dt, int devt, int devi, int copy, ct_tensor *out) {
     return guarded([&] { *out = wrap(T(t).to(device(devt, devi), scalar_type(dt), false, copy != 0)); });
 }
 int ct_contiguous(ct_tensor t, ct_tensor *out) { return guarded([&] { *out = wrap(T(t).contiguous()); }); }
+int ct_channels_last(ct_tensor t, ct_tensor *out) {
+    return guarded([&] { *out = wrap(T(t).contiguous(at::MemoryFormat::ChannelsLast)); });
+}
 int ct_clone(ct_tensor t, ct_tensor *out) { return guarded([&] { *out = wrap(T(t).clone()); }); }
 int ct_detach(ct_tensor t, ct_tensor *out) { return guarded([&] { *out = wrap(T(t).detach()); }); }
 int ct_alias(ct_tensor t, ct_tensor *out) { return guarded([&] { *out = wrap(T(t)); }); }

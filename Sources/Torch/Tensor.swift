@@ -185,6 +185,8 @@ public final class Tensor {
     }
 
     public func contiguous() throws -> Tensor { try Tensor.make { ct_contiguous(handle, $0) } }
+    /// Channels-last (NHWC) layout of a 4-D tensor, same shape and values.
+    public func channelsLast() throws -> Tensor { try Tensor.make { ct_channels_last(handle, $0) } }
     public func clone() throws -> Tensor { try Tensor.make { ct_clone(handle, $0) } }
     public func detach() throws -> Tensor { try Tensor.make { ct_detach(handle, $0) } }
     public func float() throws -> Tensor { try to(dtype: .float32) }

@@ -35,6 +35,13 @@ with torch.no_grad():
         s, m = timed(lambda: model([x]))
         print(f"torchvision_R_50 {image_path.split('/')[-1].split('.')[0]} {s:.3f} {m:.0f}")
     else:
+        try:
+            import detectron2._C  # noqa: F401
+        except ImportError:
+            # Built from source without its C++ extension: Faster R-CNN does not use it (ROIAlign
+            # and NMS come from torchvision.ops in v0.6), so an empty module lets the import pass.
+            import types
+            sys.modules["detectron2._C"] = types.ModuleType("detectron2._C")
         from detectron2.config import get_cfg
         from detectron2.engine import DefaultPredictor
         cfg = get_cfg()

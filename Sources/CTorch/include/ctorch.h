@@ -68,6 +68,8 @@ int ct_scalar_tensor(double value, int dtype, ct_tensor *out);
 // ---- conversion ----------------------------------------------------------------------------
 int ct_to(ct_tensor t, int dtype, int device_type, int device_index, int copy, ct_tensor *out);
 int ct_contiguous(ct_tensor t, ct_tensor *out);
+// Contiguous in channels-last order (NHWC strides for a 4-D tensor), which oneDNN convolves fastest.
+int ct_channels_last(ct_tensor t, ct_tensor *out);
 int ct_clone(ct_tensor t, ct_tensor *out);
 int ct_detach(ct_tensor t, ct_tensor *out);
 // Another handle to the same tensor (shares storage and autograd identity).

@@ -138,7 +138,9 @@ public final class GeneralizedRCNN: Module {
         for (i, img) in normalized.enumerated() {
             try batch.select(0, i).narrow(1, start: 0, length: sizes[i].0).narrow(2, start: 0, length: sizes[i].1).copy_(img)
         }
-        return (batch, sizes)
+        // Channels-last activations: oneDNN convolves them without reordering, and ROIAlign
+        // reads them as they are.
+        return (try batch.channelsLast(), sizes)
     }
 
     /// Inference on resized images; returns instances in input-image coordinates.

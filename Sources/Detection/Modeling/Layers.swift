@@ -133,6 +133,15 @@ public final class Conv2d: Module {
 
     public func forward(_ x: Tensor) throws -> Tensor {
         guard let norm else {
+            // Inference keeps weights channels-last, as the activations are (oneDNN's fast path).
+            if !isTraining && otherNorm == nil {
+                if folded == nil {
+                    let w = try noGrad { try weight.tensor.channelsLast() }
+                    folded = (w, try bias?.tensor ?? Tensor.zeros([weight.tensor.shape[0]]))
+                }
+                return try NN.conv2d(x, weight: folded!.0, bias: bias == nil ? nil : folded!.1, stride: (stride, stride), padding: (padding, padding),
+                                     dilation: (dilation, dilation), groups: groups)
+            }
             let y = try NN.conv2d(x, weight: weight.tensor, bias: bias?.tensor, stride: (stride, stride), padding: (padding, padding),
                                   dilation: (dilation, dilation), groups: groups)
             if let bn = otherNorm as? BatchNorm2d { return try bn.forward(y) }
@@ -144,7 +153,7 @@ public final class Conv2d: Module {
                 let (scale, shift) = try norm.affine()
                 let w = try weight.tensor * scale.view([-1, 1, 1, 1])
                 let b = try bias.map { try $0.tensor * scale + shift } ?? shift
-                folded = (try w.contiguous(), b)
+                folded = (try w.channelsLast(), b)
             }
         }
         return try NN.conv2d(x, weight: folded!.0, bias: folded!.1, stride: (stride, stride), padding: (padding, padding),
