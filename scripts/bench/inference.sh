@@ -6,15 +6,27 @@
 # Usage: scripts/bench/inference.sh [reps]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-REPS=${1:-3}
+REPS=${1:-5}
 LUNETTE=${LUNETTE:-.build/release/lunette}
 if [[ ! -x $LUNETTE ]]; then swift build -c release --product lunette >/dev/null 2>&1; fi
 IMAGE=/usr/share/doc/opencv-doc/examples/data/messi5.jpg
+OUT=$(mktemp)
+trap 'rm -f "$OUT"' EXIT
 echo "model image median_s peak_rss_mb"
-"$LUNETTE" scripts/bench/inference.lua "$REPS" R_50,X_101_32x8d 2>/dev/null | sed 's/^/lunette_/'
-/usr/bin/python3 scripts/bench/inference_peer.py "$REPS" torchvision "$IMAGE"
+"$LUNETTE" scripts/bench/inference.lua "$REPS" R_50,X_101_32x8d 2>/dev/null | sed 's/^/lunette_/' | tee -a "$OUT"
+/usr/bin/python3 scripts/bench/inference_peer.py "$REPS" torchvision "$IMAGE" | tee -a "$OUT"
 if [[ -n ${D2_SOURCE:-} ]]; then
   for m in R_50 X_101_32x8d; do
-    PYTHONPATH="$D2_SOURCE:${D2_DEPS:-}" /usr/bin/python3 scripts/bench/inference_peer.py "$REPS" "$m" "$IMAGE" "$D2_SOURCE"
+    PYTHONPATH="$D2_SOURCE:${D2_DEPS:-}" /usr/bin/python3 scripts/bench/inference_peer.py "$REPS" "$m" "$IMAGE" "$D2_SOURCE" | tee -a "$OUT"
   done
 fi
+# Speed-up = peer time / lunette time (above 1 means Lunette is faster); memory = lunette / peer.
+awk '{ split($1, a, "_"); who = a[1]; model = substr($1, length(who) + 2)
+       t[who, model, $2] = $3; m[who, model, $2] = $4; seen[model, $2] = 1 }
+     END { print "ratio model image speedup peak_rss_ratio"
+           for (k in seen) { split(k, km, SUBSEP)
+             for (p = 1; p <= 2; p++) { peer = (p == 1) ? "detectron2" : "torchvision"
+               if ((peer, km[1], km[2]) in t && ("lunette", km[1], km[2]) in t)
+                 printf "lunette_vs_%s %s %s %.2f %.2f\n", peer, km[1], km[2],
+                        t[peer, km[1], km[2]] / t["lunette", km[1], km[2]],
+                        m["lunette", km[1], km[2]] / m[peer, km[1], km[2]] } } }' "$OUT"
