@@ -90,9 +90,10 @@ let package = Package(
         .target(name: "CPty", path: "Tests/CPty", linkerSettings: [.linkedLibrary("util")]),
         .testTarget(name: "LuaHostTests", dependencies: ["LuaHost", "CLua"]),
         .testTarget(name: "TorchTests", dependencies: ["Torch"]),
-        .testTarget(name: "DetectionTests", dependencies: ["Detection", "Torch", "Vision"]),
+        .target(name: "TestFixtures", path: "Tests/TestFixtures"),
+        .testTarget(name: "DetectionTests", dependencies: ["Detection", "Torch", "Vision", "TestFixtures"]),
         .testTarget(name: "LunetteLuaTests", dependencies: ["LunetteLua", "LuaHost"]),
-        .testTarget(name: "LunetteCLITests", dependencies: ["CPty", "Lunette"]),
+        .testTarget(name: "LunetteCLITests", dependencies: ["CPty", "Lunette", "TestFixtures"]),
     ],
     cLanguageStandard: .gnu11,
     cxxLanguageStandard: .cxx17

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import TestFixtures
 @testable import Detection
 
 func scratch(_ name: String = "coco") throws -> String {

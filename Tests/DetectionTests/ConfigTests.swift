@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import TestFixtures
 @testable import Detection
 
 final class ConfigTests: XCTestCase {

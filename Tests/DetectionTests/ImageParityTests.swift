@@ -1,4 +1,5 @@
 import XCTest
+import TestFixtures
 import Torch
 import Vision
 @testable import Detection

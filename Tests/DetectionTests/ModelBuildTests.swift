@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import TestFixtures
 import Torch
 @testable import Detection
 

@@ -1,12 +1,12 @@
 import Foundation
 import XCTest
+import TestFixtures
 
 /// The predictor, model zoo and visualizer from Lua, on the fixture's Detectron2 weights.
 final class PredictorCLITests: XCTestCase {
     func testPredictorFromLua() throws {
-        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("shared/fixtures/detectron2/public").path
-        guard FileManager.default.fileExists(atPath: fixtures + "/random/model_final.pth") else { throw XCTSkip("fixtures are not available") }
+        _ = try Fixtures.path("random/model_final.pth")
+        let fixtures = Fixtures.root
         let out = try scratchDirectory()
         let script = """
             local d2, cv = require "detectron2", require "cv"
