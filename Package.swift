@@ -91,7 +91,7 @@ let package = Package(
         .testTarget(name: "LuaHostTests", dependencies: ["LuaHost", "CLua"]),
         .testTarget(name: "TorchTests", dependencies: ["Torch"]),
         .target(name: "TestFixtures", path: "Tests/TestFixtures"),
-        .testTarget(name: "DetectionTests", dependencies: ["Detection", "Torch", "Vision", "TestFixtures"]),
+        .testTarget(name: "DetectionTests", dependencies: ["Detection", "Torch", "Vision", "TestFixtures"], exclude: ["Data"]),
         .testTarget(name: "LunetteLuaTests", dependencies: ["LunetteLua", "LuaHost"]),
         .testTarget(name: "LunetteCLITests", dependencies: ["CPty", "Lunette", "TestFixtures"]),
     ],

@@ -30,6 +30,32 @@ final class CheckpointTests: XCTestCase {
         for ((n, a), (_, b)) in zip(pth.model, st.model) { XCTAssertTrue(try a.equal(b), n) }
     }
 
+    /// Data/legacy.pth was written by torch 1.13 with `_use_new_zipfile_serialization=False` (the
+    /// pre-1.6 format): views share one storage at an offset, a transposed float64 tensor keeps its
+    /// strides, and int64 values keep their sign.
+    func testLegacyPthFromTorch() throws {
+        let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Data/legacy.pth").path
+        let ckpt = try Checkpoint.load(file)
+        XCTAssertEqual(ckpt.format, "torch-legacy")
+        XCTAssertEqual(ckpt.iteration, 41)
+        XCTAssertEqual(ckpt.model.map(\.name), ["backbone.conv.weight", "backbone.conv.bias", "head.transposed", "head.steps", "head.whole"])
+        let sd = ckpt.stateDict
+        XCTAssertEqual(sd["backbone.conv.weight"]?.shape, [3, 4])
+        XCTAssertEqual(try sd["backbone.conv.weight"]?.toArray(Float.self), (4..<16).map { Float($0) })
+        XCTAssertEqual(try sd["backbone.conv.bias"]?.toArray(Float.self), [0, 1, 2])
+        XCTAssertEqual(sd["head.transposed"]?.dtype, .float64)
+        XCTAssertEqual(sd["head.transposed"]?.shape, [3, 2])
+        XCTAssertEqual(try sd["head.transposed"]?.toArray(Double.self), [0, 3, 1, 4, 2, 5])
+        XCTAssertEqual(try sd["head.steps"]?.toArray(Int64.self), [7, -8, 9])
+        XCTAssertEqual(try sd["head.whole"]?.toArray(Float.self), (0..<24).map { Float($0) })
+
+        // Cut short, the file is refused with its path named rather than read as garbage.
+        let cut = try scratch("legacy") + "/cut.pth"
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: file))
+        try bytes.prefix(bytes.count - 40).write(to: URL(fileURLWithPath: cut))
+        XCTAssertThrowsError(try Checkpoint.load(cut)) { XCTAssertTrue("\($0)".contains(cut), "\($0)") }
+    }
+
     func testTrainedCheckpointWithOptimizerState() throws {
         let c = try Checkpoint.load(try Fixtures.path("trained/model_final.pth"))
         XCTAssertEqual(c.model.count, 295)
