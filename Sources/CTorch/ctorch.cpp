@@ -628,6 +628,7 @@ int ct_zero_grad(ct_tensor t) {
 }
 int ct_set_grad(ct_tensor t, ct_tensor grad) { return guarded([&] { T(t).mutable_grad() = opt(grad).value_or(at::Tensor()); }); }
 int ct_add_(ct_tensor t, ct_tensor other, double alpha) { return guarded([&] { T(t).add_(T(other), alpha); }); }
+int ct_relu_(ct_tensor t) { return guarded([&] { T(t).relu_(); }); }
 int ct_mul_scalar_(ct_tensor t, double s) { return guarded([&] { T(t).mul_(s); }); }
 int ct_copy_(ct_tensor dst, ct_tensor src) { return guarded([&] { T(dst).copy_(T(src)); }); }
 int ct_fill_(ct_tensor t, double v) { return guarded([&] { T(t).fill_(v); }); }

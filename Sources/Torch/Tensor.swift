@@ -211,6 +211,8 @@ public final class Tensor {
     /// self += alpha * other
     public func add_(_ other: Tensor, alpha: Double = 1) throws { try check(ct_add_(handle, other.handle, alpha)) }
     public func mul_(_ s: Double) throws { try check(ct_mul_scalar_(handle, s)) }
+    /// max(self, 0) in place; returns self so layers can chain it as Detectron2's F.relu_ is used.
+    @discardableResult public func relu_() throws -> Tensor { try check(ct_relu_(handle)); return self }
     public func copy_(_ src: Tensor) throws { try check(ct_copy_(handle, src.handle)) }
     public func fill_(_ v: Double) throws { try check(ct_fill_(handle, v)) }
     public func zero_() throws { try check(ct_zero_(handle)) }

@@ -34,9 +34,37 @@ final class ModelBuildTests: XCTestCase {
         XCTAssertLessThanOrEqual(out[0].count, 100)
     }
 
+    /// The blocks' in-place ReLU and residual add (as Detectron2's F.relu_ and +=) must leave
+    /// autograd a valid graph (libtorch throws if an in-place op overwrote a saved tensor), and
+    /// FREEZE_AT 2 leaves the stem and res2 without gradients, as in Detectron2.
+    func testInPlaceBlocksKeepGradientsFlowingAndFreezeAt() throws {
+        for norm in ["BN", "FrozenBN", "GN"] {
+            let m = try GeneralizedRCNN(cfg: try smallConfig(["MODEL.RESNETS.NORM", norm, "MODEL.BACKBONE.FREEZE_AT", "2",
+                                                              "MODEL.RESNETS.STEM_OUT_CHANNELS", "32", "MODEL.RESNETS.WIDTH_PER_GROUP", "32",
+                                                              "MODEL.RESNETS.RES2_OUT_CHANNELS", "128"]))
+            try noGrad { for (_, slot) in m.namedParameters() where slot.tensor.dim > 1 { try slot.tensor.normal_(mean: 0, std: 0.1) } }
+            m.train()
+            let features = try m.backbone.forward(try Tensor.rand([2, 3, 64, 64]))
+            var loss = try Tensor.zeros([])
+            for f in features { loss = try loss + (f * f).sum() }
+            try loss.backward()
+            let grads = Dictionary(uniqueKeysWithValues: m.namedParameters().map { ($0.0, $0.1.tensor.grad) })
+            for name in ["backbone.bottom_up.stem.conv1.weight", "backbone.bottom_up.res2.2.conv3.weight"] {
+                XCTAssertNil(grads[name] ?? nil, "\(norm): \(name) is frozen")
+            }
+            for name in ["backbone.bottom_up.res3.0.conv1.weight", "backbone.bottom_up.res5.0.conv3.weight", "backbone.fpn_output2.weight"] {
+                let g = try XCTUnwrap(grads[name] ?? nil, "\(norm): \(name) has no gradient")
+                XCTAssertEqual(try g.isfinite().to(dtype: .float64).sum().item(), Double(g.numel), "\(norm): \(name)")
+                XCTAssertGreaterThan(try g.abs().sum().item(), 0, "\(norm): \(name)")
+            }
+        }
+    }
+
     func testBatchNormAndResNet18() throws {
         let bn = try GeneralizedRCNN(cfg: try smallConfig(["MODEL.RESNETS.NORM", "BN"]))
-        XCTAssertTrue(Set(bn.stateDict().map(\.name)).contains("backbone.bottom_up.res2.0.conv1.norm.num_batches_tracked"))
+        let bnNames = Set(bn.stateDict().map(\.name))
+        XCTAssertTrue(bnNames.contains("backbone.bottom_up.res3.0.conv1.norm.num_batches_tracked"))
+        XCTAssertFalse(bnNames.contains("backbone.bottom_up.res2.0.conv1.norm.num_batches_tracked"), "FREEZE_AT 2 makes res2's BN FrozenBN")
         let r18 = try GeneralizedRCNN(cfg: try smallConfig(["MODEL.RESNETS.DEPTH", "18", "MODEL.RESNETS.RES2_OUT_CHANNELS", "64",
                                                             "MODEL.RESNETS.STEM_OUT_CHANNELS", "64"]))
         let names = Set(r18.stateDict().map(\.name))

@@ -166,6 +166,7 @@ int ct_zero_grad(ct_tensor t);
 int ct_set_grad(ct_tensor t, ct_tensor grad);
 // t += alpha * other
 int ct_add_(ct_tensor t, ct_tensor other, double alpha);
+int ct_relu_(ct_tensor t);
 int ct_mul_scalar_(ct_tensor t, double s);
 int ct_copy_(ct_tensor dst, ct_tensor src);
 int ct_fill_(ct_tensor t, double value);

@@ -47,7 +47,7 @@ public final class GeneralizedRCNN: Module {
                                 widthPerGroup: try int("MODEL.RESNETS.WIDTH_PER_GROUP"),
                                 strideIn1x1: { if case .bool(let b) = try cfg.value(at: "MODEL.RESNETS.STRIDE_IN_1X1") { return b }; return true }(),
                                 res5Dilation: try int("MODEL.RESNETS.RES5_DILATION"), outFeatures: try strings("MODEL.RESNETS.OUT_FEATURES"),
-                                norm: resnetNorm)
+                                norm: resnetNorm, freezeAt: try int("MODEL.BACKBONE.FREEZE_AT"))
         backbone = try FPN(bottomUp: resnet, inFeatures: try strings("MODEL.FPN.IN_FEATURES"), outChannels: try int("MODEL.FPN.OUT_CHANNELS"),
                            norm: try NormKind(config: try string("MODEL.FPN.NORM"), key: "MODEL.FPN.NORM"))
         let sizesValue = try cfg.value(at: "MODEL.ANCHOR_GENERATOR.SIZES")

@@ -131,6 +131,12 @@ public final class Conv2d: Module {
 
     public func resetCaches() { folded = nil }
 
+    /// Switching mode drops the inference cache, so weights trained since are folded afresh.
+    public override func train(_ on: Bool = true) {
+        super.train(on)
+        folded = nil
+    }
+
     public func forward(_ x: Tensor) throws -> Tensor {
         guard let norm else {
             // Inference keeps weights channels-last, as the activations are (oneDNN's fast path).
@@ -147,6 +153,14 @@ public final class Conv2d: Module {
             if let bn = otherNorm as? BatchNorm2d { return try bn.forward(y) }
             if let gn = otherNorm as? GroupNorm { return try gn.forward(y) }
             return y
+        }
+        if isTraining {
+            // The weight takes gradients here, so the frozen norm is applied after the
+            // convolution (x * scale + shift, as Detectron2's FrozenBatchNorm2d does), not folded.
+            let y = try NN.conv2d(x, weight: weight.tensor, bias: bias?.tensor, stride: (stride, stride), padding: (padding, padding),
+                                  dilation: (dilation, dilation), groups: groups)
+            let (scale, shift) = try norm.affine()
+            return try y * scale.view([1, -1, 1, 1]) + shift.view([1, -1, 1, 1])
         }
         if folded == nil {
             try noGrad {

@@ -99,9 +99,9 @@ public final class ROIHeads: Module {
     /// Box features and the predictor's outputs for proposals.
     func predict(_ features: [Tensor], proposals: [Proposals]) throws -> (features: Tensor, scores: Tensor, deltas: Tensor) {
         var x = try pooler.forward(features, boxes: proposals.map(\.boxes))
-        for conv in convs { x = try conv.forward(x).relu() }
+        for conv in convs { x = try conv.forward(x).relu_() }
         x = try x.flatten(start: 1)
-        for fc in fcs { x = try fc.forward(x).relu() }
+        for fc in fcs { x = try fc.forward(x).relu_() }
         return (x, try clsScore.forward(x), try bboxPred.forward(x))
     }
 

@@ -17,7 +17,7 @@ final class StandardRPNHead: Module {
     func forward(_ features: [Tensor]) throws -> (logits: [Tensor], deltas: [Tensor]) {
         var logits: [Tensor] = [], deltas: [Tensor] = []
         for f in features {
-            let t = try conv.forward(f).relu()
+            let t = try conv.forward(f).relu_()
             logits.append(try objectness.forward(t))
             deltas.append(try self.deltas.forward(t))
         }
