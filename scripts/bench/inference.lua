@@ -1,7 +1,8 @@
 -- Faster R-CNN inference speed: R50-FPN and X101-32x8d-FPN from the model zoo configs, at
--- MIN_SIZE_TEST 800, on messi5.jpg (resized to 800x1282) and on demo creatives. Weights are
+-- MIN_SIZE_TEST 800, on messi5.jpg (resized to 800x1282) and on a creative-like photo. Weights are
 -- random (speed does not depend on them; tests check the detections against Detectron2).
--- Prints "model image median_s peak_rss_mb". Usage: lunette inference.lua [reps] [models]
+-- Prints "model image median_s peak_rss_mb".
+-- Usage: lunette inference.lua [reps] [models] [images, comma-separated; default messi5.jpg]
 local d2 = require "detectron2"
 local cv = require "cv"
 local lunette = require "lunette"
@@ -17,9 +18,10 @@ local function peak_rss_mb()
   end
 end
 
-local images = { messi5 = cv.imread("/usr/share/doc/opencv-doc/examples/data/messi5.jpg") }
-local demo = os.getenv("DEMO_IMAGE")
-if demo then images.demo = cv.imread(demo) end
+local images = {}
+for path in (arg[3] or "/usr/share/doc/opencv-doc/examples/data/messi5.jpg"):gmatch("[^,]+") do
+  images[#images + 1] = { tag = path:match("([^/]+)%.%w+$") or path, image = cv.imread(path) }
+end
 
 for name in which:gmatch("[^,]+") do
   local cfg = d2.model_zoo.get_config("COCO-Detection/faster_rcnn_" .. name .. "_FPN_3x.yaml")
@@ -32,7 +34,8 @@ for name in which:gmatch("[^,]+") do
       if p:dtype() == "float32" and p:dim() > 1 then p:copy_(torch.randn(p:size()) * 0.01) end
     end
   end)
-  for tag, img in pairs(images) do
+  for _, entry in ipairs(images) do
+    local tag, img = entry.tag, entry.image
     predictor(img)  -- warm-up
     local times = {}
     for i = 1, reps do

@@ -10,10 +10,11 @@ import numpy as np
 import torch
 from PIL import Image
 
-reps, which, image_path = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+reps, which, image_paths = int(sys.argv[1]), sys.argv[2], sys.argv[3].split(",")
 torch.set_num_threads(2)
 torch.manual_seed(0)
-rgb = np.asarray(Image.open(image_path).convert("RGB"))
+# (tag, RGB array) per image; the tag is the file name without its extension, as inference.lua.
+images = [(p.split("/")[-1].rsplit(".", 1)[0], np.asarray(Image.open(p).convert("RGB"))) for p in image_paths]
 
 
 def timed(f):
@@ -31,9 +32,10 @@ with torch.no_grad():
         import torchvision
         model = torchvision.models.detection.fasterrcnn_resnet50_fpn(weights=None, weights_backbone=None, min_size=800,
                                                                      max_size=1333, box_score_thresh=0.0).eval()
-        x = torch.from_numpy(rgb.copy()).permute(2, 0, 1).float() / 255
-        s, m = timed(lambda: model([x]))
-        print(f"torchvision_R_50 {image_path.split('/')[-1].split('.')[0]} {s:.3f} {m:.0f}")
+        for tag, rgb in images:
+            x = torch.from_numpy(rgb.copy()).permute(2, 0, 1).float() / 255
+            s, m = timed(lambda: model([x]))
+            print(f"torchvision_R_50 {tag} {s:.3f} {m:.0f}")
     else:
         try:
             import detectron2._C  # noqa: F401
@@ -50,6 +52,7 @@ with torch.no_grad():
         cfg.MODEL.DEVICE = "cpu"
         cfg.MODEL.ROI_HEADS.SCORE_THRESH_TEST = 0.0
         predictor = DefaultPredictor(cfg)
-        bgr = rgb[:, :, ::-1].copy()
-        s, m = timed(lambda: predictor(bgr))
-        print(f"detectron2_{which} {image_path.split('/')[-1].split('.')[0]} {s:.3f} {m:.0f}")
+        for tag, rgb in images:
+            bgr = rgb[:, :, ::-1].copy()
+            s, m = timed(lambda: predictor(bgr))
+            print(f"detectron2_{which} {tag} {s:.3f} {m:.0f}")
