@@ -100,7 +100,7 @@ public final class Conv2d: Module {
     let otherNorm: Module?
     public let stride: Int, padding: Int, dilation: Int, groups: Int
     /// The convolution with the frozen norm folded in, made on first use after loading.
-    private var folded: (Tensor, Tensor)?
+    private var folded: (weight: Tensor, bias: Tensor?)?
 
     public convenience init(in inChannels: Int, out: Int, kernel: Int, stride: Int = 1, padding: Int = 0, dilation: Int = 1, groups: Int = 1,
                             bias: Bool, norm: Bool) throws {
@@ -138,40 +138,31 @@ public final class Conv2d: Module {
     }
 
     public func forward(_ x: Tensor) throws -> Tensor {
-        guard let norm else {
-            // Inference keeps weights channels-last, as the activations are (oneDNN's fast path).
-            if !isTraining && otherNorm == nil {
-                if folded == nil {
-                    let w = try noGrad { try weight.tensor.channelsLast() }
-                    folded = (w, try bias?.tensor ?? Tensor.zeros([weight.tensor.shape[0]]))
-                }
-                return try NN.conv2d(x, weight: folded!.0, bias: bias == nil ? nil : folded!.1, stride: (stride, stride), padding: (padding, padding),
-                                     dilation: (dilation, dilation), groups: groups)
-            }
-            let y = try NN.conv2d(x, weight: weight.tensor, bias: bias?.tensor, stride: (stride, stride), padding: (padding, padding),
-                                  dilation: (dilation, dilation), groups: groups)
+        // Training (the weight takes gradients, so nothing is folded: FrozenBN is applied after
+        // the convolution, as Detectron2 does) or a norm with statistics of its own.
+        if isTraining || otherNorm != nil {
+            let y = try conv(x, weight: weight.tensor, bias: bias?.tensor)
+            if let norm { return try norm.forward(y) }
             if let bn = otherNorm as? BatchNorm2d { return try bn.forward(y) }
             if let gn = otherNorm as? GroupNorm { return try gn.forward(y) }
             return y
         }
-        if isTraining {
-            // The weight takes gradients here, so the frozen norm is applied after the
-            // convolution (x * scale + shift, as Detectron2's FrozenBatchNorm2d does), not folded.
-            let y = try NN.conv2d(x, weight: weight.tensor, bias: bias?.tensor, stride: (stride, stride), padding: (padding, padding),
-                                  dilation: (dilation, dilation), groups: groups)
-            let (scale, shift) = try norm.affine()
-            return try y * scale.view([1, -1, 1, 1]) + shift.view([1, -1, 1, 1])
-        }
+        // Inference: FrozenBN folded into the weights, which are kept channels-last as the
+        // activations are (oneDNN's fast path); made once, dropped by train() and resetCaches().
         if folded == nil {
-            try noGrad {
+            folded = try noGrad {
+                guard let norm else { return (try weight.tensor.channelsLast(), bias?.tensor) }
                 let (scale, shift) = try norm.affine()
                 let w = try weight.tensor * scale.view([-1, 1, 1, 1])
-                let b = try bias.map { try $0.tensor * scale + shift } ?? shift
-                folded = (try w.channelsLast(), b)
+                return (try w.channelsLast(), try bias.map { try $0.tensor * scale + shift } ?? shift)
             }
         }
-        return try NN.conv2d(x, weight: folded!.0, bias: folded!.1, stride: (stride, stride), padding: (padding, padding),
-                             dilation: (dilation, dilation), groups: groups)
+        return try conv(x, weight: folded!.weight, bias: folded!.bias)
+    }
+
+    private func conv(_ x: Tensor, weight: Tensor, bias: Tensor?) throws -> Tensor {
+        try NN.conv2d(x, weight: weight, bias: bias, stride: (stride, stride), padding: (padding, padding),
+                      dilation: (dilation, dilation), groups: groups)
     }
 }
 
