@@ -147,6 +147,52 @@ public final class CfgNode {
         return .node(self)
     }
 
+    // Typed reads: what the model and the predictor read their settings through. A value of
+    // another type is an error naming the key.
+
+    public func int(_ key: String) throws -> Int {
+        guard case .int(let v) = try value(at: key) else { throw ConfigError("\(key) must be an integer") }
+        return v
+    }
+
+    public func double(_ key: String) throws -> Double { try Self.number(try value(at: key), key, "must be a number") }
+
+    public func bool(_ key: String) throws -> Bool {
+        guard case .bool(let b) = try value(at: key) else { throw ConfigError("\(key) must be True or False") }
+        return b
+    }
+
+    public func string(_ key: String) throws -> String {
+        guard case .string(let s) = try value(at: key) else { throw ConfigError("\(key) must be a string") }
+        return s
+    }
+
+    public func strings(_ key: String) throws -> [String] {
+        try Self.list(try value(at: key), key).map { guard case .string(let s) = $0 else { throw ConfigError("\(key) must list names") }; return s }
+    }
+
+    public func doubles(_ key: String) throws -> [Double] {
+        try Self.list(try value(at: key), key).map { try Self.number($0, key, "must list numbers") }
+    }
+
+    /// A list of lists of numbers (ANCHOR_GENERATOR.SIZES, ASPECT_RATIOS).
+    public func doubleLists(_ key: String) throws -> [[Double]] {
+        try Self.list(try value(at: key), key).map { try Self.list($0, key).map { try Self.number($0, key, "must list lists of numbers") } }
+    }
+
+    private static func list(_ v: CfgValue, _ key: String) throws -> [CfgValue] {
+        guard case .list(let l) = v else { throw ConfigError("\(key) must be a list") }
+        return l
+    }
+
+    private static func number(_ v: CfgValue, _ key: String, _ problem: String) throws -> Double {
+        switch v {
+        case .float(let d): return d
+        case .int(let i): return Double(i)
+        default: throw ConfigError("\(key) \(problem)")
+        }
+    }
+
     /// Sets a leaf under Detectron2's type rules (see `checked`); the key must exist.
     public func set(_ relative: String, _ new: CfgValue, coerceIntToFloat: Bool = false) throws {
         var node = self

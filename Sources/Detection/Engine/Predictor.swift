@@ -27,7 +27,8 @@ public final class DefaultPredictor {
 
     public init(cfg: CfgNode, catalog: DataCatalog = .shared) throws {
         model = try GeneralizedRCNN(cfg: cfg)
-        if case .string(let weights) = try cfg.value(at: "MODEL.WEIGHTS"), !weights.isEmpty {
+        let weights = try cfg.string("MODEL.WEIGHTS")
+        if !weights.isEmpty {
             guard !weights.hasPrefix("detectron2://") && !weights.hasPrefix("http") else {
                 throw ConfigError("MODEL.WEIGHTS \(weights) is a download link; Lunette loads local files only: download it once and give its path")
             }
@@ -35,20 +36,12 @@ public final class DefaultPredictor {
         } else {
             DetectionLog.shared.warn("DefaultPredictor", "MODEL.WEIGHTS is empty: the model keeps its initial (untrained) weights")
         }
-        if case .string(let d) = try cfg.value(at: "MODEL.DEVICE") {
-            let device = try Device(parsing: d == "cuda" && !TorchRuntime.cudaIsAvailable ? "cpu" : d)
-            if device != .cpu { try model.to(device) }
-        }
-        guard case .int(let short) = try cfg.value(at: "INPUT.MIN_SIZE_TEST"), case .int(let maxSize) = try cfg.value(at: "INPUT.MAX_SIZE_TEST") else {
-            throw ConfigError("INPUT.MIN_SIZE_TEST and MAX_SIZE_TEST must be integers")
-        }
-        resize = try ResizeShortestEdge(shortEdgeLengths: [short], maxSize: maxSize)
-        if case .string(let f) = try cfg.value(at: "INPUT.FORMAT") { inputFormat = f } else { inputFormat = "BGR" }
-        if case .list(let tests) = try cfg.value(at: "DATASETS.TEST"), case .string(let name)? = tests.first {
-            classes = catalog.metadata(name).thingClasses
-        } else {
-            classes = nil
-        }
+        let d = try cfg.string("MODEL.DEVICE")
+        let device = try Device(parsing: d == "cuda" && !TorchRuntime.cudaIsAvailable ? "cpu" : d)
+        if device != .cpu { try model.to(device) }
+        resize = try ResizeShortestEdge(shortEdgeLengths: [try cfg.int("INPUT.MIN_SIZE_TEST")], maxSize: try cfg.int("INPUT.MAX_SIZE_TEST"))
+        inputFormat = try cfg.string("INPUT.FORMAT")
+        classes = try cfg.strings("DATASETS.TEST").first.flatMap { catalog.metadata($0).thingClasses }
     }
 
     /// The model's input for one image: resized as Detectron2 does, CHW.

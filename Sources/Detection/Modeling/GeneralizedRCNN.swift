@@ -12,77 +12,45 @@ public final class GeneralizedRCNN: Module {
     public private(set) var device: Device = .cpu
 
     public init(cfg: CfgNode) throws {
-        func int(_ k: String) throws -> Int {
-            guard case .int(let v) = try cfg.value(at: k) else { throw ConfigError("\(k) must be an integer") }
-            return v
+        guard try cfg.string("MODEL.META_ARCHITECTURE") == "GeneralizedRCNN" else { throw ConfigError("MODEL.META_ARCHITECTURE must be GeneralizedRCNN") }
+        guard try cfg.string("MODEL.BACKBONE.NAME") == "build_resnet_fpn_backbone" else {
+            throw ConfigError("MODEL.BACKBONE.NAME \(try cfg.string("MODEL.BACKBONE.NAME")) is not supported yet; use build_resnet_fpn_backbone")
         }
-        func double(_ k: String) throws -> Double {
-            switch try cfg.value(at: k) {
-            case .float(let v): return v
-            case .int(let v): return Double(v)
-            default: throw ConfigError("\(k) must be a number")
-            }
-        }
-        func strings(_ k: String) throws -> [String] {
-            guard case .list(let l) = try cfg.value(at: k) else { throw ConfigError("\(k) must be a list") }
-            return try l.map { guard case .string(let s) = $0 else { throw ConfigError("\(k) must list names") }; return s }
-        }
-        func doubles(_ v: CfgValue, _ k: String) throws -> [Double] {
-            guard case .list(let l) = v else { throw ConfigError("\(k) must be a list") }
-            return try l.map {
-                switch $0 { case .float(let d): return d; case .int(let i): return Double(i); default: throw ConfigError("\(k) must list numbers") }
-            }
-        }
-        func string(_ k: String) throws -> String {
-            guard case .string(let s) = try cfg.value(at: k) else { throw ConfigError("\(k) must be a string") }
-            return s
-        }
-        guard try string("MODEL.META_ARCHITECTURE") == "GeneralizedRCNN" else { throw ConfigError("MODEL.META_ARCHITECTURE must be GeneralizedRCNN") }
-        guard try string("MODEL.BACKBONE.NAME") == "build_resnet_fpn_backbone" else {
-            throw ConfigError("MODEL.BACKBONE.NAME \(try string("MODEL.BACKBONE.NAME")) is not supported yet; use build_resnet_fpn_backbone")
-        }
-        let resnetNorm = try NormKind(config: try string("MODEL.RESNETS.NORM"), key: "MODEL.RESNETS.NORM")
-        let resnet = try ResNet(depth: try int("MODEL.RESNETS.DEPTH"), stemOut: try int("MODEL.RESNETS.STEM_OUT_CHANNELS"),
-                                res2Out: try int("MODEL.RESNETS.RES2_OUT_CHANNELS"), groups: try int("MODEL.RESNETS.NUM_GROUPS"),
-                                widthPerGroup: try int("MODEL.RESNETS.WIDTH_PER_GROUP"),
-                                strideIn1x1: { if case .bool(let b) = try cfg.value(at: "MODEL.RESNETS.STRIDE_IN_1X1") { return b }; return true }(),
-                                res5Dilation: try int("MODEL.RESNETS.RES5_DILATION"), outFeatures: try strings("MODEL.RESNETS.OUT_FEATURES"),
-                                norm: resnetNorm, freezeAt: try int("MODEL.BACKBONE.FREEZE_AT"))
-        backbone = try FPN(bottomUp: resnet, inFeatures: try strings("MODEL.FPN.IN_FEATURES"), outChannels: try int("MODEL.FPN.OUT_CHANNELS"),
-                           norm: try NormKind(config: try string("MODEL.FPN.NORM"), key: "MODEL.FPN.NORM"))
-        let sizesValue = try cfg.value(at: "MODEL.ANCHOR_GENERATOR.SIZES")
-        guard case .list(let sizeLists) = sizesValue, case .list(let ratioLists) = try cfg.value(at: "MODEL.ANCHOR_GENERATOR.ASPECT_RATIOS") else {
-            throw ConfigError("MODEL.ANCHOR_GENERATOR.SIZES and ASPECT_RATIOS must be lists of lists")
-        }
-        let rpnFeatures = try strings("MODEL.RPN.IN_FEATURES")
+        let resnetNorm = try NormKind(config: try cfg.string("MODEL.RESNETS.NORM"), key: "MODEL.RESNETS.NORM")
+        let resnet = try ResNet(depth: try cfg.int("MODEL.RESNETS.DEPTH"), stemOut: try cfg.int("MODEL.RESNETS.STEM_OUT_CHANNELS"),
+                                res2Out: try cfg.int("MODEL.RESNETS.RES2_OUT_CHANNELS"), groups: try cfg.int("MODEL.RESNETS.NUM_GROUPS"),
+                                widthPerGroup: try cfg.int("MODEL.RESNETS.WIDTH_PER_GROUP"),
+                                strideIn1x1: try cfg.bool("MODEL.RESNETS.STRIDE_IN_1X1"),
+                                res5Dilation: try cfg.int("MODEL.RESNETS.RES5_DILATION"), outFeatures: try cfg.strings("MODEL.RESNETS.OUT_FEATURES"),
+                                norm: resnetNorm, freezeAt: try cfg.int("MODEL.BACKBONE.FREEZE_AT"))
+        backbone = try FPN(bottomUp: resnet, inFeatures: try cfg.strings("MODEL.FPN.IN_FEATURES"), outChannels: try cfg.int("MODEL.FPN.OUT_CHANNELS"),
+                           norm: try NormKind(config: try cfg.string("MODEL.FPN.NORM"), key: "MODEL.FPN.NORM"))
+        let rpnFeatures = try cfg.strings("MODEL.RPN.IN_FEATURES")
         let strides = backbone.levelStrides
-        let anchors = try AnchorGenerator(sizes: try sizeLists.map { try doubles($0, "MODEL.ANCHOR_GENERATOR.SIZES") },
-                                          aspectRatios: try ratioLists.map { try doubles($0, "MODEL.ANCHOR_GENERATOR.ASPECT_RATIOS") },
-                                          strides: Array(strides.prefix(rpnFeatures.count)), offset: try double("MODEL.ANCHOR_GENERATOR.OFFSET"))
-        proposalGenerator = try RPN(channels: backbone.outChannels, anchorGenerator: anchors, preNMSTopK: try int("MODEL.RPN.PRE_NMS_TOPK_TEST"),
-                                    postNMSTopK: try int("MODEL.RPN.POST_NMS_TOPK_TEST"), nmsThreshold: try double("MODEL.RPN.NMS_THRESH"),
-                                    minBoxSize: try double("MODEL.PROPOSAL_GENERATOR.MIN_SIZE"))
-        let roiFeatures = try strings("MODEL.ROI_HEADS.IN_FEATURES")
+        let anchors = try AnchorGenerator(sizes: try cfg.doubleLists("MODEL.ANCHOR_GENERATOR.SIZES"),
+                                          aspectRatios: try cfg.doubleLists("MODEL.ANCHOR_GENERATOR.ASPECT_RATIOS"),
+                                          strides: Array(strides.prefix(rpnFeatures.count)), offset: try cfg.double("MODEL.ANCHOR_GENERATOR.OFFSET"))
+        proposalGenerator = try RPN(channels: backbone.outChannels, anchorGenerator: anchors, preNMSTopK: try cfg.int("MODEL.RPN.PRE_NMS_TOPK_TEST"),
+                                    postNMSTopK: try cfg.int("MODEL.RPN.POST_NMS_TOPK_TEST"), nmsThreshold: try cfg.double("MODEL.RPN.NMS_THRESH"),
+                                    minBoxSize: try cfg.double("MODEL.PROPOSAL_GENERATOR.MIN_SIZE"))
+        let roiFeatures = try cfg.strings("MODEL.ROI_HEADS.IN_FEATURES")
         let levels = roiFeatures.compactMap { Int($0.dropFirst()) }
         guard let minLevel = levels.min(), let maxLevel = levels.max() else { throw ConfigError("MODEL.ROI_HEADS.IN_FEATURES names no FPN level") }
-        let poolerType = try string("MODEL.ROI_BOX_HEAD.POOLER_TYPE")
+        let poolerType = try cfg.string("MODEL.ROI_BOX_HEAD.POOLER_TYPE")
         guard ["ROIAlignV2", "ROIAlign"].contains(poolerType) else { throw ConfigError("MODEL.ROI_BOX_HEAD.POOLER_TYPE \(poolerType) is not supported; use ROIAlignV2 or ROIAlign") }
-        let pooler = ROIPooler(outputSize: try int("MODEL.ROI_BOX_HEAD.POOLER_RESOLUTION"),
-                               scales: levels.map { 1.0 / Double(1 << $0) }, samplingRatio: try int("MODEL.ROI_BOX_HEAD.POOLER_SAMPLING_RATIO"),
+        let pooler = ROIPooler(outputSize: try cfg.int("MODEL.ROI_BOX_HEAD.POOLER_RESOLUTION"),
+                               scales: levels.map { 1.0 / Double(1 << $0) }, samplingRatio: try cfg.int("MODEL.ROI_BOX_HEAD.POOLER_SAMPLING_RATIO"),
                                aligned: poolerType == "ROIAlignV2", minLevel: minLevel, maxLevel: maxLevel)
-        roiHeads = try ROIHeads(pooler: pooler, channels: backbone.outChannels, numConv: try int("MODEL.ROI_BOX_HEAD.NUM_CONV"),
-                                convDim: try int("MODEL.ROI_BOX_HEAD.CONV_DIM"),
-                                convNorm: try NormKind(config: try string("MODEL.ROI_BOX_HEAD.NORM"), key: "MODEL.ROI_BOX_HEAD.NORM"),
-                                numFC: try int("MODEL.ROI_BOX_HEAD.NUM_FC"),
-                                fcDim: try int("MODEL.ROI_BOX_HEAD.FC_DIM"), numClasses: try int("MODEL.ROI_HEADS.NUM_CLASSES"),
-                                classAgnostic: { if case .bool(let b) = try cfg.value(at: "MODEL.ROI_BOX_HEAD.CLS_AGNOSTIC_BBOX_REG") { return b }; return false }(),
-                                scoreThreshold: try double("MODEL.ROI_HEADS.SCORE_THRESH_TEST"), nmsThreshold: try double("MODEL.ROI_HEADS.NMS_THRESH_TEST"),
-                                detectionsPerImage: try int("TEST.DETECTIONS_PER_IMAGE"))
-        guard case .list(let mean) = try cfg.value(at: "MODEL.PIXEL_MEAN"), case .list(let std) = try cfg.value(at: "MODEL.PIXEL_STD") else {
-            throw ConfigError("MODEL.PIXEL_MEAN and PIXEL_STD must be lists")
-        }
-        pixelMean = try Tensor(try doubles(.list(mean), "MODEL.PIXEL_MEAN").map { Float($0) }).view([-1, 1, 1])
-        pixelStd = try Tensor(try doubles(.list(std), "MODEL.PIXEL_STD").map { Float($0) }).view([-1, 1, 1])
+        roiHeads = try ROIHeads(pooler: pooler, channels: backbone.outChannels, numConv: try cfg.int("MODEL.ROI_BOX_HEAD.NUM_CONV"),
+                                convDim: try cfg.int("MODEL.ROI_BOX_HEAD.CONV_DIM"),
+                                convNorm: try NormKind(config: try cfg.string("MODEL.ROI_BOX_HEAD.NORM"), key: "MODEL.ROI_BOX_HEAD.NORM"),
+                                numFC: try cfg.int("MODEL.ROI_BOX_HEAD.NUM_FC"),
+                                fcDim: try cfg.int("MODEL.ROI_BOX_HEAD.FC_DIM"), numClasses: try cfg.int("MODEL.ROI_HEADS.NUM_CLASSES"),
+                                classAgnostic: try cfg.bool("MODEL.ROI_BOX_HEAD.CLS_AGNOSTIC_BBOX_REG"),
+                                scoreThreshold: try cfg.double("MODEL.ROI_HEADS.SCORE_THRESH_TEST"), nmsThreshold: try cfg.double("MODEL.ROI_HEADS.NMS_THRESH_TEST"),
+                                detectionsPerImage: try cfg.int("TEST.DETECTIONS_PER_IMAGE"))
+        pixelMean = try Tensor(try cfg.doubles("MODEL.PIXEL_MEAN").map { Float($0) }).view([-1, 1, 1])
+        pixelStd = try Tensor(try cfg.doubles("MODEL.PIXEL_STD").map { Float($0) }).view([-1, 1, 1])
         sizeDivisibility = 32
         super.init()
         try child("backbone", backbone)
