@@ -1,7 +1,12 @@
 import Torch
 
+/// One residual block of a stage: BottleneckBlock (ResNet-50 and deeper) or BasicBlock.
+protocol ResidualBlock: Module {
+    func forward(_ x: Tensor) throws -> Tensor
+}
+
 /// Detectron2's BottleneckBlock (ResNet/ResNeXt), FrozenBN, stride on the 1x1 or the 3x3 conv.
-final class BottleneckBlock: Module {
+final class BottleneckBlock: Module, ResidualBlock {
     let conv1: Conv2d, conv2: Conv2d, conv3: Conv2d
     let shortcut: Conv2d?
 
@@ -28,7 +33,7 @@ final class BottleneckBlock: Module {
 }
 
 /// Detectron2's BasicBlock (ResNet-18/34).
-final class BasicBlock: Module {
+final class BasicBlock: Module, ResidualBlock {
     let conv1: Conv2d, conv2: Conv2d
     let shortcut: Conv2d?
 
@@ -55,7 +60,7 @@ final class BasicBlock: Module {
 /// (so they carry no running-statistics updates and no num_batches_tracked).
 public final class ResNet: Module {
     let stem: Conv2d
-    var stages: [(name: String, blocks: [Module])] = []
+    var stages: [(name: String, blocks: [any ResidualBlock])] = []
     public let outFeatures: [String]
     public private(set) var channels: [String: Int] = [:]
     public private(set) var strides: [String: Int] = [:]
@@ -86,10 +91,10 @@ public final class ResNet: Module {
             let stage = Module()
             let frozen = freezeAt >= i + 2
             let stageNorm = normFor(frozen: frozen)
-            var list: [Module] = []
+            var list: [any ResidualBlock] = []
             for b in 0..<n {
                 let s = b == 0 ? firstStride : 1
-                let block: Module = depth < 50
+                let block: any ResidualBlock = depth < 50
                     ? try BasicBlock(in: inChannels, out: out, stride: s, norm: stageNorm)
                     : try BottleneckBlock(in: inChannels, out: out, bottleneck: bottleneck, stride: s, groups: groups,
                                           strideIn1x1: strideIn1x1, dilation: dilation, norm: stageNorm)
@@ -111,7 +116,7 @@ public final class ResNet: Module {
         var h = try NN.maxPool2d(try stem.forward(x).relu_(), kernel: 3, stride: 2, padding: 1)
         var outputs: [String: Tensor] = [:]
         for (name, blocks) in stages {
-            for b in blocks { h = try (b as? BottleneckBlock)?.forward(h) ?? (b as! BasicBlock).forward(h) }
+            for b in blocks { h = try b.forward(h) }
             if outFeatures.contains(name) { outputs[name] = h }
         }
         return outputs
