@@ -71,6 +71,32 @@ std::vector<at::Tensor> tensors(const ct_tensor *ts, int n) {
     return v;
 }
 
+// The element-wise binary ops by CT_ code, shared by the tensor-tensor and tensor-number entries.
+at::Tensor binary_op(int op, const at::Tensor &a, const at::Tensor &b) {
+    at::Tensor r;
+    switch (op) {
+    case CT_ADD: r = a + b; break;
+    case CT_SUB: r = a - b; break;
+    case CT_MUL: r = a * b; break;
+    case CT_DIV: r = a / b; break;
+    case CT_POW: r = a.pow(b); break;
+    case CT_MAXIMUM: r = at::maximum(a, b); break;
+    case CT_MINIMUM: r = at::minimum(a, b); break;
+    case CT_REMAINDER: r = a.remainder(b); break;
+    case CT_FLOOR_DIVIDE: r = at::div(a, b, "floor"); break;
+    case CT_EQ: r = a.eq(b); break;
+    case CT_NE: r = a.ne(b); break;
+    case CT_LT: r = a.lt(b); break;
+    case CT_LE: r = a.le(b); break;
+    case CT_GT: r = a.gt(b); break;
+    case CT_GE: r = a.ge(b); break;
+    case CT_LOGICAL_AND: r = a.logical_and(b); break;
+    case CT_LOGICAL_OR: r = a.logical_or(b); break;
+    case CT_ATAN2: r = a.atan2(b); break;
+    default: TORCH_CHECK(false, "unknown binary op ", op);
+    }
+    return r;
+}
 }  // namespace
 
 extern "C" {
@@ -202,7 +228,6 @@ int ct_requires_grad(ct_tensor t) {
     return r;
 }
 
-int ct_is_defined(ct_tensor t) { return t != nullptr && reinterpret_cast<at::Tensor *>(t)->defined() ? 1 : 0; }
 
 void *ct_data_ptr(ct_tensor t) {
     void *p = nullptr;
@@ -290,7 +315,6 @@ int ct_channels_last(ct_tensor t, ct_tensor *out) {
 }
 int ct_clone(ct_tensor t, ct_tensor *out) { return guarded([&] { *out = wrap(T(t).clone()); }); }
 int ct_detach(ct_tensor t, ct_tensor *out) { return guarded([&] { *out = wrap(T(t).detach()); }); }
-int ct_alias(ct_tensor t, ct_tensor *out) { return guarded([&] { *out = wrap(T(t)); }); }
 
 // ---- shape and indexing --------------------------------------------------------------------
 int ct_reshape(ct_tensor t, const int64_t *s, int n, ct_tensor *out) {
@@ -385,32 +409,7 @@ int ct_index_put_(ct_tensor t, ct_tensor index, ct_tensor values) {
 
 // ---- math ----------------------------------------------------------------------------------
 int ct_binary(int op, ct_tensor pa, ct_tensor pb, ct_tensor *out) {
-    return guarded([&] {
-        const at::Tensor &a = T(pa), &b = T(pb);
-        at::Tensor r;
-        switch (op) {
-        case CT_ADD: r = a + b; break;
-        case CT_SUB: r = a - b; break;
-        case CT_MUL: r = a * b; break;
-        case CT_DIV: r = a / b; break;
-        case CT_POW: r = a.pow(b); break;
-        case CT_MAXIMUM: r = at::maximum(a, b); break;
-        case CT_MINIMUM: r = at::minimum(a, b); break;
-        case CT_REMAINDER: r = a.remainder(b); break;
-        case CT_FLOOR_DIVIDE: r = at::div(a, b, "floor"); break;
-        case CT_EQ: r = a.eq(b); break;
-        case CT_NE: r = a.ne(b); break;
-        case CT_LT: r = a.lt(b); break;
-        case CT_LE: r = a.le(b); break;
-        case CT_GT: r = a.gt(b); break;
-        case CT_GE: r = a.ge(b); break;
-        case CT_LOGICAL_AND: r = a.logical_and(b); break;
-        case CT_LOGICAL_OR: r = a.logical_or(b); break;
-        case CT_ATAN2: r = a.atan2(b); break;
-        default: TORCH_CHECK(false, "unknown binary op ", op);
-        }
-        *out = wrap(std::move(r));
-    });
+    return guarded([&] { *out = wrap(binary_op(op, T(pa), T(pb))); });
 }
 
 int ct_binary_scalar(int op, ct_tensor pa, double s, int integral, int reversed, ct_tensor *out) {
@@ -420,11 +419,7 @@ int ct_binary_scalar(int op, ct_tensor pa, double s, int integral, int reversed,
         at::Scalar sc = integral ? at::Scalar(static_cast<int64_t>(s)) : at::Scalar(s);
         at::Tensor st = c10::scalar_to_tensor(sc);
         st.unsafeGetTensorImpl()->set_wrapped_number(true);
-        ct_tensor_s *scalar = reinterpret_cast<ct_tensor_s *>(&st);
-        *out = nullptr;
-        if (ct_binary(op, reversed ? scalar : pa, reversed ? pa : scalar, out) != 0) {
-            throw std::runtime_error(ctorch::last_error());
-        }
+        *out = wrap(reversed ? binary_op(op, st, T(pa)) : binary_op(op, T(pa), st));
     });
 }
 

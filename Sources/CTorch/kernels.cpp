@@ -57,7 +57,7 @@ struct RoiGeometry {
 
 // The sampling points of one roi, bin by bin (pooled_h * pooled_w * grid_h * grid_w samples).
 template <typename S>
-RoiGeometry roi_samples(const S *roi, int64_t N, int64_t H, int64_t W, double scale, int64_t PH, int64_t PW,
+RoiGeometry roi_samples(const S *roi, int64_t H, int64_t W, double scale, int64_t PH, int64_t PW,
                         int64_t sampling_ratio, bool aligned, std::vector<Sample<S>> &samples) {
     RoiGeometry g;
     g.batch = static_cast<int64_t>(roi[0]);
@@ -90,7 +90,6 @@ RoiGeometry roi_samples(const S *roi, int64_t N, int64_t H, int64_t W, double sc
             }
         }
     }
-    (void)N;
     return g;
 }
 
@@ -127,11 +126,11 @@ at::Tensor roi_align_forward(const at::Tensor &input_, const at::Tensor &rois_, 
                              int64_t sampling_ratio, bool aligned) {
     check_rois(input_, rois_);
     TORCH_CHECK(PH > 0 && PW > 0, "roi_align: output size must be positive");
-    const int64_t N = input_.size(0), C = input_.size(1), H = input_.size(2), W = input_.size(3), K = rois_.size(0);
+    const int64_t C = input_.size(1), H = input_.size(2), W = input_.size(3), K = rois_.size(0);
     if (K == 0 || C == 0 || H == 0 || W == 0) return at::zeros({K, C, PH, PW}, input_.options());
     at::Tensor input = input_.permute({0, 2, 3, 1}).contiguous();  // N, H, W, C
     at::Tensor rois = rois_.contiguous();
-    at::Tensor out = at::empty({K, PH, PW, C}, input.options());
+    at::Tensor out = at::empty({K, C, PH, PW}, input.options());
     AT_DISPATCH_FLOATING_TYPES(input.scalar_type(), "roi_align_forward", [&] {
         const scalar_t *in = input.data_ptr<scalar_t>();
         const scalar_t *r = rois.data_ptr<scalar_t>();
@@ -140,7 +139,7 @@ at::Tensor roi_align_forward(const at::Tensor &input_, const at::Tensor &rois_, 
             std::vector<Sample<scalar_t>> samples;
             std::vector<scalar_t> acc(static_cast<size_t>(C));
             for (int64_t k = begin; k < end; k++) {
-                RoiGeometry g = roi_samples<scalar_t>(r + k * 5, N, H, W, scale, PH, PW, sampling_ratio, aligned, samples);
+                RoiGeometry g = roi_samples<scalar_t>(r + k * 5, H, W, scale, PH, PW, sampling_ratio, aligned, samples);
                 const int64_t per_bin = g.grid_h * g.grid_w;
                 const scalar_t count = static_cast<scalar_t>(g.count);
                 const scalar_t *image = in + g.batch * H * W * C;
@@ -154,13 +153,13 @@ at::Tensor roi_align_forward(const at::Tensor &input_, const at::Tensor &rois_, 
                         const scalar_t w1 = s->w1, w2 = s->w2, w3 = s->w3, w4 = s->w4;
                         accumulate_sample(a, p1, p2, p3, p4, w1, w2, w3, w4, C);
                     }
-                    scalar_t *dst = o + (k * PH * PW + bin) * C;
-                    for (int64_t c = 0; c < C; c++) dst[c] = a[c] / count;
+                    scalar_t *dst = o + k * C * PH * PW + bin;  // NCHW: channel c at dst[c * PH * PW]
+                    for (int64_t c = 0; c < C; c++) dst[c * PH * PW] = a[c] / count;
                 }
             }
         });
     });
-    return out.permute({0, 3, 1, 2}).contiguous();
+    return out;
 }
 
 at::Tensor roi_align_backward(const at::Tensor &grad_, const at::Tensor &rois_, double scale, int64_t PH, int64_t PW,
@@ -178,7 +177,7 @@ at::Tensor roi_align_backward(const at::Tensor &grad_, const at::Tensor &rois_, 
         std::vector<RoiGeometry> geometry(static_cast<size_t>(K));
         at::parallel_for(0, K, 1, [&](int64_t begin, int64_t end) {
             for (int64_t k = begin; k < end; k++) {
-                geometry[k] = roi_samples<scalar_t>(r + k * 5, N, H, W, scale, PH, PW, sampling_ratio, aligned, all[k]);
+                geometry[k] = roi_samples<scalar_t>(r + k * 5, H, W, scale, PH, PW, sampling_ratio, aligned, all[k]);
             }
         });
         at::parallel_for(0, C, 1, [&](int64_t begin, int64_t end) {
@@ -265,7 +264,6 @@ extern "C" {
 int ct_roi_align(ct_tensor input, ct_tensor rois, double spatial_scale, int64_t pooled_h, int64_t pooled_w,
                  int64_t sampling_ratio, int aligned, ct_tensor *out) {
     return guarded([&] {
-        check_rois(T(input), T(rois));
         *out = wrap(ROIAlignFunction::apply(T(input), T(rois), spatial_scale, pooled_h, pooled_w, sampling_ratio, aligned != 0));
     });
 }

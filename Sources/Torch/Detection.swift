@@ -43,20 +43,18 @@ public enum DetectionOps {
         while start < k {
             // Grid sizes of this chunk decide its memory; shrink the chunk when rois are large.
             var count = Swift.min(k - start, 256)
-            var part: (Tensor, Int, Int)!
             while true {
                 let r = try rois.narrow(0, start: start, length: count)
                 let geometry = try roiGeometry(r, scale: spatialScale, offset: offset, ph: ph, pw: pw,
                                                samplingRatio: samplingRatio, aligned: aligned)
                 let cost = count * ph * pw * geometry.gh * geometry.gw * c * 4
                 if cost <= chunkBudget || count == 1 {
-                    part = (try roiAlignChunk(flat, r, geometry, n: n, c: c, h: h, w: w, ph: ph, pw: pw), count, 0)
+                    outputs.append(try roiAlignChunk(flat, r, geometry, n: n, c: c, h: h, w: w, ph: ph, pw: pw))
+                    start += count
                     break
                 }
                 count = Swift.max(1, count / 2)
             }
-            outputs.append(part.0)
-            start += part.1
         }
         return outputs.count == 1 ? outputs[0] : try Tensor.cat(outputs, dim: 0)
     }

@@ -40,7 +40,6 @@ int ct_dtype(ct_tensor t);
 int ct_device(ct_tensor t, int *type, int *index);
 int ct_is_contiguous(ct_tensor t);
 int ct_requires_grad(ct_tensor t);
-int ct_is_defined(ct_tensor t);
 // Pointer to the data of a CPU tensor (NULL otherwise); valid while the tensor lives.
 void *ct_data_ptr(ct_tensor t);
 int ct_item_double(ct_tensor t, double *out);
@@ -72,8 +71,6 @@ int ct_contiguous(ct_tensor t, ct_tensor *out);
 int ct_channels_last(ct_tensor t, ct_tensor *out);
 int ct_clone(ct_tensor t, ct_tensor *out);
 int ct_detach(ct_tensor t, ct_tensor *out);
-// Another handle to the same tensor (shares storage and autograd identity).
-int ct_alias(ct_tensor t, ct_tensor *out);
 
 // ---- shape and indexing ----------------------------------------------------------------------
 int ct_reshape(ct_tensor t, const int64_t *sizes, int ndim, ct_tensor *out);
