@@ -5,6 +5,12 @@ import LuaHost
 import Torch
 import Vision
 
+/// detectron2.checkpoint.DetectionCheckpointer: holds the model its :load(path) fills.
+final class CheckpointerObject {
+    let model: GeneralizedRCNN
+    init(_ m: GeneralizedRCNN) { model = m }
+}
+
 final class VisualizerObject {
     let visualizer: Visualizer
     init(_ v: Visualizer) { visualizer = v }
@@ -13,6 +19,16 @@ final class VisualizerObject {
 /// `detectron2.modeling`, `detectron2.checkpoint`, `detectron2.engine` (DefaultPredictor) and
 /// `detectron2.utils.visualizer`.
 extension LunetteBindings {
+    /// model:load's report: {loaded = n, missing, unexpected, mismatched = {names}}.
+    static func loadReportToLua(_ r: Module.LoadReport) -> LuaValue {
+        var t = LuaTable()
+        t.hash[.string("loaded")] = .integer(Int64(r.loaded.count))
+        t.hash[.string("missing")] = .table(LuaTable(array: r.missing.map { .string($0) }))
+        t.hash[.string("unexpected")] = .table(LuaTable(array: r.unexpected.map { .string($0) }))
+        t.hash[.string("mismatched")] = .table(LuaTable(array: r.mismatched.map { .string($0.name) }))
+        return .table(t)
+    }
+
     static func detectionToLua(_ d: DetectedObject) -> LuaValue {
         var t = LuaTable()
         t.hash[.string("box")] = .table(LuaTable(array: d.box.map { .number($0) }))
@@ -71,13 +87,7 @@ extension LunetteBindings {
             }
             c.method("load", [LuaParameter("path", .string)], returns: "table",
                      doc: "Loads weights (.pth, .pkl, .safetensors): {loaded, missing, unexpected, mismatched} names; mismatched shapes are skipped with a warning.") { m, call in
-                let r = try m.loadWeights(try call.string(2))
-                var t = LuaTable()
-                t.hash[.string("loaded")] = .integer(Int64(r.loaded.count))
-                t.hash[.string("missing")] = .table(LuaTable(array: r.missing.map { .string($0) }))
-                t.hash[.string("unexpected")] = .table(LuaTable(array: r.unexpected.map { .string($0) }))
-                t.hash[.string("mismatched")] = .table(LuaTable(array: r.mismatched.map { .string($0.name) }))
-                return call.push(.table(t))
+                call.push(loadReportToLua(try m.loadWeights(try call.string(2))))
             }
             c.method("save", [LuaParameter("path", .string)], doc: "Writes the weights as .safetensors (Detectron2's names).") { m, call in
                 try SafeTensors.write(m.stateDict(), metadata: ["format": "pt"], to: try call.string(2))
@@ -99,16 +109,19 @@ extension LunetteBindings {
                 call.push(object: try GeneralizedRCNN(cfg: try cfgArgument(call, 1)))
             }
         }
+        try state.defineClass(CheckpointerObject.self, name: "detectron2.checkpoint.DetectionCheckpointer",
+                              doc: "ckpt:load(path) loads weights into ckpt.model, as Detectron2's DetectionCheckpointer.") { c in
+            c.tostring { _ in "DetectionCheckpointer" }
+            c.property("model", type: "GeneralizedRCNN", doc: "The model weights are loaded into.") { k, call in call.push(object: k.model) }
+            c.method("load", [LuaParameter("path", .string)], returns: "table",
+                     doc: "Loads weights into the model, as model:load(path), and returns the same report.") { k, call in
+                call.push(loadReportToLua(try k.model.loadWeights(try call.string(2))))
+            }
+        }
         try state.defineModule("detectron2.checkpoint", doc: "Loading weights.") { m in
-            m.function("DetectionCheckpointer", [LuaParameter("model", .object("detectron2.modeling.GeneralizedRCNN"))], returns: "table",
-                       doc: "An object whose :load(path) loads weights into the model, as Detectron2's.") { call in
-                let make = try call.state.load("""
-                    local model = ...
-                    return { model = model, load = function(self, path) return self.model:load(path) end }
-                    """, name: "=(DetectionCheckpointer)")
-                let made = try call.state.call(make, [.object(try call.object(GeneralizedRCNN.self, 1))])
-                call.push(made.first ?? .nil)
-                return 1
+            m.function("DetectionCheckpointer", [LuaParameter("model", .object("detectron2.modeling.GeneralizedRCNN"))], returns: "DetectionCheckpointer",
+                       doc: "A checkpointer for the model: ckpt:load(path).") { call in
+                call.push(object: CheckpointerObject(try call.object(GeneralizedRCNN.self, 1)))
             }
         }
         try state.defineClass(DefaultPredictor.self, name: "detectron2.engine.DefaultPredictor",

@@ -27,6 +27,11 @@ final class PredictorCLITests: XCTestCase {
             v:draw_instance_predictions(out.instances):save("\(out)/pred.png")
             local batch = predictor:predict_batch{ img, img:flip() }
             print(#batch, #batch[1].instances == #out.instances)
+            local ckpt = d2.checkpoint.DetectionCheckpointer(d2.modeling.build_model(cfg))
+            local report = ckpt:load(cfg.MODEL.WEIGHTS)
+            print(tostring(ckpt), report.loaded, #report.missing, #report.unexpected, ckpt.model:state_dict()["roi_heads.box_predictor.cls_score.bias"]:size(1))
+            print(pcall(ckpt.load, ckpt, "\(out)/missing.pth"))
+            help(ckpt)
             """
         let r = try runLunette(["-e", script])
         XCTAssertEqual(r.status, 0, r.stderr)
@@ -39,6 +44,10 @@ final class PredictorCLITests: XCTestCase {
         XCTAssertEqual(lines[3], "true")
         XCTAssertTrue(lines[4].contains("empty image (0x0 pixels)"), lines[4])
         XCTAssertEqual(lines[5], "2\ttrue")
+        // The fixture checkpoint holds 295 tensors, every one a model parameter or buffer.
+        XCTAssertEqual(lines[6], "DetectionCheckpointer\t295\t0\t0\t6")
+        XCTAssertTrue(lines[7].hasPrefix("false\t") && lines[7].contains("missing.pth"), lines[7])
+        XCTAssertTrue(r.stdout.contains("ckpt:load(path) loads weights into ckpt.model"), "help(ckpt) shows the registered class")
         XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/pred.png"))
     }
 }
