@@ -132,10 +132,8 @@ public struct LoaderSettings: Sendable {
 public final class TrainLoader: @unchecked Sendable {
     public let dicts: [DatasetDict]
     public let settings: LoaderSettings
-    public private(set) var skipped = 0
     private let prefetcher: OrderedPrefetcher<MappedSample>
     private var buckets: [[MappedSample]] = [[], []]
-    private let skippedLock = NSLock()
 
     public init(dicts inputDicts: [DatasetDict], settings: LoaderSettings) throws {
         var dicts = inputDicts

@@ -64,11 +64,11 @@ public final class DefaultPredictor {
             let inst = try GeneralizedRCNN.postprocess(r, height: image.height, width: image.width)
             let boxes = try inst.boxes.to(dtype: .float64, device: .cpu).toArray(Double.self)
             let scores = try inst.scores.to(dtype: .float64, device: .cpu).toArray(Double.self)
-            let classes = try inst.classes.to(device: .cpu).toArray(Int64.self)
+            let classIDs = try inst.classes.to(device: .cpu).toArray(Int64.self)
             return scores.indices.map { i in
-                let c = Int(classes[i])
+                let c = Int(classIDs[i])
                 return DetectedObject(box: Array(boxes[(i * 4)..<(i * 4 + 4)]), score: scores[i], classID: c,
-                                 label: classes.isEmpty ? nil : self.classes.flatMap { c < $0.count ? $0[c] : nil })
+                                 label: classes.flatMap { c < $0.count ? $0[c] : nil })
             }
         }
     }

@@ -209,7 +209,6 @@ public final class COCOEval: @unchecked Sendable {
     public func evaluate() {
         let I = imageIDs.count, K = categoryIDs.count, A = areaRanges.count, T = iouThresholds.count
         let maxDet = maxDets.last!
-        evalImgs = Array(repeating: nil, count: K * A * I)
         let results = UnsafeMutableBufferPointer<ImageEval?>.allocate(capacity: K * A * I)
         results.initialize(repeating: nil)
         defer { results.deallocate() }

@@ -7,6 +7,9 @@ public final class COCOEvaluator {
     public let outputDir: String?
     let catalog: DataCatalog
     public private(set) var predictions: [ImagePredictions] = []
+    /// Built on first use and kept, as Detectron2's evaluator keeps its COCO object: a dataset's
+    /// registration and metadata cannot change once set, so every evaluate() compares with it.
+    private var cachedGroundTruth: (COCOGroundTruth, [Int: Int64], [String])?
 
     public init(datasetName: String, outputDir: String? = nil, catalog: DataCatalog = .shared) throws {
         guard catalog.isRegistered(datasetName) else {
@@ -66,6 +69,13 @@ public final class COCOEvaluator {
     /// The ground truth COCOeval compares with: the registered JSON when there is one, else the
     /// dataset dicts converted (areas from the boxes).
     public func groundTruth() throws -> (COCOGroundTruth, [Int: Int64], [String]) {
+        if let cachedGroundTruth { return cachedGroundTruth }
+        let made = try makeGroundTruth()
+        cachedGroundTruth = made
+        return made
+    }
+
+    private func makeGroundTruth() throws -> (COCOGroundTruth, [Int: Int64], [String]) {
         let meta = catalog.metadata(datasetName)
         let dicts = try catalog.get(datasetName)
         let classes = meta.thingClasses ?? []
