@@ -4,24 +4,32 @@ import Torch
 /// Caffe2 (Detectron1, ImageNet-pretrained) weight names to Detectron2's, and the suffix
 /// matching Detectron2 uses to load such files into a model (its "matching heuristics").
 public enum Caffe2Names {
-    static func sub(_ s: String, _ pattern: String, _ replacement: String) -> String {
-        guard let re = try? NSRegularExpression(pattern: pattern) else { return s }
-        return re.stringByReplacingMatches(in: s, range: NSRange(s.startIndex..., in: s), withTemplate: replacement)
+    /// Regex renamings, compiled once (a .pkl has thousands of names); the patterns are constants.
+    typealias Rules = [(NSRegularExpression, String)]
+    static func rules(_ list: [(String, String)]) -> Rules {
+        list.map { (try! NSRegularExpression(pattern: $0.0), $0.1) }
     }
+
+    static func apply(_ rules: Rules, to s: String) -> String {
+        rules.reduce(s) { k, rule in
+            rule.0.stringByReplacingMatches(in: k, range: NSRange(k.startIndex..., in: k), withTemplate: rule.1)
+        }
+    }
+
+    static let basicRules = rules([("\\.b$", ".bias"), ("\\.w$", ".weight"),
+                                   ("bn\\.s$", "norm.weight"), ("bn\\.bias$", "norm.bias"), ("bn\\.rm", "norm.running_mean"),
+                                   ("bn\\.running\\.mean$", "norm.running_mean"), ("bn\\.riv$", "norm.running_var"),
+                                   ("bn\\.running\\.var$", "norm.running_var"), ("bn\\.gamma$", "norm.weight"), ("bn\\.beta$", "norm.bias"),
+                                   ("gn\\.s$", "norm.weight"), ("gn\\.bias$", "norm.bias"),
+                                   ("^res\\.conv1\\.norm\\.", "conv1.norm."), ("^conv1\\.", "stem.conv1.")])
+    static let headRules = rules([("^bbox\\.pred", "bbox_pred"), ("^cls\\.score", "cls_score"), ("^fc6\\.", "box_head.fc1."),
+                                  ("^fc7\\.", "box_head.fc2."), ("^head\\.conv", "box_head.conv")])
 
     /// The backbone-level renaming: "_" to ".", w/b to weight/bias, bn/gn to norm, branch to conv.
     public static func basic(_ name: String) -> String {
         var k = ["pred_b": "linear_b", "pred_w": "linear_w"][name] ?? name
         k = k.replacingOccurrences(of: "_", with: ".")
-        k = sub(k, "\\.b$", ".bias")
-        k = sub(k, "\\.w$", ".weight")
-        for (pattern, replacement) in [("bn\\.s$", "norm.weight"), ("bn\\.bias$", "norm.bias"), ("bn\\.rm", "norm.running_mean"),
-                                       ("bn\\.running\\.mean$", "norm.running_mean"), ("bn\\.riv$", "norm.running_var"),
-                                       ("bn\\.running\\.var$", "norm.running_var"), ("bn\\.gamma$", "norm.weight"), ("bn\\.beta$", "norm.bias"),
-                                       ("gn\\.s$", "norm.weight"), ("gn\\.bias$", "norm.bias"),
-                                       ("^res\\.conv1\\.norm\\.", "conv1.norm."), ("^conv1\\.", "stem.conv1.")] {
-            k = sub(k, pattern, replacement)
-        }
+        k = apply(basicRules, to: k)
         for (a, b) in [(".branch1.", ".shortcut."), (".branch2a.", ".conv1."), (".branch2b.", ".conv2."), (".branch2c.", ".conv3.")] {
             k = k.replacingOccurrences(of: a, with: b)
         }
@@ -38,10 +46,7 @@ public enum Caffe2Names {
                        ("rpn.cls.logits", "proposal_generator.rpn_head.objectness_logits")] {
             k = k.replacingOccurrences(of: a, with: b)
         }
-        for (pattern, replacement) in [("^bbox\\.pred", "bbox_pred"), ("^cls\\.score", "cls_score"), ("^fc6\\.", "box_head.fc1."),
-                                       ("^fc7\\.", "box_head.fc2."), ("^head\\.conv", "box_head.conv")] {
-            k = sub(k, pattern, replacement)
-        }
+        k = apply(headRules, to: k)
         let parts = k.split(separator: ".").map(String.init)
         let norm = parts.contains("norm") ? ".norm" : ""
         if k.hasPrefix("fpn.inner."), parts.count > 2, let stage = Int(parts[2].dropFirst(3)) {

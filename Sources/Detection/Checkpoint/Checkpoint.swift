@@ -90,11 +90,13 @@ public enum Checkpoint {
         if case .bytes(let magic) = head, magic == [0x6C, 0xFC, 0x9C, 0x46, 0xF9, 0x20, 0x6A, 0xA8, 0x50, 0x19] {
             var offset = first.i
             func next(_ persistent: ((PyValue) throws -> PyValue)? = nil, rebuildTensor: ((PickleStorage, Int, [Int], [Int]) throws -> Tensor)? = nil) throws -> PyValue {
-                var m = PickleMachine(Array(bytes[offset...]), source: path)
+                // Each part is read in place from the whole file (offsets in errors are file offsets).
+                var m = PickleMachine(bytes, source: path)
+                m.i = offset
                 m.persistentLoad = persistent
                 m.rebuildTensor = rebuildTensor
                 let v = try m.run()
-                offset += m.i
+                offset = m.i
                 return v
             }
             _ = try next()   // protocol version
