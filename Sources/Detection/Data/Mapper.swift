@@ -52,12 +52,7 @@ public struct DatasetMapper: Sendable {
         if image.width != d.width || image.height != d.height {
             throw DataError("image \(d.imageID) (\(d.fileName)): Mismatched image shape: the file is \(image.width)x\(image.height) but the annotation says \(d.width)x\(d.height). Please check the width/height in your annotation.")
         }
-        let short = resize.sampleShortEdge(using: &rng)
-        let (newH, newW) = ResizeShortestEdge.outputShape(height: image.height, width: image.width, shortEdge: short, maxSize: resize.maxSize)
-        var resized = image
-        if short > 0 && (newH != image.height || newW != image.width) {
-            resized = pilCompatibleResize ? try image.resizedLikePIL(width: newW, height: newH) : try image.resized(width: newW, height: newH)
-        }
+        var resized = try resize.apply(image, shortEdge: resize.sampleShortEdge(using: &rng), pil: pilCompatibleResize)
         let flip = flipProbability > 0 && Double.random(in: 0..<1, using: &rng) < flipProbability
         if flip { resized = try resized.flippedHorizontally() }
         let tensor = try resized.chwTensor()

@@ -39,6 +39,14 @@ public struct ResizeShortestEdge: Sendable {
         }
         return (Int(newH + 0.5), Int(newW + 0.5))
     }
+
+    /// The image with its short side at `shortEdge` (0 keeps it as it is), resized with Pillow's
+    /// bilinear filter as Detectron2 does, or OpenCV's when `pil` is false.
+    public func apply(_ image: Image, shortEdge: Int, pil: Bool = true) throws -> Image {
+        let (h, w) = Self.outputShape(height: image.height, width: image.width, shortEdge: shortEdge, maxSize: maxSize)
+        guard shortEdge > 0 && (h != image.height || w != image.width) else { return image }
+        return pil ? try image.resizedLikePIL(width: w, height: h) : try image.resized(width: w, height: h)
+    }
 }
 
 extension Image {

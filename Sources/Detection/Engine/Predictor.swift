@@ -49,10 +49,7 @@ public final class DefaultPredictor {
         guard image.width > 0 && image.height > 0 else { throw ConfigError("cannot detect objects in an empty image (\(image.width)x\(image.height) pixels)") }
         var img = try image.bgr()
         if inputFormat == "RGB" { img = try img.rgb() }
-        let short = resize.shortEdgeLengths[0]
-        let (h, w) = ResizeShortestEdge.outputShape(height: img.height, width: img.width, shortEdge: short, maxSize: resize.maxSize)
-        if short > 0 && (h != img.height || w != img.width) { img = try img.resizedLikePIL(width: w, height: h) }
-        return try img.chwTensor().to(dtype: .float32)
+        return try resize.apply(img, shortEdge: resize.shortEdgeLengths[0]).chwTensor().to(dtype: .float32)
     }
 
     /// Detections for each image, from one forward pass over the batch.
