@@ -112,13 +112,11 @@ void lh_push_index(lua_State *L) { lua_pushcclosure(L, lh_index, 2); }
 
 // ---- macro wrappers ----------------------------------------------------------------------------
 int lh_registryindex(void) { return LUA_REGISTRYINDEX; }
-int lh_upvalueindex(int i) { return lua_upvalueindex(i); }
 void lh_pop(lua_State *L, int n) { lua_pop(L, n); }
 void lh_newtable(lua_State *L) { lua_newtable(L); }
 const char *lh_tostring(lua_State *L, int idx, size_t *len) { return lua_tolstring(L, idx, len); }
 int lh_isinteger(lua_State *L, int idx) { return lua_isinteger(L, idx); }
 void lh_remove(lua_State *L, int idx) { lua_remove(L, idx); }
-void lh_insert(lua_State *L, int idx) { lua_insert(L, idx); }
 void lh_replace(lua_State *L, int idx) { lua_replace(L, idx); }
 int lh_getref(lua_State *L, int ref) { return lua_rawgeti(L, LUA_REGISTRYINDEX, ref); }
 
@@ -132,7 +130,9 @@ static void lh_stop_hook(lua_State *L, lua_Debug *ar) {
     luaL_error(L, "interrupted!");
 }
 
-void lh_interrupt(lua_State *L) {
+// Makes the running Lua code of L raise "interrupted!" at its next instruction. Safe to call
+// from a signal handler (this is what lua.c does).
+static void lh_interrupt(lua_State *L) {
     int mask = LUA_MASKCALL | LUA_MASKRET | LUA_MASKLINE | LUA_MASKCOUNT;
     lua_sethook(L, lh_stop_hook, mask, 1);
 }
@@ -217,20 +217,6 @@ int lh_openlibs(lua_State *L) {
     return lua_pcall(L, 0, 0, 0);
 }
 
-static int lh_traceback_body(lua_State *L) {
-    const char *msg = lua_tostring(L, 1);
-    int level = (int)lua_tointeger(L, 2);
-    luaL_traceback(L, L, msg, level);
-    return 1;
-}
-
-int lh_traceback(lua_State *L, const char *msg, int level) {
-    lua_pushcfunction(L, lh_traceback_body);
-    lua_pushstring(L, msg);
-    lua_pushinteger(L, level);
-    return lua_pcall(L, 2, 1, 0);
-}
-
 void lh_set_host(lua_State *L, void *host) { *(void **)lua_getextraspace(L) = host; }
 void *lh_get_host(lua_State *L) { return *(void **)lua_getextraspace(L); }
 
@@ -241,4 +227,3 @@ void lh_write_stderr(const char *s, size_t len) { fwrite(s, 1, len, stderr); ffl
 const char *lh_release(void) { return LUA_RELEASE; }
 
 void lh_gc_collect(lua_State *L) { lua_gc(L, LUA_GCCOLLECT); }
-int lh_gc_count_kb(lua_State *L) { return lua_gc(L, LUA_GCCOUNT); }

@@ -18,13 +18,10 @@ static int line_done = 0;
 
 static char **lr_attempt_completion(const char *text, int start, int end) {
     (void)start;
+    (void)end;
     rl_attempted_completion_over = 1;  // never fall back to file names
     rl_completion_append_character = 0;  // "torch." continues without a space
-    if (completer_fn == NULL) return NULL;
-    char *prefix = strndup(rl_line_buffer, (size_t)end);
-    char **matches = completer_fn(text, prefix);
-    free(prefix);
-    return matches;
+    return completer_fn == NULL ? NULL : completer_fn(text);
 }
 
 void lr_setup(const char *name, lr_completer_fn completer) {

@@ -1,5 +1,9 @@
 import CLua
 
+/// Lua 5.4's reserved words (they are not names: not keys written bare, not completions).
+public let luaKeywords: Set<String> = ["and", "break", "do", "else", "elseif", "end", "false", "for", "function", "goto", "if",
+                                       "in", "local", "nil", "not", "or", "repeat", "return", "then", "true", "until", "while"]
+
 /// How the REPL shows values: tables with depth, width and item limits, cycles marked, keys
 /// sorted; userdata and tables with __tostring through it. Reads tables raw, so printing never
 /// runs user code except __tostring, which runs protected.
@@ -148,9 +152,7 @@ public struct PrettyPrinter {
 
     private func isIdentifier(_ s: String) -> Bool {
         guard let first = s.unicodeScalars.first, first == "_" || (first.isASCII && first.properties.isAlphabetic) else { return false }
-        let keywords: Set<String> = ["and", "break", "do", "else", "elseif", "end", "false", "for", "function", "goto", "if",
-                                     "in", "local", "nil", "not", "or", "repeat", "return", "then", "true", "until", "while"]
-        return !keywords.contains(s) && s.unicodeScalars.allSatisfy { $0 == "_" || ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) }
+        return !luaKeywords.contains(s) && s.unicodeScalars.allSatisfy { $0 == "_" || ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) }
     }
 
     private func hasMetafield(_ L: OpaquePointer, _ idx: Int32, _ name: String) -> Bool {

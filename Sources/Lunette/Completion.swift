@@ -25,9 +25,6 @@ enum Completion {
         return String(prefix)
     }
 
-    static let keywords = ["and", "break", "do", "else", "elseif", "end", "false", "for", "function", "goto", "if", "in",
-                           "local", "nil", "not", "or", "repeat", "return", "then", "true", "until", "while"]
-
     /// Completions of a word such as "torch.ra", "t:si" or "pri".
     static func candidates(for word: String, in state: LuaState) -> [String] {
         let L = state.L
@@ -60,7 +57,7 @@ enum Completion {
             }
         } else {
             tableKeys(L, into: &names)
-            names.formUnion(keywords)
+            names.formUnion(luaKeywords)
         }
         return names.filter { $0.hasPrefix(partial) && !$0.hasPrefix("__") }.sorted().map { prefix + $0 }
     }
@@ -117,7 +114,7 @@ enum Completion {
 }
 
 /// readline's completion entry: [common prefix, candidates..., NULL], all malloc'ed.
-private func completeForReadline(_ text: UnsafePointer<CChar>?, _ line: UnsafePointer<CChar>?) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
+private func completeForReadline(_ text: UnsafePointer<CChar>?) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
     guard let text, let session = Completion.session else { return nil }
     let candidates = Completion.candidates(for: String(cString: text), in: session.state)
     if candidates.isEmpty { return nil }

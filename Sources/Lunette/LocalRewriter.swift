@@ -1,3 +1,5 @@
+import LuaHost
+
 /// Keeps top-level `local` declarations typed at the REPL alive on the next line.
 ///
 /// Each REPL entry is its own chunk, so in plain Lua `local x = 1` is gone by the next prompt.
@@ -73,9 +75,6 @@ struct LuaLexer {
     var p = 0
     init(_ bytes: [UInt8]) { b = bytes }
 
-    static let keywords: Set<String> = ["and", "break", "do", "else", "elseif", "end", "false", "for", "function", "goto", "if",
-                                        "in", "local", "nil", "not", "or", "repeat", "return", "then", "true", "until", "while"]
-
     mutating func tokens() -> [LuaToken] {
         var out: [LuaToken] = []
         while p < b.count {
@@ -105,7 +104,7 @@ struct LuaLexer {
             if isIdentStart(c) {
                 while p < b.count, isIdentStart(b[p]) || (b[p] >= 0x30 && b[p] <= 0x39) { p += 1 }
                 let w = String(decoding: b[start..<p], as: UTF8.self)
-                out.append(LuaToken(range: start..<p, word: w, isName: !LuaLexer.keywords.contains(w)))
+                out.append(LuaToken(range: start..<p, word: w, isName: !luaKeywords.contains(w)))
                 continue
             }
             if c >= 0x30 && c <= 0x39 {

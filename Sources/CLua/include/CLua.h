@@ -47,13 +47,11 @@ void lh_push_index(lua_State *L);  // pops 2 upvalues (methods table, getter fun
 
 // ---- wrappers for macros -----------------------------------------------------------------------
 int lh_registryindex(void);
-int lh_upvalueindex(int i);
 void lh_pop(lua_State *L, int n);
 void lh_newtable(lua_State *L);
 const char *lh_tostring(lua_State *L, int idx, size_t *len);
 int lh_isinteger(lua_State *L, int idx);
 void lh_remove(lua_State *L, int idx);
-void lh_insert(lua_State *L, int idx);
 void lh_replace(lua_State *L, int idx);
 int lh_getref(lua_State *L, int ref);  // pushes registry[ref], returns its type
 
@@ -71,13 +69,8 @@ int lh_load(lua_State *L, const char *buf, size_t len, const char *chunkname, co
 const char *lh_tostring_protected(lua_State *L, int idx, size_t *len);
 // Opens the standard libraries under protection. Returns a LUA_* status.
 int lh_openlibs(lua_State *L);
-// luaL_traceback under protection: pushes the traceback of L1 (message msg, from level).
-int lh_traceback(lua_State *L, const char *msg, int level);
 
 // ---- interrupts ----------------------------------------------------------------------------
-// Makes the running Lua code of L raise "interrupted!" at its next instruction. Safe to call
-// from a signal handler (this is what lua.c does).
-void lh_interrupt(lua_State *L);
 // Set when Ctrl-C was pressed during lh_docall(..., catch_sigint = 1); long Swift primitives
 // poll it between steps. Cleared by lh_clear_interrupt_request.
 int lh_interrupt_requested(void);
@@ -96,6 +89,5 @@ void lh_write_stderr(const char *s, size_t len);
 // LUA_RELEASE, e.g. "Lua 5.4.4" (a string-concatenation macro Swift cannot see).
 const char *lh_release(void);
 
-// lua_gc is variadic (not callable from Swift): a full collection, and the heap size in KB.
+// lua_gc is variadic (not callable from Swift): a full collection.
 void lh_gc_collect(lua_State *L);
-int lh_gc_count_kb(lua_State *L);

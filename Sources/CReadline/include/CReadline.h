@@ -3,9 +3,9 @@
 #pragma once
 #include <stddef.h>
 
-// Completion: given the word being completed (text) and the whole line up to the cursor,
+// Completion: given the word being completed (text, which keeps "." and ":" inside it),
 // returns a malloc'ed, NULL-terminated array of malloc'ed candidates, or NULL.
-typedef char **(*lr_completer_fn)(const char *text, const char *line_to_cursor);
+typedef char **(*lr_completer_fn)(const char *text);
 
 // Sets readline's program name, word-break characters and completer. Call once.
 void lr_setup(const char *name, lr_completer_fn completer);
