@@ -56,9 +56,7 @@ extension LunetteBindings {
 
             // MARK: values
             c.method("item", [], returns: "number", doc: "The value of a one-element tensor.") { t, call in
-                if !t.dtype.isFloatingPoint && t.dtype != .bool { return call.push(Int(try t.itemInt())) }
-                if t.dtype == .bool { return call.push(try t.item() != 0) }
-                return call.push(try t.item())
+                try pushItem(t, &call)
             }
             c.method("totable", [], returns: "table", doc: "The values as nested Lua tables (a number for 0-d tensors).") { t, call in
                 call.push(try tensorToLua(t))
@@ -85,17 +83,24 @@ extension LunetteBindings {
             }
 
             // MARK: shape
-            c.method("reshape", nil, returns: "Tensor", doc: "The same values in a new shape: t:reshape(2, 3) or t:reshape{2, 3} (-1 infers one size).") { t, call in
-                let (sizes, _) = try sizesArgument(call, from: 2)
-                return call.push(object: try t.reshape(sizes))
+            // Methods taking sizes (t:m(2, 3) or t:m{2, 3}) or 1-based dimensions the same way.
+            let sizeMethods: [(String, String, (Tensor) -> ([Int]) throws -> Tensor)] = [
+                ("reshape", "The same values in a new shape: t:reshape(2, 3) or t:reshape{2, 3} (-1 infers one size).", Tensor.reshape),
+                ("view", "Like reshape, sharing storage (the tensor must be contiguous enough).", Tensor.view),
+                ("expand", "Broadcasts size-1 dimensions: t:expand(3, 4) (-1 keeps a size).", Tensor.expand),
+                ("repeat_", "Tiles the tensor: t:repeat_(2, 1).", Tensor.repeat),
+            ]
+            for (name, doc, op) in sizeMethods {
+                c.method(name, nil, returns: "Tensor", doc: doc) { t, call in call.push(object: try op(t)(try sizesArgument(call, from: 2).0)) }
             }
-            c.method("view", nil, returns: "Tensor", doc: "Like reshape, sharing storage (the tensor must be contiguous enough).") { t, call in
-                let (sizes, _) = try sizesArgument(call, from: 2)
-                return call.push(object: try t.view(sizes))
-            }
-            c.method("permute", nil, returns: "Tensor", doc: "Reorders dimensions: t:permute(3, 1, 2).") { t, call in
-                let (dims, _) = try sizesArgument(call, from: 2)
-                return call.push(object: try t.permute(try dims.map { try luaDim($0, rank: t.dim, call, 2) }))
+            let dimMethods: [(String, String, (Tensor) -> ([Int]) throws -> Tensor)] = [
+                ("permute", "Reorders dimensions: t:permute(3, 1, 2).", Tensor.permute),
+                ("flip", "Reverses the order along the given dimensions.", Tensor.flip),
+            ]
+            for (name, doc, op) in dimMethods {
+                c.method(name, nil, returns: "Tensor", doc: doc) { t, call in
+                    call.push(object: try op(t)(try sizesArgument(call, from: 2).0.map { try luaDim($0, rank: t.dim, call, 2) }))
+                }
             }
             c.method("transpose", [LuaParameter("dim1", .integer), LuaParameter("dim2", .integer)], returns: "Tensor",
                      doc: "Swaps two dimensions.") { t, call in
@@ -152,18 +157,6 @@ extension LunetteBindings {
             }
             c.method("nonzero", [], returns: "Tensor", doc: "0-based coordinates (n, dim) of the non-zero values.") { t, call in
                 call.push(object: try t.nonzero())
-            }
-            c.method("expand", nil, returns: "Tensor", doc: "Broadcasts size-1 dimensions: t:expand(3, 4) (-1 keeps a size).") { t, call in
-                let (sizes, _) = try sizesArgument(call, from: 2)
-                return call.push(object: try t.expand(sizes))
-            }
-            c.method("repeat_", nil, returns: "Tensor", doc: "Tiles the tensor: t:repeat_(2, 1).") { t, call in
-                let (sizes, _) = try sizesArgument(call, from: 2)
-                return call.push(object: try t.repeat(sizes))
-            }
-            c.method("flip", nil, returns: "Tensor", doc: "Reverses the order along the given dimensions.") { t, call in
-                let (dims, _) = try sizesArgument(call, from: 2)
-                return call.push(object: try t.flip(try dims.map { try luaDim($0, rank: t.dim, call, 2) }))
             }
             c.method("split", [LuaParameter("size", .integer), LuaParameter("dim", .integer, optional: true)], returns: "table",
                      doc: "Chunks of size along dim (default 1), as a table of tensors.") { t, call in
@@ -294,11 +287,7 @@ extension LunetteBindings {
             c.indexer(doc: "t[i] (1-based), t[{i, {from, to}, {}}] as Torch7, t[mask]; a single element comes back as a number; assignment with a number or tensor.",
                       get: { t, call in
                           let r = try index(t, call, 2)
-                          if r.dim == 0 && call.type(2) != LUA_TUSERDATA {
-                              if t.dtype == .bool { return call.push(try r.item() != 0) }
-                              if !t.dtype.isFloatingPoint { return call.push(Int(try r.itemInt())) }
-                              return call.push(try r.item())
-                          }
+                          if r.dim == 0 && call.type(2) != LUA_TUSERDATA { return try pushItem(r, &call) }
                           return call.push(object: r)
                       },
                       set: { t, call in
@@ -320,6 +309,13 @@ extension LunetteBindings {
         return try t.binary(op, try call.object(Tensor.self, idx))
     }
 
+    /// A one-element tensor's value as Lua's kind: boolean, integer or float.
+    static func pushItem(_ t: Tensor, _ call: inout LuaCall) throws -> Int32 {
+        if t.dtype == .bool { return call.push(try t.item() != 0) }
+        if !t.dtype.isFloatingPoint { return call.push(Int(try t.itemInt())) }
+        return call.push(try t.item())
+    }
+
     static func scalarOperand(_ call: LuaCall, _ idx: Int32) throws -> Double {
         if call.type(idx) == LUA_TNUMBER { return try call.number(idx) }
         let t = try call.object(Tensor.self, idx)
@@ -331,9 +327,15 @@ extension LunetteBindings {
 
     /// A 1-based position (negative from the end) to a 0-based one.
     static func position(_ i: Int, size: Int, _ call: LuaCall, _ idx: Int32) throws -> Int {
+        guard let p = zeroBased(i, size: size) else { throw call.argumentError(idx, "position \(i) is out of range 1..\(size) (or -\(size)..-1)") }
+        return p
+    }
+
+    /// 1..size, or -size..-1 counted from the end, to 0-based; nil when out of range.
+    static func zeroBased(_ i: Int, size: Int) -> Int? {
         if i >= 1 && i <= size { return i - 1 }
         if i < 0 && -i <= size { return size + i }
-        throw call.argumentError(idx, "position \(i) is out of range 1..\(size) (or -\(size)..-1)")
+        return nil
     }
 
     /// t[key]: an integer, a Torch7 table of integers / {from, to} / {}, or a mask/index tensor.
@@ -343,10 +345,10 @@ extension LunetteBindings {
             guard t.dim > 0 else { throw LuaError.message("a 0-dimensional tensor cannot be indexed; use t:item()") }
             let i = try call.integer(idx)
             let n = t.shape[0]
-            guard (i >= 1 && i <= n) || (i < 0 && -i <= n) else {
+            guard let p = zeroBased(i, size: n) else {
                 throw LuaError.message("index \(i) is out of range for a dimension of size \(n) (indices are 1-based)")
             }
-            return try t.select(0, i > 0 ? i - 1 : n + i)
+            return try t.select(0, p)
         case LUA_TUSERDATA:
             return try t.index(try call.object(Tensor.self, idx))
         case LUA_TTABLE:
@@ -360,10 +362,10 @@ extension LunetteBindings {
                 let n = r.shape[dim]
                 switch p {
                 case .integer(let i):
-                    guard (i >= 1 && Int(i) <= n) || (i < 0 && Int(-i) <= n) else {
+                    guard let p = zeroBased(Int(i), size: n) else {
                         throw LuaError.message("index \(i) (item \(k + 1)) is out of range for a dimension of size \(n)")
                     }
-                    r = try r.select(dim, i > 0 ? Int(i) - 1 : n + Int(i))
+                    r = try r.select(dim, p)
                 case .table(let range):
                     let bounds = try [Int].decode(.table(range), at: "[\(k + 1)]")
                     if bounds.isEmpty { dim += 1; continue }

@@ -35,6 +35,19 @@ final class TorchLuaTests: XCTestCase {
         }
     }
 
+    /// Methods taking sizes or 1-based dimensions, as varargs or one table.
+    func testSizeAndDimensionMethods() throws {
+        let t = "local t = torch.tensor{{1, 2, 3}, {4, 5, 6}} "
+        func values(_ exprs: String) throws -> String { try string(t + "return table.concat({" + exprs + "}, ' ')") }
+        XCTAssertEqual(try values("t:view(3, 2)[3][1], t:reshape{-1}:size(1), t:permute(2, 1)[3][2]"), "5 6 6")
+        XCTAssertEqual(try values("t:flip{2}[1][1], t:flip(1, 2)[1][1]"), "3 6")
+        XCTAssertEqual(try values("t[{1, {}}]:reshape(1, 3):expand(4, -1):size(1), t:repeat_(2, 1):size(1), t:repeat_(2, 1)[4][3]"), "4 4 6")
+        XCTAssertEqual(try values("t[-1][-3], t[{-1, 2}]"), "4 5")
+        XCTAssertTrue(failure(t + "return t:permute(3, 1)").contains("3"))
+        XCTAssertTrue(failure(t + "return t[3]").contains("index 3 is out of range for a dimension of size 2"))
+        XCTAssertTrue(failure(t + "return t[{1, -4}]").contains("index -4 (item 2) is out of range"))
+    }
+
     func testCreationDtypesAndPrinting() throws {
         XCTAssertEqual(try string("return torch.tensor{{1, 2}, {3, 4}}:dtype()"), "int64")
         XCTAssertEqual(try string("return torch.tensor{1.5, 2}:dtype()"), "float32")
