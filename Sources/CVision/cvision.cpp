@@ -9,9 +9,11 @@
 #include <opencv2/videoio.hpp>
 
 #include <algorithm>
+#include <climits>
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <sys/stat.h>
 #include <string>
 #include <vector>
 
@@ -65,9 +67,11 @@ int flags_for(int mode) {
     return 0;
 }
 
-cv::Mat decode(const std::vector<uint8_t> &bytes, int mode, const char *what) {
-    if (bytes.empty()) fail(std::string(what) + ": empty (0 bytes)");
-    cv::Mat m = cv::imdecode(bytes, flags_for(mode));
+// Decodes encoded bytes (read in place, not copied).
+cv::Mat decode(const uint8_t *bytes, size_t length, int mode, const char *what) {
+    if (length == 0) fail(std::string(what) + ": empty (0 bytes)");
+    if (length > static_cast<size_t>(INT_MAX)) fail(std::string(what) + ": larger than 2 GB, not an image OpenCV can decode");
+    cv::Mat m = cv::imdecode(cv::Mat(1, static_cast<int>(length), CV_8U, const_cast<uint8_t *>(bytes)), flags_for(mode));
     if (m.empty()) fail(std::string(what) + ": not a decodable image (unsupported format, truncated or corrupt)");
     if (m.depth() != CV_8U) {
         // 16-bit PNG/TIFF: scale to 8 bits.
@@ -216,17 +220,26 @@ int cv_image_clone(cv_image img, cv_image *out) { return guarded([&] { *out = wr
 
 int cv_decode_file(const char *path, int mode, cv_image *out) {
     return guarded([&] {
+        struct stat st;
+        const bool known = stat(path, &st) == 0;
+        if (known && S_ISDIR(st.st_mode)) fail(std::string(path) + ": is a directory, not an image");
         std::ifstream f(path, std::ios::binary);
         if (!f) fail(std::string("cannot open ") + path + ": " + std::strerror(errno));
-        std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-        *out = wrap(decode(bytes, mode, path));
+        std::vector<uint8_t> bytes;
+        if (known && S_ISREG(st.st_mode)) {  // one read of the known size
+            bytes.resize(static_cast<size_t>(st.st_size));
+            f.read(reinterpret_cast<char *>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+            bytes.resize(static_cast<size_t>(f.gcount()));
+        } else {  // a pipe or device: read to the end
+            bytes.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+        }
+        *out = wrap(decode(bytes.data(), bytes.size(), mode, path));
     });
 }
 
 int cv_decode_bytes(const uint8_t *bytes, size_t length, int mode, cv_image *out) {
     return guarded([&] {
-        std::vector<uint8_t> v(bytes, bytes + length);
-        *out = wrap(decode(v, mode, "image bytes"));
+        *out = wrap(decode(bytes, length, mode, "image bytes"));
     });
 }
 

@@ -45,20 +45,22 @@ open class Module {
     }
 
     private func add(_ name: String, _ p: Parameter) throws {
-        guard !name.isEmpty, !name.contains(".") else { throw TorchError("invalid parameter name '\(name)'") }
+        try checkNewMember(name, kind: "parameter")
+        ownParameters.append((name, p))
+    }
+
+    /// A member name is one path component, not yet taken by a parameter or a child.
+    private func checkNewMember(_ name: String, kind: String) throws {
+        guard !name.isEmpty, !name.contains(".") else { throw TorchError("invalid \(kind) name '\(name)'") }
         guard !ownParameters.contains(where: { $0.name == name }) && !children.contains(where: { $0.name == name }) else {
             throw TorchError("\(type(of: self)) already has a member named '\(name)'")
         }
-        ownParameters.append((name, p))
     }
 
     /// Registers a child module under a name (a number for sequences, as Detectron2 does).
     @discardableResult
     public func child<M: Module>(_ name: String, _ module: M) throws -> M {
-        guard !name.isEmpty, !name.contains(".") else { throw TorchError("invalid module name '\(name)'") }
-        guard !ownParameters.contains(where: { $0.name == name }) && !children.contains(where: { $0.name == name }) else {
-            throw TorchError("\(type(of: self)) already has a member named '\(name)'")
-        }
+        try checkNewMember(name, kind: "module")
         children.append((name, module))
         return module
     }

@@ -228,8 +228,7 @@ final class ReleaseBox {
 @inline(__always)
 func withSizes<R>(_ sizes: [Int], _ body: (UnsafePointer<Int64>?, Int32) throws -> R) throws -> R {
     for s in sizes where s < 0 { throw TorchError("negative dimension \(s) in shape \(sizes)") }
-    let s64 = sizes.map(Int64.init)
-    return try s64.withUnsafeBufferPointer { try body($0.baseAddress, Int32($0.count)) }
+    return try withInts(sizes, body)
 }
 
 @inline(__always)
