@@ -133,6 +133,13 @@ public final class Tensor {
         self.init(handle: out!)
     }
 
+    /// Copies raw bytes (native byte order) into a new CPU tensor; their count must fill the shape.
+    public convenience init(rawBytes: UnsafeRawBufferPointer, shape: [Int], dtype: DType) throws {
+        var out: ct_tensor?
+        try withSizes(shape) { s, n in try check(ct_from_buffer(rawBytes.baseAddress, rawBytes.count, s, n, dtype.rawValue, &out)) }
+        self.init(handle: out!)
+    }
+
     /// Wraps memory without copying: `release` runs when libtorch no longer needs it.
     public static func wrapping(_ data: UnsafeMutableRawPointer, shape: [Int], dtype: DType,
                                 release: @escaping () -> Void) throws -> Tensor {

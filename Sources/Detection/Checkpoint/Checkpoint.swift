@@ -41,10 +41,7 @@ public enum Checkpoint {
 
     static func storageTensor(_ data: Data, dtype: DType, source: String, key: String) throws -> Tensor {
         guard data.count % dtype.byteSize == 0 else { throw CheckpointError("\(source): storage \(key) has \(data.count) bytes, not a whole number of \(dtype)") }
-        let n = data.count / dtype.byteSize
-        let t = try Tensor.empty([n], dtype: dtype)
-        if n > 0, let dst = t.dataPointer { data.withUnsafeBytes { dst.copyMemory(from: $0.baseAddress!, byteCount: data.count) } }
-        return t
+        return try data.withUnsafeBytes { try Tensor(rawBytes: $0, shape: [data.count / dtype.byteSize], dtype: dtype) }
     }
 
     static func storageFromPID(_ pid: PyValue, source: String) throws -> PickleStorage {

@@ -101,6 +101,10 @@ struct PickleMachine {
                                                 "BFloat16Storage": .bfloat16, "LongStorage": .int64, "IntStorage": .int32,
                                                 "ShortStorage": .int16, "CharStorage": .int8, "ByteStorage": .uint8, "BoolStorage": .bool]
 
+    /// numpy's dtype codes (byte-order marks stripped) for the arrays checkpoints carry.
+    static let numpyDTypes: [String: DType] = ["f4": .float32, "f8": .float64, "f2": .float16, "i8": .int64, "i4": .int32, "i2": .int16,
+                                               "i1": .int8, "u1": .uint8, "b1": .bool]
+
     static let allowed: Set<String> = Set<String>([
         "torch._utils._rebuild_tensor_v2", "torch._utils._rebuild_tensor", "torch._utils._rebuild_parameter",
         "collections.OrderedDict", "builtins.set", "builtins.frozenset", "__builtin__.set",
@@ -358,16 +362,11 @@ struct PickleMachine {
             case .string(let s): raw = s.unicodeScalars.map { UInt8(truncatingIfNeeded: $0.value) }
             default: throw fail("numpy object arrays are not supported")
             }
-            let dtypes: [String: DType] = ["f4": .float32, "f8": .float64, "f2": .float16, "i8": .int64, "i4": .int32, "i2": .int16,
-                                           "i1": .int8, "u1": .uint8, "b1": .bool]
-            guard let dtype = dtypes[code.trimmingCharacters(in: CharacterSet(charactersIn: "<|="))] else {
+            guard let dtype = Self.numpyDTypes[code.trimmingCharacters(in: CharacterSet(charactersIn: "<|="))] else {
                 throw fail("unsupported numpy dtype \(code)")
             }
             guard raw.count == shape.reduce(1, *) * dtype.byteSize else { throw fail("numpy array of shape \(shape) has \(raw.count) bytes") }
-            let bytesTensor = try Tensor(raw.isEmpty ? [0] : raw, shape: [max(raw.count, 1)])
-            let out = try Tensor.empty(shape, dtype: dtype)
-            if !raw.isEmpty, let dst = out.dataPointer, let src = bytesTensor.dataPointer { dst.copyMemory(from: src, byteCount: raw.count) }
-            return .tensor(out)
+            return .tensor(try raw.withUnsafeBytes { try Tensor(rawBytes: $0, shape: shape, dtype: dtype) })
         case .dict:
             // The state of a dict subclass is its attribute __dict__ (torch's `_metadata`), not items.
             return obj

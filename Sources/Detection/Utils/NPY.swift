@@ -44,12 +44,6 @@ public enum NPY {
         guard bytes.count - dataStart == count * dtype.byteSize else {
             throw DataError("\(path): \(bytes.count - dataStart) data bytes for shape \(shape) of \(descr)")
         }
-        let raw = Array(bytes[dataStart...])
-        let out = try Tensor.empty(shape, dtype: dtype)
-        try raw.withUnsafeBytes { src in
-            guard let dst = out.dataPointer else { throw DataError("\(path): no CPU storage") }
-            if src.count > 0 { dst.copyMemory(from: src.baseAddress!, byteCount: src.count) }
-        }
-        return out
+        return try bytes[dataStart...].withUnsafeBytes { try Tensor(rawBytes: $0, shape: shape, dtype: dtype) }
     }
 }
