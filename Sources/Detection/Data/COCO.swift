@@ -17,15 +17,7 @@ public enum COCO {
     }
 
     public static func load(jsonFile: String, imageRoot: String) throws -> Loaded {
-        guard let data = FileManager.default.contents(atPath: jsonFile) else {
-            throw DataError("\(jsonFile): cannot read the file (missing or unreadable)")
-        }
-        let root: JSONValue
-        do {
-            root = try JSON.parse([UInt8](data))
-        } catch let e as JSONError {
-            throw DataError("\(jsonFile): not valid JSON: \(e.message)")
-        }
+        let root = try JSON.parseFile(jsonFile)
         guard case .object = root else { throw DataError("\(jsonFile): the top level must be an object, found \(root.typeName)") }
         func list(_ key: String) throws -> [JSONValue] {
             guard let v = root[key] else { throw DataError("\(jsonFile): missing '\(key)' (a COCO instances file has images, annotations and categories)") }

@@ -25,9 +25,7 @@ public struct COCOGroundTruth: Sendable {
 
     /// Reads a COCO instances JSON. A missing `area` is taken from the box, with a warning.
     public static func load(_ path: String) throws -> COCOGroundTruth {
-        guard let data = FileManager.default.contents(atPath: path) else { throw DataError("\(path): cannot read the file") }
-        let root: JSONValue
-        do { root = try JSON.parse([UInt8](data)) } catch let e as JSONError { throw DataError("\(path): not valid JSON: \(e.message)") }
+        let root = try JSON.parseFile(path)
         guard let images = root["images"]?.array, let anns = root["annotations"]?.array, let cats = root["categories"]?.array else {
             throw DataError("\(path): a COCO instances file needs 'images', 'annotations' and 'categories' arrays")
         }
@@ -81,9 +79,7 @@ public struct COCODetection: Sendable {
     /// the ground truth: unknown images are an error (as in pycocotools), NaN scores too; unknown
     /// categories and negative sizes or scores are warned about.
     public static func load(_ path: String, groundTruth gt: COCOGroundTruth) throws -> [COCODetection] {
-        guard let data = FileManager.default.contents(atPath: path) else { throw DataError("\(path): cannot read the file") }
-        let root: JSONValue
-        do { root = try JSON.parse([UInt8](data)) } catch let e as JSONError { throw DataError("\(path): not valid JSON: \(e.message)") }
+        let root = try JSON.parseFile(path)
         guard let list = root.array else { throw DataError("\(path): COCO results are a JSON array of detections") }
         var out: [COCODetection] = []
         out.reserveCapacity(list.count)

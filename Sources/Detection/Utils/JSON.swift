@@ -67,6 +67,12 @@ public struct JSONError: Error, CustomStringConvertible {
 
 public enum JSON {
     /// Parses JSON text; errors give line and column.
+    /// A JSON file; an unreadable file or bad JSON is a DataError naming the path.
+    public static func parseFile(_ path: String) throws -> JSONValue {
+        guard let data = FileManager.default.contents(atPath: path) else { throw DataError("\(path): cannot read the file (missing or unreadable)") }
+        do { return try parse([UInt8](data)) } catch let e as JSONError { throw DataError("\(path): not valid JSON: \(e.message)") }
+    }
+
     public static func parse(_ bytes: [UInt8]) throws -> JSONValue {
         var p = JSONParser(bytes)
         p.skipSpace()
