@@ -114,7 +114,7 @@ public struct LuaCall {
     public func type(_ idx: Int32) -> Int32 { lua_type(L, idx) }
     public func typeName(_ idx: Int32) -> String { LuaHost.typeName(L, idx) }
 
-    private func expected(_ idx: Int32, _ what: String) -> LuaError {
+    func expected(_ idx: Int32, _ what: String) -> LuaError {
         argumentError(idx, "\(what) expected, got \(isNone(idx) && idx > count ? "no value" : typeName(idx))")
     }
 
@@ -350,12 +350,8 @@ private func checkArguments(_ checks: UnsafeMutableBufferPointer<ArgumentCheck>,
         case .object: ok = call.state.isInstance(L, idx, of: checks[i].className!)
         case .tableOrObject: ok = t == LUA_TTABLE || call.state.isInstance(L, idx, of: checks[i].className!)
         }
-        if ok { continue }
-        if t <= LUA_TNIL {
-            if checks[i].optional { continue }
-            throw call.argumentError(idx, "\(call.function.parameters![Int(idx - offset - 1)].type) expected, got \(t == LUA_TNONE ? "no value" : "nil")")
-        }
-        throw call.argumentError(idx, "\(call.function.parameters![Int(idx - offset - 1)].type) expected, got \(call.typeName(idx))")
+        if ok || (t <= LUA_TNIL && checks[i].optional) { continue }
+        throw call.expected(idx, "\(call.function.parameters![i].type)")
     }
 }
 

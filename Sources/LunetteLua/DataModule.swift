@@ -35,6 +35,14 @@ final class MetadataObject {
 
 /// The `detectron2.data` module: catalogs, COCO registration and loaders.
 extension LunetteBindings {
+    /// A loader's next batch as Lua sees it: a list of mapped dicts (one per batch for a test
+    /// loader), nil after a test loader's last image.
+    static func nextBatch(_ l: LoaderObject) throws -> LuaValue {
+        if let t = l.train { return .table(LuaTable(array: try t.next().map(sampleToLua))) }
+        guard let s = try l.test!.next() else { return .nil }
+        return .table(LuaTable(array: [sampleToLua(s)]))
+    }
+
     static func dictToLua(_ d: DatasetDict) -> LuaValue {
         var t = LuaTable()
         t.hash[.string("file_name")] = .string(d.fileName)
@@ -207,18 +215,9 @@ extension LunetteBindings {
         }
         try state.defineClass(LoaderObject.self, name: "detectron2.data.Loader", doc: "A data loader: loader:next() gives a batch (a list of mapped dicts); `for batch in loader do` iterates.") { c in
             c.method("next", [], returns: "table or nil", doc: "The next batch; nil after the last image of a test loader.") { l, call in
-                if let t = l.train {
-                    let batch = try t.next()
-                    return call.push(.table(LuaTable(array: batch.map(sampleToLua))))
-                }
-                guard let s = try l.test!.next() else { return call.pushNil() }
-                return call.push(.table(LuaTable(array: [sampleToLua(s)])))
+                call.push(try nextBatch(l))
             }
-            c.metamethod("__call", nil, doc: "for batch in loader do ... end") { l, call in
-                if let t = l.train { return call.push(.table(LuaTable(array: try t.next().map(sampleToLua)))) }
-                guard let s = try l.test!.next() else { return call.pushNil() }
-                return call.push(.table(LuaTable(array: [sampleToLua(s)])))
-            }
+            c.metamethod("__call", nil, doc: "for batch in loader do ... end") { l, call in call.push(try nextBatch(l)) }
             c.metamethod("__len", nil, doc: "#loader: images in a test loader") { l, call in call.push(l.test?.count ?? l.train!.dicts.count) }
             c.property("skipped", type: "integer", doc: "Images skipped as unreadable so far.") { l, call in
                 call.push(l.train?.skippedImages ?? l.test!.skippedImages)

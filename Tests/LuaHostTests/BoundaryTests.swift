@@ -88,6 +88,8 @@ final class BoundaryTests: XCTestCase {
                            .string("bad argument #1 to 't.div' (number expected, got string)")))
         XCTAssertTrue(same(state.run("return select(2, pcall(t.div, 1))")[0],
                            .string("bad argument #2 to 't.div' (number expected, got no value)")))
+        XCTAssertTrue(same(state.run("return select(2, pcall(t.div, 1, nil))")[0],
+                           .string("bad argument #2 to 't.div' (number expected, got nil)")))
         XCTAssertTrue(same(state.run("return select(2, pcall(t.names, {'a', 3}))")[0],
                            .string("bad argument #1 to 't.names' ([2]: string expected, got number)")))
         // Errors raised from Lua code carry the caller's position.
