@@ -67,16 +67,21 @@ public final class LuaState {
 
     /// Loads text (never bytecode unless mode says so) as a function, without running it.
     public func load(_ code: String, name: String, mode: String = "t") throws -> LuaRef {
-        var code = code
-        let status = code.withUTF8 { buffer in
-            buffer.withMemoryRebound(to: CChar.self) { lh_load(L, $0.baseAddress, $0.count, name, mode) }
-        }
+        let status = pushLoaded(code, name: name, mode: mode)
         guard status == LUA_OK else {
             let message = stringAt(L, -1) ?? "cannot load \(name)"
             lh_pop(L, 1)
             throw LuaError.message(message)
         }
         return LuaRef(state: self, popFrom: L)
+    }
+
+    /// lua_load of text: pushes the function (LUA_OK) or the error message, and returns the status.
+    public func pushLoaded(_ code: String, name: String, mode: String = "t") -> Int32 {
+        var code = code
+        return code.withUTF8 { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { lh_load(L, $0.baseAddress, $0.count, name, mode) }
+        }
     }
 
     /// Runs a chunk and returns its results. A failure throws the error value, with a

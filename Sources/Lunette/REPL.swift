@@ -92,11 +92,11 @@ final class REPL {
 
     // MARK: compiling
 
+    /// Whether code compiles, and the message when it does not; leaves the stack as it was.
     private func compile(_ code: String) -> (ok: Bool, message: String) {
-        var code = code
-        let status = code.withUTF8 { b in b.withMemoryRebound(to: CChar.self) { lh_load(L, $0.baseAddress, $0.count, "=stdin", "t") } }
+        let status = session.state.pushLoaded(code, name: "=stdin")
         let message = status == LUA_OK ? "" : (stringAt(-1) ?? "")
-        if status != LUA_OK { lh_pop(L, 1) }
+        lh_pop(L, 1)
         return (status == LUA_OK, message)
     }
 
@@ -105,7 +105,7 @@ final class REPL {
         let trimmed = buffer.trimmingSpaces
         if trimmed.isEmpty || trimmed.hasPrefix("?") { return false }
         if compile(expressionForm(trimmed).code).ok { return false }
-        let (ok, message) = compile(LocalRewriter.rewrite(statementForm(trimmed)))
+        let (ok, message) = compile(LocalRewriter.rewrite(trimmed))
         return !ok && message.hasSuffix("<eof>")
     }
 
@@ -117,8 +117,6 @@ final class REPL {
         return ("return " + code + ";", silent)
     }
 
-    private func statementForm(_ code: String) -> String { code }
-
     // MARK: evaluating
 
     func evaluate(_ raw: String) {
@@ -129,24 +127,18 @@ final class REPL {
             return
         }
         let (expression, silent) = expressionForm(chunk)
-        var code = expression
-        var printResults: Bool
-        printResults = !silent
-        if !compile(expression).ok {
-            // A statement: its results (from a `return`) are printed too, as lua.c does.
-            code = LocalRewriter.rewrite(statementForm(chunk))
-            printResults = !silent
-        }
         let base = lua_gettop(L)
-        var c = code
-        let status = c.withUTF8 { b in b.withMemoryRebound(to: CChar.self) { lh_load(L, $0.baseAddress, $0.count, "=stdin", "t") } }
-        if status != LUA_OK {
-            session.reportError(program: nil)
-            return
+        if session.state.pushLoaded(expression, name: "=stdin") != LUA_OK {
+            // A statement: its results (from a `return`) are printed too, as lua.c does.
+            lh_pop(L, 1)
+            if session.state.pushLoaded(LocalRewriter.rewrite(chunk), name: "=stdin") != LUA_OK {
+                session.reportError(program: nil)
+                return
+            }
         }
         guard session.docall(nargs: 0, nresults: LUA_MULTRET, program: nil, interruptible: true) else { return }
         let top = lua_gettop(L)
-        if printResults && top > base {
+        if !silent && top > base {
             let printer = PrettyPrinter(color: color, width: Terminal.width)
             let rendered = ((base + 1)...top).map { printer.render(session.state, at: $0) }
             Console.out(rendered.joined(separator: "\t") + "\n")
@@ -158,9 +150,7 @@ final class REPL {
     private func help(_ name: String) {
         let code = name.isEmpty ? "help()"
             : "local ok, v = pcall(function() return \(name) end); help(ok and v or nil, \(quoteLua(name)))"
-        var c = code
-        let status = c.withUTF8 { b in b.withMemoryRebound(to: CChar.self) { lh_load(L, $0.baseAddress, $0.count, "=stdin", "t") } }
-        if status != LUA_OK {
+        if session.state.pushLoaded(code, name: "=stdin") != LUA_OK {
             lh_pop(L, 1)
             _ = session.runString("help(\(quoteLua(name)))", name: "=stdin", program: "")
             return

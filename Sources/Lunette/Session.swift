@@ -54,9 +54,7 @@ final class Session {
     }
 
     func runString(_ code: String, name: String, program: String) -> Bool {
-        var code = code
-        let status = code.withUTF8 { b in b.withMemoryRebound(to: CChar.self) { lh_load(L, $0.baseAddress, $0.count, name, "t") } }
-        if status != LUA_OK {
+        if state.pushLoaded(code, name: name) != LUA_OK {
             reportError(program: program)
             return false
         }

@@ -1,4 +1,5 @@
 import XCTest
+import CLua
 @testable import Lunette
 
 final class LocalRewriterTests: XCTestCase {
@@ -22,5 +23,21 @@ final class LocalRewriterTests: XCTestCase {
         XCTAssertEqual(LocalRewriter.rewrite("repeat local u = 1 until u local w = 3"), "repeat local u = 1 until u w = 3")
         let closing = "local f <close> = io.open('x')"
         XCTAssertEqual(LocalRewriter.rewrite(closing), closing)
+    }
+}
+
+/// The REPL in-process: each entry leaves the Lua stack as it found it (compiling to decide
+/// between expression and statement must not leave functions behind).
+final class REPLStackTests: XCTestCase {
+    func testEntriesKeepTheStackBalanced() throws {
+        let repl = REPL(session: try Session(scriptDirectory: nil))
+        let before = lua_gettop(repl.L)
+        for entry in ["x = 1", "x + 1", "local y = 5", "y * 2;", "return 7, 8", "error('boom')", ")", "?print"] {
+            _ = repl.isIncomplete(entry)
+            repl.evaluate(entry)
+            XCTAssertEqual(lua_gettop(repl.L), before, entry)
+        }
+        XCTAssertTrue(repl.isIncomplete("for i = 1, 2 do"))
+        XCTAssertEqual(lua_gettop(repl.L), before)
     }
 }
