@@ -19,6 +19,8 @@ public final class LuaClassSpec {
     let id: Int32
     public internal(set) var methods: [String: LuaFunctionSpec] = [:]
     public internal(set) var properties: [String: LuaPropertySpec] = [:]
+    /// Metamethods by event ("__call", "__len", ...), as defined on this class.
+    public internal(set) var metamethods: [String: LuaFunctionSpec] = [:]
     var metatableRef: Int32 = LUA_NOREF
     /// `obj[key]` for keys that are not member names (numbers, tables, objects); key at 2.
     var indexGetter: ((AnyObject, inout LuaCall) throws -> Int32)?
@@ -48,6 +50,16 @@ public final class LuaClassSpec {
         for (k, v) in methods { result[k] = v }
         return result
     }
+
+    /// Metamethods including inherited ones (the nearest definition wins).
+    public var allMetamethods: [String: LuaFunctionSpec] {
+        var result = parent?.allMetamethods ?? [:]
+        for (k, v) in metamethods { result[k] = v }
+        return result
+    }
+
+    /// The indexing documentation, inherited when the class defines none.
+    public var effectiveIndexDoc: String? { indexDoc ?? parent?.effectiveIndexDoc }
 
     public var allProperties: [String: LuaPropertySpec] {
         var result = parent?.allProperties ?? [:]
@@ -218,20 +230,9 @@ extension LuaState {
         lh_push_gc(L)
         lua_setfield(L, -2, "__close")
 
-        // Metamethods are looked up raw in the metatable, so inherit the parent's by copying them.
-        if let parent {
-            _ = lh_getref(L, parent.metatableRef)
-            for event in ["__tostring", "__eq", "__len", "__call", "__add", "__sub", "__mul", "__div", "__mod", "__pow",
-                          "__unm", "__idiv", "__lt", "__le", "__concat"] {
-                if lua_getfield(L, -1, event) != LUA_TNIL {
-                    lua_setfield(L, -3, event)
-                } else {
-                    lh_pop(L, 1)
-                }
-            }
-            lh_pop(L, 1)
-        }
-        for (event, f) in builder.metamethods {
+        // Metamethods are looked up raw in the metatable, so the inherited ones are set here too.
+        for (event, f) in builder.metamethods { spec.metamethods[event] = f }
+        for (event, f) in spec.allMetamethods.sorted(by: { $0.key < $1.key }) {
             pushFunctionSpec(f)
             lua_setfield(L, -2, event)
         }

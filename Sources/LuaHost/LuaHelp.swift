@@ -78,6 +78,12 @@ extension LuaState {
                 lines.append("    .\(name): \(p.type)\(p.isSettable ? "" : " (read-only)")  \(p.doc)")
             }
         }
+        let operators = c.allMetamethods.sorted { $0.key < $1.key }
+        if !operators.isEmpty || c.effectiveIndexDoc != nil {
+            lines.append("  operators:")
+            if let indexing = c.effectiveIndexDoc { lines.append("    []  " + indexing) }
+            for (event, f) in operators { lines.append("    \(event)  \(f.doc)") }
+        }
         return lines.joined(separator: "\n")
     }
 

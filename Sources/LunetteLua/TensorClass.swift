@@ -264,9 +264,9 @@ extension LunetteBindings {
             }
 
             // MARK: metamethods
-            for (event, op) in [("__add", Tensor.BinaryOp.add), ("__sub", .sub), ("__mul", .mul), ("__div", .div),
-                                ("__pow", .pow), ("__mod", .remainder), ("__idiv", .floorDivide)] {
-                c.metamethod(event, nil, doc: "a \(event) b") { _, call in
+            for (event, op, symbol) in [("__add", Tensor.BinaryOp.add, "+"), ("__sub", .sub, "-"), ("__mul", .mul, "*"), ("__div", .div, "/"),
+                                        ("__pow", .pow, "^"), ("__mod", .remainder, "%"), ("__idiv", .floorDivide, "//")] {
+                c.metamethod(event, nil, doc: "a \(symbol) b, elementwise; either side may be a number") { _, call in
                     // Either operand may be the number: 2 - t reaches here with the tensor second.
                     if let a = try? call.object(Tensor.self, 1) { return call.push(object: try binary(op, a, call, 2)) }
                     let b = try call.object(Tensor.self, 2)

@@ -211,6 +211,9 @@ final class BoundaryTests: XCTestCase {
         XCTAssertEqual(state.helpText(named: "t.div"), "t.div(a, b) -> number\n  Divides.\n  parameters:\n    a: number\n    b: number")
         XCTAssertEqual(state.helpText(named: "t.Tracked:add"), "t.Tracked:add(n) -> Tracked\n  Adds n; returns self.\n  parameters:\n    n: integer")
         XCTAssertEqual(state.helpText(named: "t.Square")?.split(separator: "\n").first, "class t.Square (inherits t.Shape)")
+        // Operators are documented, inherited ones included (and they work on the subclass).
+        XCTAssertTrue(state.helpText(named: "t.Tracked")?.hasSuffix("  operators:\n    __eq  a == b\n    __tostring  tostring(obj)") == true)
+        XCTAssertTrue(state.helpText(named: "t.Square")?.hasSuffix("  operators:\n    __tostring  tostring(obj)") == true)
         XCTAssertNil(state.helpText(named: "t.nothing"))
         // By value: a method fetched from an object is the registered function.
         state.run("m = t.track(1).add")
