@@ -160,3 +160,10 @@ extension Dictionary: LuaRepresentable where Key == String, Value: LuaRepresenta
         }
     }
 }
+
+extension Dictionary where Key == String, Value == LuaValue {
+    /// An options-table field decoded as T (its key names it in errors); nil when absent.
+    public func option<T: LuaDecodable>(_ key: String, as type: T.Type) throws -> T? {
+        try self[key].map { try T.decode($0, at: key) }
+    }
+}

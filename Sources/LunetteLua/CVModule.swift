@@ -88,7 +88,7 @@ extension LunetteBindings {
                 let b = try call.decode([Double].self, 2)
                 guard b.count == 4 else { throw call.argumentError(2, "box must be {x1, y1, x2, y2}") }
                 let o = call.isNone(3) ? [:] : try call.decode([String: LuaValue].self, 3)
-                let thickness = try o["thickness"].map { try Int.decode($0, at: "thickness") } ?? 2
+                let thickness = try o.option("thickness", as: Int.self) ?? 2
                 try i.drawRectangle(x1: Int(b[0].rounded()), y1: Int(b[1].rounded()), x2: Int(b[2].rounded()), y2: Int(b[3].rounded()),
                                     color: try color(call, o["color"], default: Color(r: 0, g: 255, b: 0)), thickness: thickness)
                 return call.push(object: i)
@@ -98,7 +98,7 @@ extension LunetteBindings {
                 let b = try call.decode([Double].self, 2)
                 guard b.count == 4 else { throw call.argumentError(2, "box must be {x1, y1, x2, y2}") }
                 let o = call.isNone(3) ? [:] : try call.decode([String: LuaValue].self, 3)
-                let alpha = try o["alpha"].map { try Double.decode($0, at: "alpha") } ?? 0.5
+                let alpha = try o.option("alpha", as: Double.self) ?? 0.5
                 try i.fillRectangle(x1: Int(b[0].rounded()), y1: Int(b[1].rounded()), x2: Int(b[2].rounded()), y2: Int(b[3].rounded()),
                                     color: try color(call, o["color"], default: Color(r: 0, g: 255, b: 0)), alpha: alpha)
                 return call.push(object: i)
@@ -110,7 +110,7 @@ extension LunetteBindings {
                 let o = call.isNone(4) ? [:] : try call.decode([String: LuaValue].self, 4)
                 try i.drawLine(x1: Int(a[0].rounded()), y1: Int(a[1].rounded()), x2: Int(b[0].rounded()), y2: Int(b[1].rounded()),
                                color: try color(call, o["color"], default: Color(r: 255, g: 255, b: 255)),
-                               thickness: try o["thickness"].map { try Int.decode($0, at: "thickness") } ?? 1)
+                               thickness: try o.option("thickness", as: Int.self) ?? 1)
                 return call.push(object: i)
             }
             c.method("draw_text", [LuaParameter("text", .string), LuaParameter("x", .number), LuaParameter("y", .number),
@@ -119,9 +119,9 @@ extension LunetteBindings {
                 let o = call.isNone(5) ? [:] : try call.decode([String: LuaValue].self, 5)
                 let background = try o["background"].map { try color(call, $0, default: Color(r: 0, g: 0, b: 0)) }
                 try i.drawText(try call.string(2), x: Int(try call.number(3).rounded()), y: Int(try call.number(4).rounded()),
-                               height: try o["height"].map { try Double.decode($0, at: "height") } ?? 12,
+                               height: try o.option("height", as: Double.self) ?? 12,
                                color: try color(call, o["color"], default: Color(r: 255, g: 255, b: 255)),
-                               background: background, backgroundAlpha: try o["alpha"].map { try Double.decode($0, at: "alpha") } ?? 1)
+                               background: background, backgroundAlpha: try o.option("alpha", as: Double.self) ?? 1)
                 return call.push(object: i)
             }
         }
@@ -139,8 +139,8 @@ extension LunetteBindings {
                 var equalize = false
                 if case .boolean(let b)? = o["equalize"] { equalize = b }
                 let found = try cascade.detect(try call.object(Image.self, 2),
-                                               scaleFactor: try o["scale_factor"].map { try Double.decode($0, at: "scale_factor") } ?? 1.1,
-                                               minNeighbors: try o["min_neighbors"].map { try Int.decode($0, at: "min_neighbors") } ?? 3,
+                                               scaleFactor: try o.option("scale_factor", as: Double.self) ?? 1.1,
+                                               minNeighbors: try o.option("min_neighbors", as: Int.self) ?? 3,
                                                minSize: try pair("min_size"), maxSize: try pair("max_size"), equalize: equalize)
                 let list = found.map { d -> LuaValue in
                     var t = LuaTable()
@@ -188,8 +188,8 @@ extension LunetteBindings {
                        doc: "Writes every Nth frame as <video>_<frame>.jpg: options {every = 10, out = folder, format = \"jpg\"}. Reads until the stream really ends, whatever the container claims; returns {frames_read, written, claimed_frames, files}.") { call in
                 let o = try call.decode([String: LuaValue].self, 2)
                 guard case .string(let out)? = o["out"] else { throw call.argumentError(2, "options need out = folder") }
-                let every = try o["every"].map { try Int.decode($0, at: "every") } ?? 10
-                let format = try o["format"].map { try String.decode($0, at: "format") } ?? "jpg"
+                let every = try o.option("every", as: Int.self) ?? 10
+                let format = try o.option("format", as: String.self) ?? "jpg"
                 let r = try Video.extractFrames(from: try call.string(1), every: every, to: out, format: format,
                                                 shouldStop: { LuaInterrupt.isRequested })
                 var t = LuaTable()

@@ -118,7 +118,7 @@ extension LunetteBindings {
                      doc: "Precision against recall per class at IoU 0.5 (options {iou = 0.5, title = ...}).") { r, call in
                 guard let e = r.results.eval else { throw LuaError.message("no predictions were evaluated") }
                 let o = call.isNone(2) ? [:] : try call.decode([String: LuaValue].self, 2)
-                let iou = try o["iou"].map { try Double.decode($0, at: "iou") } ?? 0.5
+                let iou = try o.option("iou", as: Double.self) ?? 0.5
                 guard let t = e.iouThresholds.firstIndex(where: { abs($0 - iou) < 1e-9 }) else { throw LuaError.message("iou must be one of 0.50, 0.55, ..., 0.95") }
                 let (R, K, A, M) = (e.recallThresholds.count, e.categoryIDs.count, 4, e.maxDets.count)
                 let series = (0..<K).compactMap { k -> Plots.Series? in
@@ -126,7 +126,7 @@ extension LunetteBindings {
                     guard pts.contains(where: { $0.y >= 0 }) else { return nil }
                     return Plots.Series(name: k < r.results.classes.count ? r.results.classes[k] : "class \(k)", points: pts.filter { $0.y >= 0 })
                 }
-                let title = try o["title"].map { try String.decode($0, at: "title") } ?? "Precision-recall at IoU \(String(format: "%.2f", iou))"
+                let title = try o.option("title", as: String.self) ?? "Precision-recall at IoU \(String(format: "%.2f", iou))"
                 return call.push(object: try Plots.lines(series, xLabel: "recall", yLabel: "precision", title: title))
             }
         }
@@ -171,7 +171,7 @@ extension LunetteBindings {
             c.method("best_per_class", [LuaParameter("options", .table, optional: true)], returns: "table",
                      doc: "{class = {threshold, <metric>}} maximising options.metric (default accuracy); ties go to the higher threshold.") { p, call in
                 let o = call.isNone(2) ? [:] : try call.decode([String: LuaValue].self, 2)
-                let metric = try o["metric"].map { try String.decode($0, at: "metric") } ?? "accuracy"
+                let metric = try o.option("metric", as: String.self) ?? "accuracy"
                 var t = LuaTable()
                 for (k, name) in p.presence.classes.enumerated() {
                     guard let b = try p.presence.best(class: k, metric: metric) else { continue }
@@ -190,14 +190,14 @@ extension LunetteBindings {
             c.method("plot", [LuaParameter("options", .table, optional: true)], returns: "cv.Image",
                      doc: "The metric against the threshold, one line per class: options {metric = \"accuracy\", title = ...}.") { p, call in
                 let o = call.isNone(2) ? [:] : try call.decode([String: LuaValue].self, 2)
-                let metric = try o["metric"].map { try String.decode($0, at: "metric") } ?? "accuracy"
+                let metric = try o.option("metric", as: String.self) ?? "accuracy"
                 let series = try p.presence.classes.indices.map { k in
                     Plots.Series(name: p.presence.classes[k], points: try p.presence.thresholds.indices.compactMap { i in
                         try p.presence.counts[k][i].metric(metric).map { (x: p.presence.thresholds[i], y: $0) }
                     })
                 }
                 let xs = p.presence.thresholds
-                let title = try o["title"].map { try String.decode($0, at: "title") } ?? "\(metric) by confidence threshold"
+                let title = try o.option("title", as: String.self) ?? "\(metric) by confidence threshold"
                 return call.push(object: try Plots.lines(series, xLabel: "confidence threshold", yLabel: metric, title: title,
                                                          xRange: (xs.min()! == xs.max()! ? 0 : xs.min()!, xs.max()! == xs.min()! ? 1 : xs.max()!)))
             }
@@ -234,7 +234,7 @@ extension LunetteBindings {
             m.function("COCOEvaluator", [LuaParameter("dataset_name", .string), LuaParameter("options", .table, optional: true)],
                        returns: "COCOEvaluator", doc: "An evaluator for a registered dataset; options {output_dir = folder} for coco_instances_results.json.") { call in
                 let o = call.isNone(2) ? [:] : try call.decode([String: LuaValue].self, 2)
-                let out = try o["output_dir"].map { try String.decode($0, at: "output_dir") }
+                let out = try o.option("output_dir", as: String.self)
                 return call.push(object: try COCOEvaluator(datasetName: try call.string(1), outputDir: out))
             }
             m.function("inference_on_dataset", [LuaParameter("model", .any), LuaParameter("loader", .object("detectron2.data.Loader")),
@@ -290,9 +290,9 @@ extension LunetteBindings {
                 let o = call.isNone(3) ? [:] : try call.decode([String: LuaValue].self, 3)
                 let thresholds: [Double]
                 if let t = o["thresholds"] { thresholds = try [Double].decode(t, at: "thresholds") } else {
-                    thresholds = try PresenceEvaluation.sweep(from: try o["from"].map { try Double.decode($0, at: "from") } ?? 0.2,
-                                                              to: try o["to"].map { try Double.decode($0, at: "to") } ?? 0.99,
-                                                              step: try o["step"].map { try Double.decode($0, at: "step") } ?? 0.01)
+                    thresholds = try PresenceEvaluation.sweep(from: try o.option("from", as: Double.self) ?? 0.2,
+                                                              to: try o.option("to", as: Double.self) ?? 0.99,
+                                                              step: try o.option("step", as: Double.self) ?? 0.01)
                 }
                 let dicts = try catalog.get(name)
                 let classes = catalog.metadata(name).thingClasses ?? []
@@ -304,17 +304,17 @@ extension LunetteBindings {
                 let o = call.isNone(3) ? [:] : try call.decode([String: LuaValue].self, 3)
                 let m = ConfusionMatrix.boxes(dicts: try catalog.get(name), predictions: try predictionsArgument(call, 2),
                                               classes: catalog.metadata(name).thingClasses ?? [],
-                                              scoreThreshold: try o["score_threshold"].map { try Double.decode($0, at: "score_threshold") } ?? 0.5,
-                                              iouThreshold: try o["iou"].map { try Double.decode($0, at: "iou") } ?? 0.5)
+                                              scoreThreshold: try o.option("score_threshold", as: Double.self) ?? 0.5,
+                                              iouThreshold: try o.option("iou", as: Double.self) ?? 0.5)
                 return call.push(object: ConfusionObject(m))
             }
             m.function("plot_heatmap", [LuaParameter("options", .table)], returns: "cv.Image",
                        doc: "A heat map: options {values = {{...}, ...} (nil or nan: not run), rows = labels, cols = labels, row_title, col_title, title}.") { call in
                 let o = try call.decode([String: LuaValue].self, 1)
                 guard let v = o["values"], let r = o["rows"], let c = o["cols"] else { throw call.argumentError(1, "options need values, rows and cols") }
+                let n = try [LuaValue].decode(c, at: "cols").count
                 let rows = try [LuaValue].decode(v, at: "values").enumerated().map { i, row -> [Double?] in
                     guard case .table(let t) = row else { throw LuaError.message("values[\(i + 1)] is not a table") }
-                    let n = try [LuaValue].decode(c, at: "cols").count
                     return (0..<n).map { j -> Double? in
                         let x: LuaValue = j < t.array.count ? t.array[j] : (t.hash[.integer(Int64(j + 1))] ?? .nil)
                         switch x { case .integer(let i): return Double(i); case .number(let d): return d.isNaN ? nil : d; default: return nil }
@@ -325,7 +325,7 @@ extension LunetteBindings {
                         switch x { case .string(let s): return s; case .integer(let i): return String(i); case .number(let d): return String(d); default: return x.description }
                     }
                 }
-                func text(_ key: String, _ d: String) throws -> String { try o[key].map { try String.decode($0, at: key) } ?? d }
+                func text(_ key: String, _ d: String) throws -> String { try o.option(key, as: String.self) ?? d }
                 return call.push(object: try Plots.heatmap(values: rows, rowLabels: try labels(r, "rows"), columnLabels: try labels(c, "cols"),
                                                            rowTitle: try text("row_title", ""), columnTitle: try text("col_title", ""), title: try text("title", "")))
             }
@@ -335,7 +335,7 @@ extension LunetteBindings {
                 guard let s = o["series"] else { throw call.argumentError(1, "options need series") }
                 let named = try [String: [[Double]]].decode(s, at: "series")
                 let series = named.keys.sorted().map { k in Plots.Series(name: k, points: named[k]!.filter { $0.count == 2 }.map { (x: $0[0], y: $0[1]) }) }
-                func text(_ key: String, _ d: String) throws -> String { try o[key].map { try String.decode($0, at: key) } ?? d }
+                func text(_ key: String, _ d: String) throws -> String { try o.option(key, as: String.self) ?? d }
                 func range(_ key: String) throws -> (Double, Double) {
                     guard let v = o[key] else { return (0, 1) }
                     let r = try [Double].decode(v, at: key)
