@@ -1,3 +1,4 @@
+import CTorch
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -93,17 +94,15 @@ public enum SafeTensors {
         }
         var header: [String: Any] = [:]
         if !metadata.isEmpty { header["__metadata__"] = metadata }
+        // Offsets first, so each tensor is copied once, straight into its slice of the file image.
         var offset = 0
-        var blobs: [[UInt8]] = []
+        var slices: [(tensor: Tensor, offset: Int, count: Int)] = []
         for (name, t) in tensors {
             guard let code = codes[t.dtype] else { throw TorchError("safetensors: tensor '\(name)' has unsupported dtype \(t.dtype)") }
-            var raw = [UInt8](repeating: 0, count: t.numel * t.dtype.byteSize)
-            try raw.withUnsafeMutableBytes { b in
-                try check(ct_copy_to_buffer_bridge(t, b))
-            }
-            header[name] = ["dtype": code, "shape": t.shape, "data_offsets": [offset, offset + raw.count]] as [String: Any]
-            offset += raw.count
-            blobs.append(raw)
+            let count = t.numel * t.dtype.byteSize
+            header[name] = ["dtype": code, "shape": t.shape, "data_offsets": [offset, offset + count]] as [String: Any]
+            slices.append((t, offset, count))
+            offset += count
         }
         var json = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
         while json.count % 8 != 0 { json.append(0x20) }  // pad with spaces so the data starts aligned
@@ -111,7 +110,13 @@ public enum SafeTensors {
         var length = UInt64(json.count).littleEndian
         withUnsafeBytes(of: &length) { out.append(contentsOf: $0) }
         out.append(json)
-        for b in blobs { out.append(contentsOf: b) }
+        let dataStart = out.count
+        out.count += offset
+        try out.withUnsafeMutableBytes { (file: UnsafeMutableRawBufferPointer) in
+            for s in slices where s.count > 0 {
+                try check(ct_copy_to_buffer(s.tensor.handle, file.baseAddress! + dataStart + s.offset, s.count))
+            }
+        }
         let temporary = path + ".tmp-\(getpid())"
         do {
             try out.write(to: URL(fileURLWithPath: temporary))
@@ -146,10 +151,4 @@ public enum SafeTensors {
 
         deinit { munmap(base, size) }
     }
-}
-
-import CTorch
-
-func ct_copy_to_buffer_bridge(_ t: Tensor, _ b: UnsafeMutableRawBufferPointer) -> Int32 {
-    ct_copy_to_buffer(t.handle, b.baseAddress, b.count)
 }
