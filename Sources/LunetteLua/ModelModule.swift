@@ -53,11 +53,6 @@ extension LunetteBindings {
         }
     }
 
-    static func cfgArgument(_ call: LuaCall, _ idx: Int32) throws -> CfgNode {
-        guard let n = try? call.object(CfgNode.self, idx) else { throw call.argumentError(idx, "a config (detectron2.config.get_cfg()) expected") }
-        return n
-    }
-
     static func installModelModule(in state: LuaState) throws {
         try state.defineClass(GeneralizedRCNN.self, name: "detectron2.modeling.GeneralizedRCNN",
                               doc: "Faster R-CNN (ResNet/ResNeXt-FPN). model(batch) runs inference on loader batches.") { c in
@@ -106,7 +101,7 @@ extension LunetteBindings {
         try state.defineModule("detectron2.modeling", doc: "Models built from configs.") { m in
             m.function("build_model", [LuaParameter("cfg", .object("detectron2.config.CfgNode"))], returns: "GeneralizedRCNN",
                        doc: "The model the config describes (weights not loaded; use DetectionCheckpointer or model:load).") { call in
-                call.push(object: try GeneralizedRCNN(cfg: try cfgArgument(call, 1)))
+                call.push(object: try GeneralizedRCNN(cfg: try call.object(CfgNode.self, 1)))
             }
         }
         try state.defineClass(CheckpointerObject.self, name: "detectron2.checkpoint.DetectionCheckpointer",
@@ -146,7 +141,7 @@ extension LunetteBindings {
         try state.defineModule("detectron2.engine", doc: "Predictors (training comes with the trainer).") { m in
             m.function("DefaultPredictor", [LuaParameter("cfg", .object("detectron2.config.CfgNode"))], returns: "DefaultPredictor",
                        doc: "Builds the model from cfg, loads MODEL.WEIGHTS, resizes inputs to INPUT.MIN_SIZE_TEST / MAX_SIZE_TEST.") { call in
-                call.push(object: try DefaultPredictor(cfg: try cfgArgument(call, 1)))
+                call.push(object: try DefaultPredictor(cfg: try call.object(CfgNode.self, 1)))
             }
         }
         try state.defineClass(VisualizerObject.self, name: "detectron2.utils.visualizer.Visualizer",
