@@ -158,14 +158,7 @@ public final class TrainLoader: @unchecked Sendable {
         let frozen = dicts
         prefetcher = OrderedPrefetcher(workers: settings.numWorkers, capacity: Swift.max(2 * settings.numWorkers, settings.imsPerBatch),
                                        limit: nil) { seq in
-            let d = frozen[sampler.index(seq)]
-            var rng = SplitMix64(seed: seed &+ UInt64(seq) &* 0x9E37_79B9_7F4A_7C15)
-            do {
-                return try mapper.map(d, rng: &rng)
-            } catch where skip {
-                box.add(d, error)
-                return nil
-            }
+            try box.map(frozen[sampler.index(seq)], with: mapper, seed: seed &+ UInt64(seq) &* 0x9E37_79B9_7F4A_7C15, skip: skip)
         }
         skipCounter = box
     }
@@ -206,13 +199,7 @@ public final class TestLoader: @unchecked Sendable {
         let counter = skipCounter
         prefetcher = OrderedPrefetcher(workers: settings.numWorkers, capacity: Swift.max(2 * settings.numWorkers, 1),
                                        limit: dicts.count) { seq in
-            var rng = SplitMix64(seed: UInt64(seq))
-            do {
-                return try mapper.map(dicts[seq], rng: &rng)
-            } catch where skip {
-                counter.add(dicts[seq], error)
-                return nil
-            }
+            try counter.map(dicts[seq], with: mapper, seed: UInt64(seq), skip: skip)
         }
     }
 
@@ -257,5 +244,16 @@ final class SkipCounter: @unchecked Sendable {
     func add(_ d: DatasetDict, _ error: Error) {
         lock.withLock { count += 1 }
         DetectionLog.shared.warn("data loader", "skipping image \(d.imageID) (\(d.fileName)): \(error)")
+    }
+
+    /// Maps one dict; with `skip`, a failure is counted and warned about (nil) instead of thrown.
+    func map(_ d: DatasetDict, with mapper: DatasetMapper, seed: UInt64, skip: Bool) throws -> MappedSample? {
+        var rng = SplitMix64(seed: seed)
+        do {
+            return try mapper.map(d, rng: &rng)
+        } catch where skip {
+            add(d, error)
+            return nil
+        }
     }
 }
