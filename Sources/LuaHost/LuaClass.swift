@@ -251,7 +251,8 @@ extension LuaState {
         }
     }
 
-    private func pushFunctionSpec(_ spec: LuaFunctionSpec) {
+    /// Pushes a Swift function for the spec (kept alive by the state) without registering it.
+    func pushFunctionSpec(_ spec: LuaFunctionSpec) {
         let box = LuaFunctionBox(spec: spec, state: self)
         functionBoxes.append(box)
         lh_push_swift_function(L, Unmanaged.passUnretained(box).toOpaque())

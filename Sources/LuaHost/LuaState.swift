@@ -148,14 +148,10 @@ public final class LuaState {
     /// Creates a Lua-visible Swift function, records it in the registry and pushes it.
     @discardableResult
     public func pushFunction(_ name: String, _ parameters: [LuaParameter]?, returns: String = "", doc: String,
-                             isMethod: Bool = false, register: Bool = true,
                              _ body: @escaping (inout LuaCall) throws -> Int32) -> LuaFunctionSpec {
-        let spec = LuaFunctionSpec(name: name, parameters: parameters, returns: returns, doc: doc,
-                                   isMethod: isMethod, body: body)
-        let box = LuaFunctionBox(spec: spec, state: self)
-        functionBoxes.append(box)
-        lh_push_swift_function(L, Unmanaged.passUnretained(box).toOpaque())
-        if register { registry.add(spec) }
+        let spec = LuaFunctionSpec(name: name, parameters: parameters, returns: returns, doc: doc, isMethod: false, body: body)
+        pushFunctionSpec(spec)
+        registry.add(spec)
         return spec
     }
 
