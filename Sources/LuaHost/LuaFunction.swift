@@ -138,6 +138,14 @@ public struct LuaCall {
         return s
     }
 
+    /// A Lua string's bytes as they are (binary data: encoded images, JSON text).
+    public func bytes(_ idx: Int32) throws -> [UInt8] {
+        guard lua_type(L, idx) == LUA_TSTRING else { throw expected(idx, "string") }
+        var len = 0
+        let p = lua_tolstring(L, idx, &len)!
+        return p.withMemoryRebound(to: UInt8.self, capacity: len) { Array(UnsafeBufferPointer(start: $0, count: len)) }
+    }
+
     public func boolean(_ idx: Int32) throws -> Bool {
         guard lua_type(L, idx) == LUA_TBOOLEAN else { throw expected(idx, "boolean") }
         return lua_toboolean(L, idx) != 0
@@ -191,6 +199,13 @@ public struct LuaCall {
     }
 
     // MARK: results
+
+    /// Pushes bytes as a Lua string (binary-safe).
+    @discardableResult
+    public func push(bytes: [UInt8]) -> Int32 {
+        bytes.withUnsafeBufferPointer { b in b.withMemoryRebound(to: CChar.self) { _ = lua_pushlstring(L, $0.baseAddress, $0.count) } }
+        return 1
+    }
 
     @discardableResult
     public mutating func push(_ value: LuaValue) -> Int32 {

@@ -80,8 +80,7 @@ extension LunetteBindings {
             c.method("encode", [LuaParameter("extension", .string), LuaParameter("quality", .integer, optional: true)], returns: "string",
                      doc: "The encoded bytes (\".png\", \".jpg\") as a Lua string.") { i, call in
                 let bytes = try (i.order == .rgb ? i.bgr() : i).encode(try call.string(2), quality: try call.optionalInteger(3))
-                bytes.withUnsafeBufferPointer { b in b.withMemoryRebound(to: CChar.self) { _ = lua_pushlstring(call.L, $0.baseAddress, $0.count) } }
-                return 1
+                return call.push(bytes: bytes)
             }
             c.method("draw_rectangle", [LuaParameter("box", .table), LuaParameter("options", .table, optional: true)], returns: "cv.Image",
                      doc: "Draws {x1, y1, x2, y2} in place; options {color = {r, g, b}, thickness = 2}.") { i, call in
@@ -166,10 +165,7 @@ extension LunetteBindings {
                 return call.push(object: try Image.read(try call.string(1), mode: mode))
             }
             m.function("imdecode", [LuaParameter("bytes", .string)], returns: "cv.Image", doc: "Decodes image bytes (a Lua string) as BGR.") { call in
-                var len = 0
-                let p = lua_tolstring(call.L, 1, &len)!
-                let bytes = p.withMemoryRebound(to: UInt8.self, capacity: len) { Array(UnsafeBufferPointer(start: $0, count: len)) }
-                return call.push(object: try Image.decode(bytes))
+                return call.push(object: try Image.decode(try call.bytes(1)))
             }
             m.function("imwrite", [LuaParameter("path", .string), LuaParameter("image", .object(I)), LuaParameter("quality", .integer, optional: true)],
                        doc: "Writes an image (format from the extension).") { call in

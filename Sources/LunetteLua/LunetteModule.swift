@@ -56,14 +56,11 @@ extension LunetteBindings {
                        doc: "JSON text of a Lua value (tables with only 1..n keys become arrays; others objects with sorted keys).") { call in
                 var out: [UInt8] = []
                 JSON.serialize(try jsonFromLua(try call.value(1), path: "value"), into: &out)
-                out.withUnsafeBufferPointer { b in b.withMemoryRebound(to: CChar.self) { _ = lua_pushlstring(call.L, $0.baseAddress, $0.count) } }
-                return 1
+                return call.push(bytes: out)
             }
             m.function("json_decode", [LuaParameter("text", .string)], returns: "value",
                        doc: "The Lua value of JSON text (null becomes nil).") { call in
-                var len = 0
-                let p = lua_tolstring(call.L, 1, &len)!
-                let bytes = p.withMemoryRebound(to: UInt8.self, capacity: len) { Array(UnsafeBufferPointer(start: $0, count: len)) }
+                let bytes = try call.bytes(1)
                 do {
                     return call.push(luaFromJSON(try JSON.parse(bytes)))
                 } catch let e as JSONError {
