@@ -8,8 +8,7 @@
 #     re-created; one process, as NUM_WORKERS 0).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-LUNETTE=${LUNETTE:-.build/release/lunette}
-if [[ ! -x $LUNETTE ]]; then swift build -c release --product lunette >/dev/null 2>&1; fi
+source scripts/bench/lunette.sh
 python3 -c 'import pycocotools' 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check pycocotools >/dev/null 2>&1
 /usr/bin/python3 -c 'import PIL, torch, numpy' 2>/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-pil python3-torch >/dev/null
 work=$(mktemp -d)

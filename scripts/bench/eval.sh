@@ -4,8 +4,7 @@
 # summarising; pycocotools' covers evaluate() + accumulate() alone. Prints both AP, AP50 and AR100.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-LUNETTE=${LUNETTE:-.build/release/lunette}
-if [[ ! -x $LUNETTE ]]; then swift build -c release --product lunette >/dev/null 2>&1; fi
+source scripts/bench/lunette.sh
 python3 -c 'import pycocotools' 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check pycocotools >/dev/null 2>&1
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

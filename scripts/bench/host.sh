@@ -6,8 +6,8 @@
 # Usage: scripts/bench/host.sh [path/to/lunette]   (default: a release build)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-LUNETTE=${1:-.build/release/lunette}
-if [[ ! -x $LUNETTE ]]; then swift build -c release --product lunette >/dev/null 2>&1; fi
+if [[ -n ${1:-} ]]; then LUNETTE=$1; fi
+source scripts/bench/lunette.sh
 command -v lua5.4 >/dev/null || { echo "lua5.4 is missing: scripts/install-deps installs it" >&2; exit 1; }
 RUNS=${RUNS:-15}
 

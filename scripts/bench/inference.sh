@@ -8,8 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 REPS=${1:-5}
-LUNETTE=${LUNETTE:-.build/release/lunette}
-if [[ -z ${LUNETTE_SKIP_BUILD:-} ]]; then swift build -c release --product lunette >/dev/null; fi  # incremental: never a stale binary
+source scripts/bench/lunette.sh
 DATA=/usr/share/doc/opencv-doc/examples/data
 # messi5 (as the issue specifies) and board.jpg, a product shot with a brand logo, as a creative.
 IMAGE=${IMAGES:-$DATA/messi5.jpg,$DATA/board.jpg}

@@ -7,8 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 REPS=${1:-5}
 THREADS=${2:-$(nproc)}
-LUNETTE=${LUNETTE:-.build/release/lunette}
-if [[ ! -x $LUNETTE ]]; then swift build -c release --product lunette >/dev/null 2>&1; fi
+source scripts/bench/lunette.sh
 if ! /usr/bin/python3 -c 'import torch, torchvision' 2>/dev/null; then
   echo "installing the peer: python3-torch python3-torchvision" >&2
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-torch python3-torchvision >/dev/null
