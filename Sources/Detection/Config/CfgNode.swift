@@ -175,6 +175,10 @@ public final class CfgNode {
         try Self.list(try value(at: key), key).map { try Self.number($0, key, "must list numbers") }
     }
 
+    public func ints(_ key: String) throws -> [Int] {
+        try Self.list(try value(at: key), key).map { guard case .int(let i) = $0 else { throw ConfigError("\(key) must list integers") }; return i }
+    }
+
     /// A list of lists of numbers (ANCHOR_GENERATOR.SIZES, ASPECT_RATIOS).
     public func doubleLists(_ key: String) throws -> [[Double]] {
         try Self.list(try value(at: key), key).map { try Self.list($0, key).map { try Self.number($0, key, "must list lists of numbers") } }

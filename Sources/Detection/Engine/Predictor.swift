@@ -26,8 +26,8 @@ public final class DefaultPredictor {
     public let inputFormat: String
 
     public init(cfg: CfgNode, catalog: DataCatalog = .shared) throws {
-        model = try GeneralizedRCNN(cfg: cfg)
         let weights = try cfg.string("MODEL.WEIGHTS")
+        model = try GeneralizedRCNN(cfg: cfg, initialize: weights.isEmpty)
         if !weights.isEmpty {
             guard !weights.hasPrefix("detectron2://") && !weights.hasPrefix("http") else {
                 throw ConfigError("MODEL.WEIGHTS \(weights) is a download link; Lunette loads local files only: download it once and give its path")

@@ -11,7 +11,9 @@ public final class GeneralizedRCNN: Module {
     public let sizeDivisibility: Int
     public private(set) var device: Device = .cpu
 
-    public init(cfg: CfgNode) throws {
+    /// The model a config describes, with Detectron2's random initialisation (`initialize`
+    /// false leaves zeros, for callers that load every weight next).
+    public init(cfg: CfgNode, initialize: Bool = true) throws {
         guard try cfg.string("MODEL.META_ARCHITECTURE") == "GeneralizedRCNN" else { throw ConfigError("MODEL.META_ARCHITECTURE must be GeneralizedRCNN") }
         guard try cfg.string("MODEL.BACKBONE.NAME") == "build_resnet_fpn_backbone" else {
             throw ConfigError("MODEL.BACKBONE.NAME \(try cfg.string("MODEL.BACKBONE.NAME")) is not supported yet; use build_resnet_fpn_backbone")
@@ -49,6 +51,28 @@ public final class GeneralizedRCNN: Module {
                                 classAgnostic: try cfg.bool("MODEL.ROI_BOX_HEAD.CLS_AGNOSTIC_BBOX_REG"),
                                 scoreThreshold: try cfg.double("MODEL.ROI_HEADS.SCORE_THRESH_TEST"), nmsThreshold: try cfg.double("MODEL.ROI_HEADS.NMS_THRESH_TEST"),
                                 detectionsPerImage: try cfg.int("TEST.DETECTIONS_PER_IMAGE"))
+        proposalGenerator.preNMSTopKTrain = try cfg.int("MODEL.RPN.PRE_NMS_TOPK_TRAIN")
+        proposalGenerator.postNMSTopKTrain = try cfg.int("MODEL.RPN.POST_NMS_TOPK_TRAIN")
+        var rpnLosses = RPNLossSettings()
+        rpnLosses.matcher = try Matcher(thresholds: try cfg.doubles("MODEL.RPN.IOU_THRESHOLDS"), labels: try cfg.ints("MODEL.RPN.IOU_LABELS"),
+                                        allowLowQualityMatches: true)
+        rpnLosses.batchSizePerImage = try cfg.int("MODEL.RPN.BATCH_SIZE_PER_IMAGE")
+        rpnLosses.positiveFraction = try cfg.double("MODEL.RPN.POSITIVE_FRACTION")
+        rpnLosses.boxLoss = try BoxRegressionLoss(type: try cfg.string("MODEL.RPN.BBOX_REG_LOSS_TYPE"), beta: try cfg.double("MODEL.RPN.SMOOTH_L1_BETA"),
+                                                  key: "MODEL.RPN.BBOX_REG_LOSS_TYPE")
+        rpnLosses.clsWeight = try cfg.double("MODEL.RPN.LOSS_WEIGHT")
+        rpnLosses.locWeight = try cfg.double("MODEL.RPN.BBOX_REG_LOSS_WEIGHT") * rpnLosses.clsWeight
+        proposalGenerator.losses = rpnLosses
+        var roiLosses = ROILossSettings()
+        roiLosses.matcher = try Matcher(thresholds: try cfg.doubles("MODEL.ROI_HEADS.IOU_THRESHOLDS"), labels: try cfg.ints("MODEL.ROI_HEADS.IOU_LABELS"),
+                                        allowLowQualityMatches: false)
+        roiLosses.batchSizePerImage = try cfg.int("MODEL.ROI_HEADS.BATCH_SIZE_PER_IMAGE")
+        roiLosses.positiveFraction = try cfg.double("MODEL.ROI_HEADS.POSITIVE_FRACTION")
+        roiLosses.appendGroundTruth = try cfg.bool("MODEL.ROI_HEADS.PROPOSAL_APPEND_GT")
+        roiLosses.boxLoss = try BoxRegressionLoss(type: try cfg.string("MODEL.ROI_BOX_HEAD.BBOX_REG_LOSS_TYPE"), beta: try cfg.double("MODEL.ROI_BOX_HEAD.SMOOTH_L1_BETA"),
+                                                  key: "MODEL.ROI_BOX_HEAD.BBOX_REG_LOSS_TYPE")
+        roiLosses.boxWeight = try cfg.double("MODEL.ROI_BOX_HEAD.BBOX_REG_LOSS_WEIGHT")
+        roiHeads.losses = roiLosses
         pixelMean = try Tensor(try cfg.doubles("MODEL.PIXEL_MEAN").map { Float($0) }).view([-1, 1, 1])
         pixelStd = try Tensor(try cfg.doubles("MODEL.PIXEL_STD").map { Float($0) }).view([-1, 1, 1])
         sizeDivisibility = 32
@@ -56,6 +80,7 @@ public final class GeneralizedRCNN: Module {
         try child("backbone", backbone)
         try child("proposal_generator", proposalGenerator)
         try child("roi_heads", roiHeads)
+        if initialize { try initializeWeights() }
         eval()
     }
 

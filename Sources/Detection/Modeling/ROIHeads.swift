@@ -62,6 +62,8 @@ public final class ROIHeads: Module {
     let transform = Box2BoxTransform(weights: (10, 10, 5, 5))
     public var scoreThreshold: Double, nmsThreshold: Double, detectionsPerImage: Int
     let classAgnostic: Bool
+    /// How proposals are matched, sampled and scored when training.
+    public var losses = ROILossSettings()
 
     init(pooler: ROIPooler, channels: Int, numConv: Int = 0, convDim: Int = 256, convNorm: NormKind = .none, numFC: Int, fcDim: Int,
          numClasses: Int, classAgnostic: Bool, scoreThreshold: Double, nmsThreshold: Double, detectionsPerImage: Int) throws {
@@ -97,8 +99,8 @@ public final class ROIHeads: Module {
     }
 
     /// Box features and the predictor's outputs for proposals.
-    func predict(_ features: [Tensor], proposals: [Proposals]) throws -> (features: Tensor, scores: Tensor, deltas: Tensor) {
-        var x = try pooler.forward(features, boxes: proposals.map(\.boxes))
+    func predict(_ features: [Tensor], boxes: [Tensor]) throws -> (features: Tensor, scores: Tensor, deltas: Tensor) {
+        var x = try pooler.forward(features, boxes: boxes)
         for conv in convs { x = try conv.forward(x).relu_() }
         x = try x.flatten(start: 1)
         for fc in fcs { x = try fc.forward(x).relu_() }
@@ -106,7 +108,7 @@ public final class ROIHeads: Module {
     }
 
     public func forward(_ features: [Tensor], proposals: [Proposals], imageSizes: [(Int, Int)]) throws -> [Instances] {
-        let (_, logits, deltas) = try predict(features, proposals: proposals)
+        let (_, logits, deltas) = try predict(features, boxes: proposals.map(\.boxes))
         let counts = proposals.map { $0.boxes.shape[0] }
         var start = 0
         var results: [Instances] = []

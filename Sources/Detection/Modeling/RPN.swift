@@ -37,6 +37,9 @@ public final class RPN: Module {
     let anchorGenerator: AnchorGenerator
     let transform = Box2BoxTransform(weights: (1, 1, 1, 1))
     public var preNMSTopK: Int, postNMSTopK: Int, nmsThreshold: Double, minBoxSize: Double
+    /// Training: top-k before and after NMS, and how anchors are labelled, sampled and scored.
+    public var preNMSTopKTrain = 2000, postNMSTopKTrain = 1000
+    public var losses = RPNLossSettings()
 
     init(channels: Int, anchorGenerator: AnchorGenerator, preNMSTopK: Int, postNMSTopK: Int, nmsThreshold: Double, minBoxSize: Double) throws {
         head = try StandardRPNHead(channels: channels, anchors: anchorGenerator.anchorsPerLocation)
@@ -64,6 +67,20 @@ public final class RPN: Module {
     public func forward(_ features: [Tensor], imageSizes: [(Int, Int)]) throws -> [Proposals] {
         let (logits, deltas, _) = try predict(features)
         let anchors = try anchorGenerator.anchors(featureSizes: features.map { ($0.shape[2], $0.shape[3]) }, device: features[0].device)
+        return try proposals(logits: logits, deltas: deltas, anchors: anchors, imageSizes: imageSizes)
+    }
+
+    /// find_top_rpn_proposals (no gradients flow into proposals): per level top-k, decode, drop
+    /// non-finite (an error when training: it has diverged), clip, drop small, NMS per level, top-k.
+    func proposals(logits: [Tensor], deltas: [Tensor], anchors: [Tensor], imageSizes: [(Int, Int)]) throws -> [Proposals] {
+        let preNMSTopK = isTraining ? preNMSTopKTrain : self.preNMSTopK
+        let postNMSTopK = isTraining ? postNMSTopKTrain : self.postNMSTopK
+        return try noGrad { try proposalsNoGrad(logits: logits, deltas: deltas, anchors: anchors, imageSizes: imageSizes,
+                                                preNMSTopK: preNMSTopK, postNMSTopK: postNMSTopK) }
+    }
+
+    private func proposalsNoGrad(logits: [Tensor], deltas: [Tensor], anchors: [Tensor], imageSizes: [(Int, Int)],
+                                 preNMSTopK: Int, postNMSTopK: Int) throws -> [Proposals] {
         var results: [Proposals] = []
         for (img, size) in imageSizes.enumerated() {
             var boxes: [Tensor] = [], scores: [Tensor] = [], levels: [Tensor] = []
@@ -80,6 +97,7 @@ public final class RPN: Module {
             var b = try Tensor.cat(boxes), s = try Tensor.cat(scores), lv = try Tensor.cat(levels)
             let valid = try b.isfinite().reduce(.all, dims: [1]).binary(.logicalAnd, s.isfinite())
             if try valid.reduce(.all).item() == 0 {
+                if isTraining { throw TrainingError("Predicted boxes or scores contain Inf/NaN. Training has diverged.") }
                 b = try b.index(valid); s = try s.index(valid); lv = try lv.index(valid)
             }
             b = try BoxOps.clip(b, height: size.0, width: size.1)
