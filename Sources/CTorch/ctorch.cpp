@@ -6,6 +6,8 @@
 #include <torch/torch.h>
 #include <ATen/ScalarOps.h>
 
+#include <caffe2/serialize/inline_container.h>
+
 #include <cstdlib>
 #include <dlfcn.h>
 #include <malloc.h>
@@ -642,3 +644,22 @@ int ct_uniform_(ct_tensor t, double a, double b) {
 }
 
 }  // extern "C"
+
+// ---- torch.save archives -------------------------------------------------------------------
+
+int ct_zip_writer_open(const char *path, ct_zip_writer *out) {
+    return guarded([&] { *out = reinterpret_cast<ct_zip_writer>(new caffe2::serialize::PyTorchStreamWriter(std::string(path))); });
+}
+
+int ct_zip_writer_record(ct_zip_writer w, const char *name, const void *data, size_t size) {
+    return guarded([&] { reinterpret_cast<caffe2::serialize::PyTorchStreamWriter *>(w)->writeRecord(name, data, size); });
+}
+
+int ct_zip_writer_close(ct_zip_writer w) {
+    auto *writer = reinterpret_cast<caffe2::serialize::PyTorchStreamWriter *>(w);
+    int rc = guarded([&] { writer->writeEndOfFile(); });
+    // After a failed write the writer is not finalised and its destructor would retry (and
+    // throw from a destructor); it is left allocated instead. Only failures pay this.
+    if (rc == 0) delete writer;
+    return rc;
+}

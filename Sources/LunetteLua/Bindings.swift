@@ -16,6 +16,7 @@ public enum LunetteBindings {
         try installEvaluationModule(in: state)
         try installConfigModule(in: state)
         try installModelModule(in: state)
+        try installEngineModule(in: state)
         installHelp(in: state)
     }
 }

@@ -125,9 +125,11 @@ extension LunetteBindings {
 
     /// Reads Detectron2 config keys from a Lua table shaped like cfg (cfg.INPUT.MIN_SIZE_TRAIN, ...).
     static func loaderSettings(_ cfgValue: LuaValue) throws -> (LoaderSettings, train: [String], test: [String]) {
+        if case .object(let o) = cfgValue, let node = o as? CfgNode {
+            return (try LoaderSettings(cfg: node), try node.strings("DATASETS.TRAIN"), try node.strings("DATASETS.TEST"))
+        }
         var s = LoaderSettings()
-        var cfg = cfgValue
-        if case .object(let o) = cfgValue, let node = o as? CfgNode { cfg = cfgAsTable(node) }
+        let cfg = cfgValue
         func node(_ path: [String]) -> LuaValue? {
             var v: LuaValue? = cfg
             for p in path {

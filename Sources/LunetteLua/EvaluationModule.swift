@@ -244,32 +244,18 @@ extension LunetteBindings {
                 let loader = try call.object(LoaderObject.self, 2)
                 let evaluator = try call.object(COCOEvaluator.self, 3)
                 guard let test = loader.test else { throw call.argumentError(2, "a test loader (build_detection_test_loader) is needed") }
-                evaluator.reset()
-                let log = DetectionLog.shared
-                log.info("inference_on_dataset", "Start inference on \(test.count) batches")
-                let start = Date()
-                var computeTime = 0.0, n = 0
-                var lastLog = Date()
-                while let sample = try test.next() {
-                    if LuaInterrupt.isRequested { throw LuaError.message("interrupted after \(n) of \(test.count) images") }
-                    let batch = LuaValue.table(LuaTable(array: [sampleToLua(sample)]))
-                    let t0 = Date()
-                    let outputs = try noGrad { try call.state.call(model, [batch]) }
-                    computeTime += Date().timeIntervalSince(t0)
-                    guard case .table(let list)? = outputs.first, let first = list.array.first else {
-                        throw LuaError.message("the model returned \(outputs.first?.typeName ?? "nothing") for a batch; it must return a list of outputs")
+                let results: COCOEvaluator.Results
+                do {
+                    results = try InferenceOnDataset.run(loader: test, evaluator: evaluator, shouldStop: { LuaInterrupt.isRequested }) { sample in
+                        let outputs = try call.state.call(model, [LuaValue.table(LuaTable(array: [sampleToLua(sample)]))])
+                        guard case .table(let list)? = outputs.first, let first = list.array.first else {
+                            throw LuaError.message("the model returned \(outputs.first?.typeName ?? "nothing") for a batch; it must return a list of outputs")
+                        }
+                        return try predictionsFrom(call.state, output: first, imageID: sample.imageID, index: 1)
                     }
-                    evaluator.process(try predictionsFrom(call.state, output: first, imageID: sample.imageID, index: 1))
-                    n += 1
-                    if Date().timeIntervalSince(lastLog) > 5 {
-                        lastLog = Date()
-                        let per = Date().timeIntervalSince(start) / Double(n)
-                        log.info("inference_on_dataset", String(format: "Inference done %d/%d. %.4f s/iter. ETA=%.0f s", n, test.count, per, per * Double(test.count - n)))
-                    }
+                } catch let stopped as InferenceOnDataset.Stopped {
+                    throw LuaError.message(stopped.description)
                 }
-                let total = Date().timeIntervalSince(start)
-                log.info("inference_on_dataset", String(format: "Total inference time: %.3f s (%.6f s / iter), pure compute %.6f s / iter", total, total / Double(max(n, 1)), computeTime / Double(max(n, 1))))
-                let results = try evaluator.evaluate()
                 Console.out(results.table + "\n")
                 let classes = results.classes
                 return call.push(object: ResultsObject(results, predictions: PredictionsObject(evaluator.predictions, classes: classes)))

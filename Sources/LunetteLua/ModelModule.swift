@@ -138,12 +138,6 @@ extension LunetteBindings {
                 return call.push(.table(LuaTable(array: outputs)))
             }
         }
-        try state.defineModule("detectron2.engine", doc: "Predictors (training comes with the trainer).") { m in
-            m.function("DefaultPredictor", [LuaParameter("cfg", .object("detectron2.config.CfgNode"))], returns: "DefaultPredictor",
-                       doc: "Builds the model from cfg, loads MODEL.WEIGHTS, resizes inputs to INPUT.MIN_SIZE_TEST / MAX_SIZE_TEST.") { call in
-                call.push(object: try DefaultPredictor(cfg: try call.object(CfgNode.self, 1)))
-            }
-        }
         try state.defineClass(VisualizerObject.self, name: "detectron2.utils.visualizer.Visualizer",
                               doc: "Draws predictions or ground truth on an RGB image.") { c in
             c.method("draw_instance_predictions", [LuaParameter("instances", .table)], returns: "Visualizer",

@@ -7,12 +7,14 @@ public final class SGD {
         public var lr: Double
         public var momentum: Double
         public var weightDecay: Double
+        public var nesterov: Bool
 
-        public init(parameters: [Parameter], lr: Double, momentum: Double = 0, weightDecay: Double = 0) {
+        public init(parameters: [Parameter], lr: Double, momentum: Double = 0, weightDecay: Double = 0, nesterov: Bool = false) {
             self.parameters = parameters
             self.lr = lr
             self.momentum = momentum
             self.weightDecay = weightDecay
+            self.nesterov = nesterov
         }
     }
 
@@ -35,7 +37,8 @@ public final class SGD {
         for g in groups { for p in g.parameters { try p.tensor.zeroGrad() } }
     }
 
-    /// One update: d = grad + wd * p; buf = momentum * buf + d (buf = d at first); p -= lr * buf.
+    /// One update: d = grad + wd * p; buf = momentum * buf + d (buf = d at first); p -= lr * buf
+    /// (Nesterov: p -= lr * (d + momentum * buf)).
     public func step() throws {
         try noGrad {
             for (gi, g) in groups.enumerated() {
@@ -47,13 +50,19 @@ public final class SGD {
                         try d.add_(p.tensor, alpha: g.weightDecay)
                     }
                     if g.momentum != 0 {
-                        if let buf = momentumBuffers[gi][pi] {
-                            try buf.mul_(g.momentum)
-                            try buf.add_(d)
-                            d = buf
+                        let buf: Tensor
+                        if let b = momentumBuffers[gi][pi] {
+                            try b.mul_(g.momentum)
+                            try b.add_(d)
+                            buf = b
                         } else {
-                            let buf = try d.clone().detach()
+                            buf = try d.clone().detach()
                             momentumBuffers[gi][pi] = buf
+                        }
+                        if g.nesterov {
+                            d = try d.clone()
+                            try d.add_(buf, alpha: g.momentum)
+                        } else {
                             d = buf
                         }
                     }

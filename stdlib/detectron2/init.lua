@@ -8,5 +8,6 @@ d2.model_zoo = require "detectron2.model_zoo"
 d2.modeling = require "detectron2.modeling"
 d2.checkpoint = require "detectron2.checkpoint"
 d2.engine = require "detectron2.engine"
+d2.solver = require "detectron2.solver"
 d2.utils = { visualizer = require "detectron2.utils.visualizer" }
 return d2

@@ -183,6 +183,16 @@ int ct_roi_align(ct_tensor input, ct_tensor rois, double spatial_scale, int64_t 
 // equal scores keep the lower index first. A box is dropped when its IoU with a kept box is > threshold.
 int ct_nms(ct_tensor boxes, ct_tensor scores, double iou_threshold, ct_tensor *out);
 
+// ---- torch.save archives -------------------------------------------------------------------
+// libtorch's own zip writer (what torch.save uses): records are stored uncompressed and
+// 64-byte aligned under the archive's folder; closing adds the version record and the
+// directory. Write errors (a full disk) are reported, never left half-silent.
+typedef struct ct_zip_writer_s *ct_zip_writer;
+int ct_zip_writer_open(const char *path, ct_zip_writer *out);
+int ct_zip_writer_record(ct_zip_writer w, const char *name, const void *data, size_t size);
+// Finishes the archive and frees the writer (also after a failure).
+int ct_zip_writer_close(ct_zip_writer w);
+
 #ifdef __cplusplus
 }
 #endif

@@ -125,6 +125,24 @@ public struct LoaderSettings: Sendable {
     public var skipUnreadable = false
 
     public init() {}
+
+    /// The loader keys of a config (INPUT.*, DATALOADER.*, SOLVER.IMS_PER_BATCH, SEED).
+    public init(cfg: CfgNode) throws {
+        minSizeTrain = try cfg.ints("INPUT.MIN_SIZE_TRAIN")
+        maxSizeTrain = try cfg.int("INPUT.MAX_SIZE_TRAIN")
+        let style = try cfg.string("INPUT.MIN_SIZE_TRAIN_SAMPLING")
+        guard let st = ResizeShortestEdge.SampleStyle(rawValue: style) else { throw ConfigError("INPUT.MIN_SIZE_TRAIN_SAMPLING must be \"choice\" or \"range\", got '\(style)'") }
+        minSizeTrainSampling = st
+        minSizeTest = try cfg.int("INPUT.MIN_SIZE_TEST")
+        maxSizeTest = try cfg.int("INPUT.MAX_SIZE_TEST")
+        randomFlip = try cfg.string("INPUT.RANDOM_FLIP")
+        guard ["none", "horizontal"].contains(randomFlip) else { throw ConfigError("INPUT.RANDOM_FLIP must be \"horizontal\" or \"none\", got '\(randomFlip)'") }
+        imsPerBatch = try cfg.int("SOLVER.IMS_PER_BATCH")
+        numWorkers = Swift.max(0, try cfg.int("DATALOADER.NUM_WORKERS"))
+        filterEmptyAnnotations = try cfg.bool("DATALOADER.FILTER_EMPTY_ANNOTATIONS")
+        aspectRatioGrouping = try cfg.bool("DATALOADER.ASPECT_RATIO_GROUPING")
+        seed = try cfg.int("SEED")
+    }
 }
 
 /// Detectron2's TrainingSampler (endless per-epoch shuffles), AspectRatioGroupedDataset and
@@ -135,7 +153,9 @@ public final class TrainLoader: @unchecked Sendable {
     private let prefetcher: OrderedPrefetcher<MappedSample>
     private var buckets: [[MappedSample]] = [[], []]
 
-    public init(dicts inputDicts: [DatasetDict], settings: LoaderSettings) throws {
+    /// `startBatch` resumes the stream where batch number `startBatch` begins (the same
+    /// batches an uninterrupted run would see next, when no image is skipped as unreadable).
+    public init(dicts inputDicts: [DatasetDict], settings: LoaderSettings, startBatch: Int = 0) throws {
         var dicts = inputDicts
         if settings.filterEmptyAnnotations {
             let before = dicts.count
@@ -156,12 +176,33 @@ public final class TrainLoader: @unchecked Sendable {
         let skip = settings.skipUnreadable
         let box = SkipCounter()
         let frozen = dicts
-        prefetcher = OrderedPrefetcher(workers: settings.numWorkers, capacity: Swift.max(2 * settings.numWorkers, settings.imsPerBatch),
-                                       limit: nil) { seq in
+        let produce: (Int) throws -> MappedSample? = { seq in
             try box.map(frozen[sampler.index(seq)], with: mapper, seed: seed &+ UInt64(seq) &* 0x9E37_79B9_7F4A_7C15, skip: skip)
         }
+        // Replay the grouping of the batches already taken (it needs only the sizes in the dicts),
+        // then start decoding after them and refill the half-full buckets they left.
+        var first = 0
+        var pending: [[Int]] = [[], []]
+        if startBatch > 0 {
+            var batches = 0
+            while batches < startBatch {
+                let d = dicts[sampler.index(first)]
+                let b = settings.aspectRatioGrouping ? Self.bucket(width: d.width, height: d.height) : 0
+                pending[b].append(first)
+                first += 1
+                if pending[b].count == settings.imsPerBatch { pending[b] = []; batches += 1 }
+            }
+        }
+        let offset = first
+        prefetcher = OrderedPrefetcher(workers: settings.numWorkers, capacity: Swift.max(2 * settings.numWorkers, settings.imsPerBatch),
+                                       limit: nil) { seq in try produce(seq + offset) }
         skipCounter = box
+        for b in 0..<2 { buckets[b] = try pending[b].compactMap { try produce($0) } }
     }
+
+    /// Detectron2's two aspect-ratio groups: landscape (width > height) and the rest. Decided on
+    /// the image's own size, which resizing keeps.
+    static func bucket(width: Int, height: Int) -> Int { width > height ? 0 : 1 }
 
     private let skipCounter: SkipCounter
 
@@ -173,7 +214,7 @@ public final class TrainLoader: @unchecked Sendable {
         let size = settings.imsPerBatch
         while true {
             guard let s = try prefetcher.next() else { throw DataError("the training stream ended") }
-            let bucket = settings.aspectRatioGrouping ? (s.image.shape[2] > s.image.shape[1] ? 0 : 1) : 0
+            let bucket = settings.aspectRatioGrouping ? Self.bucket(width: s.width, height: s.height) : 0
             buckets[bucket].append(s)
             if buckets[bucket].count == size {
                 defer { buckets[bucket] = [] }

@@ -1,0 +1,98 @@
+import Foundation
+
+/// Detectron2's EventStorage: scalars by name with their history; smoothed ones are reported as
+/// the median of the last values, the others as they were last put.
+public final class EventStorage {
+    public private(set) var iteration = 0
+    private var history: [String: [Double]] = [:]
+    private var latest: [String: (value: Double, iteration: Int)] = [:]
+    private var smoothed: [String: Bool] = [:]
+    private var order: [String] = []
+    /// History kept per scalar (Detectron2's ETA takes the median of the last 1000 step times).
+    static let keep = 1000
+
+    public init() {}
+
+    public func setIteration(_ i: Int) { iteration = i }
+
+    public func put(_ name: String, _ value: Double, smoothing: Bool = true) {
+        if latest[name] == nil { order.append(name) }
+        latest[name] = (value, iteration)
+        smoothed[name] = smoothing
+        var h = history[name, default: []]
+        h.append(value)
+        if h.count > Self.keep { h.removeFirst(h.count - Self.keep) }
+        history[name] = h
+    }
+
+    public func median(_ name: String, window: Int = 20) -> Double? {
+        guard let h = history[name], !h.isEmpty else { return nil }
+        let s = h.suffix(window).sorted()
+        // numpy's median: the mean of the two middle values for an even count.
+        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+    }
+
+    public func average(_ name: String, window: Int? = nil) -> Double? {
+        guard let h = history[name], !h.isEmpty else { return nil }
+        let s = window.map { h.suffix($0) } ?? h[...]
+        return s.reduce(0, +) / Double(s.count)
+    }
+
+    public func latest(_ name: String) -> Double? { latest[name]?.value }
+
+    /// Every scalar: its latest value, or its median over `window` when it is smoothed; with the
+    /// iteration it was last put at. In first-put order.
+    public func latestWithSmoothing(window: Int = 20) -> [(name: String, value: Double, iteration: Int)] {
+        order.compactMap { name in
+            guard let l = latest[name] else { return nil }
+            let v = smoothed[name] == true ? (median(name, window: window) ?? l.value) : l.value
+            return (name, v, l.iteration)
+        }
+    }
+}
+
+/// Detectron2's JSONWriter: appends one JSON object per written iteration to metrics.json, keys
+/// sorted, holding the scalars put since the last write.
+public final class JSONMetricsWriter {
+    public let path: String
+    private var lastWrite = -1
+
+    public init(path: String) { self.path = path }
+
+    public func write(_ storage: EventStorage) throws {
+        var byIteration: [Int: [(String, Double)]] = [:]
+        for e in storage.latestWithSmoothing() where e.iteration > lastWrite {
+            byIteration[e.iteration, default: []].append((e.name, e.value))
+        }
+        guard !byIteration.isEmpty else { return }
+        var text = ""
+        for it in byIteration.keys.sorted() {
+            let fields = (byIteration[it]! + [("iteration", Double(it))]).sorted { $0.0 < $1.0 }
+            text += "{" + fields.map { name, v in
+                let value = name == "iteration" ? String(Int(v)) : (v.isFinite ? "\(v)" : (v.isNaN ? "NaN" : (v > 0 ? "Infinity" : "-Infinity")))
+                return "\(jsonString(name)): \(value)"
+            }.joined(separator: ", ") + "}\n"
+        }
+        lastWrite = byIteration.keys.max()!
+        guard let h = FileHandle(forWritingAtPath: path) ?? {
+            FileManager.default.createFile(atPath: path, contents: nil)
+            return FileHandle(forWritingAtPath: path)
+        }() else { throw TrainingError("cannot write \(path)") }
+        defer { try? h.close() }
+        try h.seekToEnd()
+        try h.write(contentsOf: Data(text.utf8))
+    }
+
+    private func jsonString(_ s: String) -> String {
+        "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+    }
+}
+
+/// H:MM:SS, as Python's str(timedelta(seconds=int(s))).
+func formatDuration(_ seconds: Double) -> String {
+    guard seconds.isFinite, seconds >= 0 else { return "?" }
+    let s = Int(seconds)
+    let days = s / 86400, rest = s % 86400
+    let hms = String(format: "%d:%02d:%02d", rest / 3600, rest % 3600 / 60, rest % 60)
+    return days > 0 ? "\(days) day\(days == 1 ? "" : "s"), \(hms)" : hms
+}

@@ -1,0 +1,413 @@
+import Foundation
+import Torch
+
+/// Detectron2's DefaultTrainer on SimpleTrainer's loop, with its default hooks in order:
+/// iteration timer, LR scheduler, periodic checkpointer, eval hook, periodic writer
+/// (metrics.json and a console line, or a progress bar on a terminal).
+public final class DefaultTrainer {
+    public let cfg: CfgNode
+    public let model: GeneralizedRCNN
+    public let optimizer: SGD
+    public let schedule: LRSchedule
+    public let clipping: GradientClipping?
+    public let storage = EventStorage()
+    public let outputDir: String
+    public let maxIter: Int
+    /// The next iteration to run (Detectron2's start_iter once resumed).
+    public private(set) var startIter = 0
+    /// The last iteration completed (-1 before any).
+    public private(set) var iter = -1
+    public let checkpointPeriod: Int
+    public let evalPeriod: Int
+    /// Polled after every iteration: true stops training cleanly (a checkpoint is written).
+    public var shouldStop: () -> Bool = { false }
+    /// Where progress goes (stderr by default).
+    public var progress: TrainingProgress
+    let catalog: DataCatalog
+    let trainDicts: [DatasetDict]
+    let initialLRs: [Double]
+    /// Base of the per-iteration seeds (SEED, or drawn once and kept in checkpoints).
+    public private(set) var seed: UInt64
+    private let writer: JSONMetricsWriter
+
+    public init(cfg: CfgNode, catalog: DataCatalog = .shared) throws {
+        self.cfg = cfg
+        self.catalog = catalog
+        outputDir = try cfg.string("OUTPUT_DIR")
+        try Self.prepareOutputDir(outputDir)
+        maxIter = try cfg.int("SOLVER.MAX_ITER")
+        checkpointPeriod = try cfg.int("SOLVER.CHECKPOINT_PERIOD")
+        guard checkpointPeriod > 0 else { throw ConfigError("SOLVER.CHECKPOINT_PERIOD must be positive, got \(checkpointPeriod)") }
+        evalPeriod = try cfg.int("TEST.EVAL_PERIOD")
+        let s = try cfg.int("SEED")
+        seed = s >= 0 ? UInt64(s) : UInt64.random(in: 0..<(1 << 31))
+        try TorchRuntime.manualSeed(seed)
+
+        // Datasets first: a bad name or class count fails before the model is built.
+        let names = try cfg.strings("DATASETS.TRAIN")
+        guard !names.isEmpty else { throw ConfigError("DATASETS.TRAIN names no dataset to train on") }
+        var dicts: [DatasetDict] = []
+        let numClasses = try cfg.int("MODEL.ROI_HEADS.NUM_CLASSES")
+        for name in names {
+            let d = try catalog.get(name)
+            guard !d.isEmpty else { throw DataError("Dataset '\(name)' is empty!") }
+            guard d.contains(where: { $0.annotations.contains { $0.isCrowd == 0 } }) else {
+                throw DataError("Dataset '\(name)' has no annotations to train on (\(d.count) images, none with a non-crowd box)")
+            }
+            let classes = catalog.metadata(name).thingClasses
+            let highest = d.flatMap { $0.annotations.map(\.categoryID) }.max() ?? -1
+            let needed = Swift.max(classes?.count ?? 0, highest + 1)
+            guard needed <= numClasses else {
+                throw ConfigError("MODEL.ROI_HEADS.NUM_CLASSES is \(numClasses) but dataset '\(name)' has \(needed) classes\(classes.map { " (\($0.joined(separator: ", ")))" } ?? ""); set cfg.MODEL.ROI_HEADS.NUM_CLASSES = \(needed)")
+            }
+            dicts += d
+        }
+        trainDicts = dicts
+
+        model = try GeneralizedRCNN(cfg: cfg)
+        let deviceName = try cfg.string("MODEL.DEVICE")
+        let device = try Device(parsing: deviceName == "cuda" && !TorchRuntime.cudaIsAvailable ? "cpu" : deviceName)
+        if deviceName == "cuda" && device == .cpu {
+            DetectionLog.shared.warn("DefaultTrainer", "MODEL.DEVICE is cuda but CUDA is not available; training on the CPU")
+        }
+        if device != .cpu { try model.to(device) }
+        if try cfg.bool("SOLVER.AMP.ENABLED") {
+            DetectionLog.shared.warn("DefaultTrainer", "SOLVER.AMP.ENABLED: mixed precision is not implemented; training in float32")
+        }
+        optimizer = try Solver.optimizer(cfg: cfg, model: model)
+        initialLRs = optimizer.groups.map(\.lr)
+        schedule = try LRSchedule(cfg: cfg)
+        clipping = try GradientClipping(cfg: cfg)
+        writer = JSONMetricsWriter(path: (outputDir as NSString).appendingPathComponent("metrics.json"))
+        progress = TrainingProgress(maxIter: maxIter)
+    }
+
+    static func prepareOutputDir(_ dir: String) throws {
+        guard !dir.isEmpty else { throw ConfigError("OUTPUT_DIR is empty; set it to the folder for checkpoints and metrics") }
+        do {
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        } catch {
+            throw ConfigError("OUTPUT_DIR '\(dir)' cannot be created: \(error.localizedDescription)")
+        }
+        let probe = (dir as NSString).appendingPathComponent(".lunette-write-test-\(getpid())")
+        guard FileManager.default.createFile(atPath: probe, contents: Data([0])) else {
+            throw ConfigError("OUTPUT_DIR '\(dir)' cannot be written (permissions or a full disk)")
+        }
+        unlink(probe)
+    }
+
+    // MARK: - resume_or_load
+
+    /// resume: the checkpoint named by OUTPUT_DIR/last_checkpoint (model, optimizer, iteration),
+    /// training continues after its iteration. Otherwise MODEL.WEIGHTS (model only), from 0.
+    @discardableResult
+    public func resumeOrLoad(resume: Bool) throws -> String? {
+        let last = (outputDir as NSString).appendingPathComponent("last_checkpoint")
+        if resume, let name = try? String(contentsOfFile: last, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines), !name.isEmpty {
+            let path = name.hasPrefix("/") ? name : (outputDir as NSString).appendingPathComponent(name)
+            try restore(from: path)
+            return path
+        }
+        startIter = 0
+        iter = -1
+        let weights = try cfg.string("MODEL.WEIGHTS")
+        guard !weights.isEmpty else { return nil }
+        guard !weights.hasPrefix("detectron2://") && !weights.hasPrefix("http") else {
+            throw ConfigError("MODEL.WEIGHTS \(weights) is a download link; Lunette loads local files only: download it once and give its path")
+        }
+        try model.loadWeights(weights)
+        return weights
+    }
+
+    private func restore(from path: String) throws {
+        let ck = try Checkpoint.load(path)
+        let report = try model.load(stateDict: ck.stateDict)
+        guard report.missing.isEmpty, report.mismatched.isEmpty else {
+            throw CheckpointError("\(path) does not fit this model: \(report.missing.count) missing and \(report.mismatched.count) mismatched tensors (\((report.missing + report.mismatched.map(\.name)).prefix(5).joined(separator: ", "))); is it from another config?")
+        }
+        model.resetAllCaches()
+        guard let iteration = ck.iteration else { throw CheckpointError("\(path) records no iteration, so training cannot resume from it") }
+        var restoredOptimizer = false
+        if case .dict(let trainer)? = ck.extra?["trainer"] {
+            if case .int(let s)? = trainer["seed"] { seed = UInt64(s) }
+            if case .dict(let inner)? = trainer["_trainer"], case .dict(let opt)? = inner["optimizer"] {
+                restoredOptimizer = try restoreOptimizer(opt, source: path)
+            }
+        }
+        if !restoredOptimizer {
+            DetectionLog.shared.warn("checkpoint", "\(path) has no optimizer state this model can use; momentum restarts from zero")
+        }
+        startIter = iteration + 1
+        iter = iteration
+        DetectionLog.shared.info("checkpoint", "Resuming from \(path) at iteration \(startIter)")
+    }
+
+    /// Momentum buffers by position (Detectron2 numbers parameters across groups in order).
+    private func restoreOptimizer(_ opt: PyDict, source: String) throws -> Bool {
+        guard case .dict(let state)? = opt["state"] else { return false }
+        var buffers: [Int: Tensor] = [:]
+        for (k, v) in zip(state.keys, state.values) {
+            guard case .int(let i) = k, case .dict(let entry) = v, case .tensor(let t)? = entry["momentum_buffer"] else { continue }
+            buffers[Int(i)] = t
+        }
+        var position = 0
+        var plan: [(Int, Int, Tensor)] = []
+        for (gi, g) in optimizer.groups.enumerated() {
+            for (pi, p) in g.parameters.enumerated() {
+                if let b = buffers[position] {
+                    guard b.shape == p.tensor.shape else {
+                        DetectionLog.shared.warn("checkpoint", "\(source): optimizer state \(position) has shape \(b.shape), the parameter \(p.tensor.shape); optimizer state not restored")
+                        return false
+                    }
+                    plan.append((gi, pi, b))
+                }
+                position += 1
+            }
+        }
+        for (gi, pi, b) in plan { optimizer.setMomentumBuffer(group: gi, index: pi, try b.to(device: model.device)) }
+        return !plan.isEmpty || buffers.isEmpty
+    }
+
+    // MARK: - checkpoints
+
+    /// Writes OUTPUT_DIR/<name>.pth (atomically) and points last_checkpoint at it.
+    @discardableResult
+    public func saveCheckpoint(_ name: String, iteration: Int) throws -> String {
+        let file = name + ".pth"
+        let path = (outputDir as NSString).appendingPathComponent(file)
+        let model = TorchSave.dict(self.model.stateDict().map { ($0.name, PyValue.tensor($0.tensor)) })
+        var stateItems: [(Int, PyValue)] = []
+        var groups: [PyValue] = []
+        var position = 0
+        for (gi, g) in optimizer.groups.enumerated() {
+            var ids: [PyValue] = []
+            for pi in g.parameters.indices {
+                if let b = optimizer.momentumBuffers[gi][pi] {
+                    stateItems.append((position, .dict(TorchSave.dict([("momentum_buffer", .tensor(b))]))))
+                }
+                ids.append(.int(Int64(position)))
+                position += 1
+            }
+            let list = PyList()
+            list.items = ids
+            groups.append(.dict(TorchSave.dict([
+                ("lr", .float(g.lr)), ("momentum", .float(g.momentum)), ("dampening", .int(0)), ("weight_decay", .float(g.weightDecay)),
+                ("nesterov", .bool(g.nesterov)), ("maximize", .bool(false)), ("foreach", .none), ("differentiable", .bool(false)),
+                ("initial_lr", .float(initialLRs[gi])), ("params", .list(list)),
+            ])))
+        }
+        let groupList = PyList()
+        groupList.items = groups
+        let optimizerState = TorchSave.dict([("state", .dict(TorchSave.dict(intKeys: stateItems))), ("param_groups", .list(groupList))])
+        let baseLRs = PyList()
+        baseLRs.items = initialLRs.map { .float($0) }
+        let trainer = TorchSave.dict([
+            ("iteration", .int(Int64(iteration))),
+            ("hooks", .dict(TorchSave.dict([("LRScheduler", .dict(TorchSave.dict([("base_lrs", .list(baseLRs)), ("last_epoch", .int(Int64(iteration + 1)))])))]))),
+            ("_trainer", .dict(TorchSave.dict([("iteration", .int(Int64(iteration))), ("optimizer", .dict(optimizerState))]))),
+            ("seed", .int(Int64(seed))),
+        ])
+        let top = TorchSave.dict([("model", .dict(model)), ("trainer", .dict(trainer)), ("iteration", .int(Int64(iteration)))])
+        try TorchSave.write(.dict(top), to: path, ordered: [ObjectIdentifier(model)])
+        let last = (outputDir as NSString).appendingPathComponent("last_checkpoint")
+        let tmp = last + ".tmp"
+        do {
+            try Data(file.utf8).write(to: URL(fileURLWithPath: tmp))
+            guard rename(tmp, last) == 0 else { throw CheckpointError(String(cString: strerror(errno))) }
+        } catch {
+            unlink(tmp)
+            throw CheckpointError("could not write \(last): \(error)")
+        }
+        DetectionLog.shared.info("checkpoint", "Saving checkpoint to \(path)")
+        return path
+    }
+
+    // MARK: - the loop
+
+    /// Why train() returned.
+    public enum Outcome: Equatable {
+        case finished
+        /// Stopped on request after `iteration` (a checkpoint for it was written).
+        case interrupted(iteration: Int, checkpoint: String)
+    }
+
+    @discardableResult
+    public func train() throws -> Outcome {
+        guard startIter < maxIter else {
+            DetectionLog.shared.info("DefaultTrainer", "Nothing to train: the run already reached SOLVER.MAX_ITER = \(maxIter) (raise it to train longer)")
+            return .finished
+        }
+        let settings = try LoaderSettings(cfg: cfg)
+        let loader = try TrainLoader(dicts: trainDicts, settings: settings, startBatch: startIter)
+        defer { loader.close() }
+        model.train()
+        defer { model.eval() }
+        DetectionLog.shared.info("DefaultTrainer", "Starting training from iteration \(startIter)")
+        let started = Date()
+        var hookTime = 0.0
+        var timedIters = 0, timedSeconds = 0.0
+        progress.begin(startIter: startIter)
+        for it in startIter..<maxIter {
+            storage.setIteration(it)
+            let stepStart = Date()
+            try TorchRuntime.manualSeed(seed &+ UInt64(it) &* 0x9E37_79B9)
+            let batch = try loader.next()
+            let dataTime = Date().timeIntervalSince(stepStart)
+            let out = try model.trainingForward(images: batch.map(\.image),
+                                                targets: batch.map { TrainingTargets(boxes: $0.gtBoxes!, classes: $0.gtClasses!) })
+            let total = try out.losses.dropFirst().reduce(out.losses[0].value) { try $0 + $1.value }
+            let values = try out.losses.map { ($0.name, try $0.value.item()) }
+            let totalValue = values.reduce(0) { $0 + $1.1 }
+            guard totalValue.isFinite else {
+                throw TrainingError("Loss became infinite or NaN at iteration=\(it)! loss_dict = {\(values.map { "'\($0.0)': \($0.1)" }.joined(separator: ", "))}. " +
+                                    (iter >= 0 ? "The last good checkpoint is \(lastCheckpointDescription)." : "No checkpoint was written.") +
+                                    " Lower SOLVER.BASE_LR or enable SOLVER.CLIP_GRADIENTS.")
+            }
+            let lrs = initialLRs.map { $0 * schedule.multiplier(it) }
+            for (gi, lr) in lrs.enumerated() { optimizer.groups[gi].lr = lr }
+            try optimizer.zeroGrad()
+            try total.backward()
+            if let clipping { try clipping.apply(optimizer) }
+            try optimizer.step()
+            iter = it
+            let stepTime = Date().timeIntervalSince(stepStart)
+
+            // Hooks, in Detectron2's order.
+            let hooksStart = Date()
+            storage.put("data_time", dataTime)
+            storage.put("total_loss", totalValue)
+            for (name, v) in values { storage.put(name, v) }
+            for (name, v) in out.metrics { storage.put(name, v) }
+            if it - startIter + 1 > 3 {                      // IterationTimer: 3 warm-up iterations excluded
+                storage.put("time", stepTime)
+                timedIters += 1
+                timedSeconds += stepTime
+            }
+            let largest = optimizer.groups.indices.max { optimizer.groups[$0].parameters.count < optimizer.groups[$1].parameters.count }!
+            storage.put("lr", lrs[largest], smoothing: false)
+            let last = it == maxIter - 1
+            if (it + 1) % checkpointPeriod == 0 && !last { try saveCheckpoint(String(format: "model_%07d", it), iteration: it) }
+            if last {
+                let path = try saveCheckpoint("model_final", iteration: it)
+                try SafeTensors.write(model.stateDict(), metadata: ["format": "pt", "iteration": String(it)],
+                                      to: (path as NSString).deletingPathExtension + ".safetensors")
+            }
+            if evalPeriod > 0 && (it + 1) % evalPeriod == 0 && !last { try test() }
+            let eta = (storage.median("time", window: 1000) ?? stepTime) * Double(maxIter - it - 1)
+            let writeNow = (it + 1) % 20 == 0 || last
+            if writeNow {
+                storage.put("eta_seconds", eta, smoothing: false)
+                try writer.write(storage)
+            }
+            progress.step(iteration: it, storage: storage, eta: eta, periodic: writeNow)
+            hookTime += Date().timeIntervalSince(hooksStart)
+
+            if !last && shouldStop() {
+                let path = try saveCheckpoint(String(format: "model_%07d", it), iteration: it)
+                try writer.write(storage)
+                progress.end()
+                DetectionLog.shared.info("DefaultTrainer", "Interrupted after iteration \(it); checkpoint \(path). resume_or_load{resume = true} then train() continues from iteration \(it + 1).")
+                startIter = it + 1
+                return .interrupted(iteration: it, checkpoint: path)
+            }
+        }
+        progress.end()
+        startIter = maxIter
+        // After training the storage stands at MAX_ITER (Detectron2's after_train), so the final
+        // evaluation gets a metrics.json line of its own.
+        storage.setIteration(maxIter)
+        if !(try cfg.strings("DATASETS.TEST")).isEmpty { try test() }
+        try writer.write(storage)
+        let wall = Date().timeIntervalSince(started)
+        if timedIters > 0 {
+            DetectionLog.shared.info("DefaultTrainer", "Overall training speed: \(timedIters) iterations in \(formatDuration(timedSeconds)) (\(String(format: "%.4f", timedSeconds / Double(timedIters))) s / it)")
+        }
+        DetectionLog.shared.info("DefaultTrainer", "Total training time: \(formatDuration(wall)) (\(formatDuration(hookTime)) on hooks)")
+        return .finished
+    }
+
+    private var lastCheckpointDescription: String {
+        let last = (outputDir as NSString).appendingPathComponent("last_checkpoint")
+        return (try? String(contentsOfFile: last, encoding: .utf8)).map { (outputDir as NSString).appendingPathComponent($0) } ?? "(none)"
+    }
+
+    // MARK: - evaluation
+
+    /// The latest evaluation, by dataset name.
+    public private(set) var lastResults: [(dataset: String, results: COCOEvaluator.Results)] = []
+
+    /// DefaultTrainer.test with COCOEvaluator (OUTPUT_DIR/inference) on each of DATASETS.TEST;
+    /// results go into the storage as bbox/AP, bbox/AP50, ... (prefixed by the dataset when several).
+    @discardableResult
+    public func test() throws -> [(dataset: String, results: COCOEvaluator.Results)] {
+        let names = try cfg.strings("DATASETS.TEST")
+        guard !names.isEmpty else { return [] }
+        let wasTraining = model.isTraining
+        model.eval()
+        defer { model.train(wasTraining) }
+        var all: [(String, COCOEvaluator.Results)] = []
+        let settings = try LoaderSettings(cfg: cfg)
+        for name in names {
+            let loader = try TestLoader(dicts: try catalog.get(name), settings: settings)
+            defer { loader.close() }
+            let evaluator = try COCOEvaluator(datasetName: name, outputDir: (outputDir as NSString).appendingPathComponent("inference"), catalog: catalog)
+            let results = try InferenceOnDataset.run(loader: loader, evaluator: evaluator, shouldStop: shouldStop) { try InferenceOnDataset.predictions(model, $0) }
+            DetectionLog.shared.info("DefaultTrainer", "Evaluation results for \(name) in csv format:\n" + results.table)
+            for (metric, value) in results.bbox {
+                storage.put((names.count > 1 ? name + "/" : "") + "bbox/" + metric, value, smoothing: false)
+            }
+            all.append((name, results))
+        }
+        lastResults = all
+        return all
+    }
+}
+
+/// Training progress: a one-line bar redrawn in place on a terminal; elsewhere Detectron2's
+/// periodic metric lines.
+public struct TrainingProgress {
+    public let maxIter: Int
+    public var interactive: Bool
+    private var startIter = 0
+    private var started = Date()
+    private var lastDraw = Date.distantPast
+
+    public init(maxIter: Int, interactive: Bool = isatty(STDERR_FILENO) != 0) {
+        self.maxIter = maxIter
+        self.interactive = interactive
+    }
+
+    mutating func begin(startIter: Int) {
+        self.startIter = startIter
+        started = Date()
+    }
+
+    static let lossNames = ["total_loss", "loss_cls", "loss_box_reg", "loss_rpn_cls", "loss_rpn_loc"]
+
+    mutating func step(iteration it: Int, storage: EventStorage, eta: Double, periodic: Bool) {
+        if interactive {
+            guard Date().timeIntervalSince(lastDraw) > 0.2 || it == maxIter - 1 else { return }
+            lastDraw = Date()
+            let done = Double(it + 1) / Double(maxIter)
+            let width = 20
+            let filled = Int(done * Double(width))
+            let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
+            let rate = Double(it + 1 - startIter) / max(Date().timeIntervalSince(started), 1e-9)
+            let losses = Self.lossNames.compactMap { n in storage.median(n).map { "\(n == "total_loss" ? "loss" : n.replacingOccurrences(of: "loss_", with: "")) \(String(format: "%.3f", $0))" } }
+            let line = String(format: "\r\u{1B}[K%d/%d %@ %3.0f%%  %@  lr %.2e  %.2f it/s  ETA %@", it + 1, maxIter, bar, done * 100,
+                              losses.joined(separator: " "), storage.latest("lr") ?? 0, rate, formatDuration(eta))
+            FileHandle.standardError.write(Data(line.utf8))
+        } else if periodic {
+            var parts = [" eta: \(formatDuration(eta))", "iter: \(it)"]
+            for n in Self.lossNames { if let v = storage.median(n) { parts.append("\(n): \(String(format: "%.4g", v))") } }
+            if let t = storage.average("time") { parts.append("time: \(String(format: "%.4f", t))") }
+            if let d = storage.average("data_time", window: 20) { parts.append("data_time: \(String(format: "%.4f", d))") }
+            if let lr = storage.latest("lr") { parts.append("lr: \(String(format: "%.4g", lr))") }
+            DetectionLog.shared.info("DefaultTrainer", parts.joined(separator: "  "))
+        }
+    }
+
+    func end() {
+        if interactive { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
+}

@@ -1,0 +1,77 @@
+import Detection
+import Foundation
+import LuaHost
+import Torch
+
+/// `detectron2.engine` (DefaultPredictor, DefaultTrainer) and `detectron2.solver`.
+extension LunetteBindings {
+    static func installEngineModule(in state: LuaState) throws {
+        try state.defineClass(DefaultTrainer.self, name: "detectron2.engine.DefaultTrainer",
+                              doc: "Detectron2's DefaultTrainer: trainer:resume_or_load{resume = false}, then trainer:train().") { c in
+            c.tostring { t in "DefaultTrainer(iteration \(t.iter + 1) of \(t.maxIter), \(t.outputDir))" }
+            c.property("model", type: "GeneralizedRCNN", doc: "The model being trained.") { t, call in call.push(object: t.model) }
+            c.property("iter", type: "integer", doc: "The last iteration completed (-1 before any).") { t, call in call.push(.integer(Int64(t.iter))) }
+            c.property("start_iter", type: "integer", doc: "Where train() starts (after resume_or_load).") { t, call in call.push(.integer(Int64(t.startIter))) }
+            c.property("max_iter", type: "integer", doc: "SOLVER.MAX_ITER.") { t, call in call.push(.integer(Int64(t.maxIter))) }
+            c.property("output_dir", type: "string", doc: "OUTPUT_DIR: checkpoints, metrics.json, inference/.") { t, call in call.push(.string(t.outputDir)) }
+            c.method("resume_or_load", [LuaParameter("options", .table, optional: true)], returns: "string or nil",
+                     doc: "{resume = true}: continue from OUTPUT_DIR/last_checkpoint (model, optimizer, iteration); otherwise load MODEL.WEIGHTS and start at 0. Returns the file loaded.") { t, call in
+                let o = call.isNone(2) ? [:] : try call.decode([String: LuaValue].self, 2)
+                let resume = try o.option("resume", as: Bool.self) ?? true
+                if let path = try t.resumeOrLoad(resume: resume) { return call.push(.string(path)) }
+                return call.pushNil()
+            }
+            c.method("train", [], returns: "DefaultTrainer",
+                     doc: "Trains to SOLVER.MAX_ITER: progress, metrics.json, checkpoints every SOLVER.CHECKPOINT_PERIOD and model_final.pth, evaluation on DATASETS.TEST. Ctrl-C stops after the current iteration with a checkpoint.") { t, call in
+                t.shouldStop = { LuaInterrupt.isRequested }
+                defer { t.shouldStop = { false } }
+                let outcome = try t.train()
+                if case .interrupted(let it, let path) = outcome {
+                    LuaInterrupt.clear()
+                    throw LuaError.message("training interrupted after iteration \(it); checkpoint \(path). trainer:resume_or_load{resume = true}; trainer:train() continues from iteration \(it + 1)")
+                }
+                return call.push(object: t)
+            }
+            c.method("test", [], returns: "Results",
+                     doc: "Evaluates the model on DATASETS.TEST with COCOEvaluator (one Results, or a table by dataset name when there are several).") { t, call in
+                let all = try t.test()
+                if all.count == 1 { return call.push(object: ResultsObject(all[0].results, predictions: nil)) }
+                var table = LuaTable()
+                for (name, r) in all { table.hash[.string(name)] = .object(ResultsObject(r, predictions: nil)) }
+                return call.push(.table(table))
+            }
+            c.method("checkpoint", [LuaParameter("name", .string, optional: true)], returns: "string",
+                     doc: "Writes OUTPUT_DIR/<name>.pth now (default model_<iter>) and returns its path.") { t, call in
+                let name = try call.optionalString(2) ?? String(format: "model_%07d", max(t.iter, 0))
+                return call.push(.string(try t.saveCheckpoint(name, iteration: t.iter)))
+            }
+            c.method("metrics", [], returns: "table", doc: "The latest scalars (losses as the median of the last 20 iterations).") { t, call in
+                var table = LuaTable()
+                for e in t.storage.latestWithSmoothing() { table.hash[.string(e.name)] = .number(e.value) }
+                return call.push(.table(table))
+            }
+        }
+        try state.defineModule("detectron2.engine", doc: "Predictors and the trainer.") { m in
+            m.function("DefaultPredictor", [LuaParameter("cfg", .object("detectron2.config.CfgNode"))], returns: "DefaultPredictor",
+                       doc: "Builds the model from cfg, loads MODEL.WEIGHTS, resizes inputs to INPUT.MIN_SIZE_TEST / MAX_SIZE_TEST.") { call in
+                call.push(object: try DefaultPredictor(cfg: try call.object(CfgNode.self, 1)))
+            }
+            m.function("DefaultTrainer", [LuaParameter("cfg", .object("detectron2.config.CfgNode"))], returns: "DefaultTrainer",
+                       doc: "A trainer for cfg: the model (randomly initialised), SGD, the LR schedule, DATASETS.TRAIN checked against NUM_CLASSES, OUTPUT_DIR created.") { call in
+                call.push(object: try DefaultTrainer(cfg: try call.object(CfgNode.self, 1)))
+            }
+        }
+        try state.defineModule("detectron2.solver", doc: "Learning-rate helpers.") { m in
+            m.function("linear_scaled_lr", [LuaParameter("options", .table)], returns: "number",
+                       doc: "The linear scaling rule: base * batch / base_batch ({base = 0.02, base_batch = 16, batch = 2} gives 0.0025).") { call in
+                let o = try call.decode([String: LuaValue].self, 1)
+                guard let base = try o.option("base", as: Double.self), let batch = try o.option("batch", as: Double.self) else {
+                    throw LuaError.message("linear_scaled_lr needs {base = <LR at base_batch>, batch = <your IMS_PER_BATCH>} (base_batch defaults to 16)")
+                }
+                let baseBatch = try o.option("base_batch", as: Double.self) ?? 16
+                guard base >= 0, batch > 0, baseBatch > 0 else { throw LuaError.message("linear_scaled_lr: base must be >= 0, batch and base_batch > 0") }
+                return call.push(.number(base * batch / baseBatch))
+            }
+        }
+    }
+}
