@@ -40,6 +40,9 @@ public final class EventStorage {
 
     public func latest(_ name: String) -> Double? { latest[name]?.value }
 
+    /// The values put under a name (the last 1000), oldest first.
+    public func history(_ name: String) -> [Double] { history[name] ?? [] }
+
     /// Every scalar: its latest value, or its median over `window` when it is smoothed; with the
     /// iteration it was last put at. In first-put order.
     public func latestWithSmoothing(window: Int = 20) -> [(name: String, value: Double, iteration: Int)] {
@@ -75,7 +78,7 @@ public final class JSONMetricsWriter {
         }
         lastWrite = byIteration.keys.max()!
         guard let h = FileHandle(forWritingAtPath: path) ?? {
-            FileManager.default.createFile(atPath: path, contents: nil)
+            _ = FileManager.default.createFile(atPath: path, contents: nil)
             return FileHandle(forWritingAtPath: path)
         }() else { throw TrainingError("cannot write \(path)") }
         defer { try? h.close() }

@@ -253,15 +253,19 @@ public final class DefaultTrainer {
             try TorchRuntime.manualSeed(seed &+ UInt64(it) &* 0x9E37_79B9)
             let batch = try loader.next()
             let dataTime = Date().timeIntervalSince(stepStart)
-            let out = try model.trainingForward(images: batch.map(\.image),
+            let out: TrainingOutput
+            do {
+                out = try model.trainingForward(images: batch.map(\.image),
                                                 targets: batch.map { TrainingTargets(boxes: $0.gtBoxes!, classes: $0.gtClasses!) })
+            } catch let e as TrainingError {
+                throw TrainingError("iteration \(it): \(e.message) " + lastGoodCheckpoint)
+            }
             let total = try out.losses.dropFirst().reduce(out.losses[0].value) { try $0 + $1.value }
             let values = try out.losses.map { ($0.name, try $0.value.item()) }
             let totalValue = values.reduce(0) { $0 + $1.1 }
             guard totalValue.isFinite else {
                 throw TrainingError("Loss became infinite or NaN at iteration=\(it)! loss_dict = {\(values.map { "'\($0.0)': \($0.1)" }.joined(separator: ", "))}. " +
-                                    (iter >= 0 ? "The last good checkpoint is \(lastCheckpointDescription)." : "No checkpoint was written.") +
-                                    " Lower SOLVER.BASE_LR or enable SOLVER.CLIP_GRADIENTS.")
+                                    lastGoodCheckpoint)
             }
             let lrs = initialLRs.map { $0 * schedule.multiplier(it) }
             for (gi, lr) in lrs.enumerated() { optimizer.groups[gi].lr = lr }
@@ -326,9 +330,12 @@ public final class DefaultTrainer {
         return .finished
     }
 
-    private var lastCheckpointDescription: String {
+    /// What a diverged run says about where to go back to.
+    private var lastGoodCheckpoint: String {
         let last = (outputDir as NSString).appendingPathComponent("last_checkpoint")
-        return (try? String(contentsOfFile: last, encoding: .utf8)).map { (outputDir as NSString).appendingPathComponent($0) } ?? "(none)"
+        let where_ = (try? String(contentsOfFile: last, encoding: .utf8)).map { "The last good checkpoint is \((outputDir as NSString).appendingPathComponent($0))." }
+            ?? "No checkpoint was written."
+        return where_ + " Lower SOLVER.BASE_LR or enable SOLVER.CLIP_GRADIENTS."
     }
 
     // MARK: - evaluation

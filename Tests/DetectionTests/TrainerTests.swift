@@ -1,0 +1,182 @@
+import Foundation
+import XCTest
+import TestFixtures
+import Torch
+@testable import Detection
+
+/// DefaultTrainer end to end on the fixture model (small and quick): checkpoints Python reads,
+/// resuming exactly where an interrupted run stopped, and the bad inputs it must name.
+final class TrainerTests: XCTestCase {
+    override func setUp() { DetectionLog.shared.echo = false }
+
+    var scratch: String!
+
+    override func setUpWithError() throws {
+        scratch = NSTemporaryDirectory() + "lunette-trainer-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: scratch) }
+
+    /// A catalog with "four": the first four fixture train images.
+    func catalog(images: Int = 4, dropAnnotations: Bool = false) throws -> DataCatalog {
+        let c = DataCatalog()
+        let loaded = try COCO.load(jsonFile: try Fixtures.path("data/annotations/instances_train.json"), imageRoot: try Fixtures.path("data/train"))
+        var dicts = Array(loaded.dicts.prefix(images))
+        if dropAnnotations { dicts = dicts.map { var d = $0; d.annotations = []; return d } }
+        try c.register("four") { dicts }
+        try c.metadata("four").set("thing_classes", .strings(loaded.thingClasses))
+        return c
+    }
+
+    func config(_ extra: [String] = [], output: String? = nil) throws -> CfgNode {
+        let cfg = CfgNode.defaults()
+        try cfg.mergeFromFile(try Fixtures.path("trained/config.yaml"))
+        try cfg.mergeFromList(["DATASETS.TRAIN", "('four',)", "DATASETS.TEST", "()", "MODEL.WEIGHTS", try Fixtures.path("trained/model_final.pth"),
+                               "SOLVER.MAX_ITER", "6", "SOLVER.STEPS", "()", "SOLVER.WARMUP_ITERS", "2", "SOLVER.CHECKPOINT_PERIOD", "100",
+                               "SEED", "5", "DATALOADER.NUM_WORKERS", "1", "OUTPUT_DIR", output ?? scratch + "/run"] + extra)
+        return cfg
+    }
+
+    func testInterruptedAndResumedRunEqualsUninterruptedRun() throws {
+        let data = try catalog()
+        let a = try DefaultTrainer(cfg: try config(output: scratch + "/a"), catalog: data)
+        try a.resumeOrLoad(resume: false)
+        XCTAssertEqual(try a.train(), .finished)
+        let straight = a.storage.history("total_loss")
+        XCTAssertEqual(straight.count, 6)
+
+        let b = try DefaultTrainer(cfg: try config(output: scratch + "/b"), catalog: data)
+        try b.resumeOrLoad(resume: false)
+        b.shouldStop = { [unowned b] in b.iter == 2 }
+        guard case .interrupted(2, let path) = try b.train() else { return XCTFail("the run was not interrupted after iteration 2") }
+        XCTAssertTrue(path.hasSuffix("/b/model_0000002.pth"), path)
+        XCTAssertEqual(try String(contentsOfFile: scratch + "/b/last_checkpoint", encoding: .utf8), "model_0000002.pth")
+        let firstPart = b.storage.history("total_loss")
+
+        let c = try DefaultTrainer(cfg: try config(output: scratch + "/b"), catalog: data)
+        XCTAssertEqual(try c.resumeOrLoad(resume: true), path)
+        XCTAssertEqual(c.startIter, 3)
+        XCTAssertEqual(try c.train(), .finished)
+        XCTAssertEqual(firstPart + c.storage.history("total_loss"), straight)
+        let wa = try a.model.stateDict(), wc = try c.model.stateDict()
+        for (x, y) in zip(wa, wc) { XCTAssertTrue(try x.tensor.equal(y.tensor), x.name) }
+        // metrics.json: one line per 20 iterations and the last, Detectron2's fields.
+        let lines = try String(contentsOfFile: scratch + "/a/metrics.json", encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(lines.count, 1)
+        let record = try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as! [String: Any]
+        XCTAssertEqual(record["iteration"] as? Int, 5)
+        for key in ["total_loss", "loss_cls", "loss_box_reg", "loss_rpn_cls", "loss_rpn_loc", "lr", "time", "data_time", "eta_seconds",
+                    "fast_rcnn/cls_accuracy", "rpn/num_pos_anchors", "roi_head/num_fg_samples"] {
+            XCTAssertNotNil(record[key], key)
+        }
+        XCTAssertTrue(FileManager.default.fileExists(atPath: scratch + "/a/model_final.safetensors"))
+    }
+
+    /// model_final.pth is {"model": state_dict, "trainer": {...}, "iteration": n}; torch.load reads
+    /// it (checked with Debian's python3-torch when installed) and so does our own loader.
+    func testCheckpointIsWhatTorchLoadReads() throws {
+        let t = try DefaultTrainer(cfg: try config(["SOLVER.MAX_ITER", "2"]), catalog: try catalog())
+        try t.resumeOrLoad(resume: false)
+        try t.train()
+        let path = scratch + "/run/model_final.pth"
+        let back = try Checkpoint.load(path)
+        XCTAssertEqual(back.format, "torch-zip")
+        XCTAssertEqual(back.iteration, 1)
+        let ours = t.model.stateDict()
+        XCTAssertEqual(back.model.map(\.name), ours.map(\.name))
+        for (x, y) in zip(back.model, ours) { XCTAssertTrue(try x.tensor.equal(y.tensor), x.name) }
+        let python = "/usr/bin/python3"
+        guard FileManager.default.isExecutableFile(atPath: python), run(python, ["-c", "import torch"]).status == 0 else {
+            throw XCTSkip("python3-torch is not installed; torch.load was not tried")
+        }
+        let script = """
+        import torch, sys
+        ck = torch.load(sys.argv[1])
+        sd = ck["model"]
+        print(type(sd).__name__, len(sd), ck["iteration"], ck["trainer"]["iteration"], len(ck["trainer"]["_trainer"]["optimizer"]["state"]))
+        w = sd["roi_heads.box_predictor.cls_score.weight"]
+        print(w.dtype, tuple(w.shape), repr(float(w.double().sum())))
+        """
+        let r = run(python, ["-c", script, path])
+        XCTAssertEqual(r.status, 0, r.output)
+        let lines = r.output.split(separator: "\n")
+        XCTAssertEqual(lines.first.map(String.init), "OrderedDict \(ours.count) 1 1 72")
+        let w = try XCTUnwrap(ours.first { $0.name == "roi_heads.box_predictor.cls_score.weight" }).tensor
+        XCTAssertEqual(lines.last.map(String.init), "torch.float32 (6, 64) \(try w.to(dtype: .float64).sum().item())")
+    }
+
+    func testBadInputsNameTheProblem() throws {
+        XCTAssertThrowsError(try DefaultTrainer(cfg: try config(), catalog: try catalog(dropAnnotations: true))) {
+            XCTAssertTrue("\($0)".contains("Dataset 'four' has no annotations"), "\($0)")
+        }
+        XCTAssertThrowsError(try DefaultTrainer(cfg: try config(["MODEL.ROI_HEADS.NUM_CLASSES", "3"]), catalog: try catalog())) {
+            XCTAssertTrue("\($0)".contains("MODEL.ROI_HEADS.NUM_CLASSES is 3 but dataset 'four' has 5 classes"), "\($0)")
+        }
+        let file = scratch + "/a-file"
+        FileManager.default.createFile(atPath: file, contents: Data())
+        XCTAssertThrowsError(try DefaultTrainer(cfg: try config(output: file + "/out"), catalog: try catalog())) {
+            XCTAssertTrue("\($0)".contains("OUTPUT_DIR '\(file)/out' cannot be created"), "\($0)")
+        }
+        XCTAssertThrowsError(try DefaultTrainer(cfg: try config(["DATASETS.TRAIN", "('nope',)"]), catalog: try catalog())) {
+            XCTAssertTrue("\($0)".contains("nope"), "\($0)")
+        }
+    }
+
+    /// A learning rate that blows the loss up stops training with the iteration named and the
+    /// last checkpoint left as it was.
+    func testDivergenceStopsWithTheIterationAndKeepsTheLastCheckpoint() throws {
+        let t = try DefaultTrainer(cfg: try config(["SOLVER.BASE_LR", "1e6", "SOLVER.WARMUP_ITERS", "0", "SOLVER.CHECKPOINT_PERIOD", "1",
+                                                    "SOLVER.MAX_ITER", "20"]), catalog: try catalog())
+        try t.resumeOrLoad(resume: false)
+        var message = ""
+        do {
+            try t.train()
+            XCTFail("BASE_LR 1e6 should make the loss diverge")
+        } catch {
+            message = String(describing: error)
+        }
+        XCTAssertTrue(message.contains("iteration"), message)
+        XCTAssertTrue(message.contains("Inf") || message.contains("NaN"), message)
+        let saved = (try? String(contentsOfFile: scratch + "/run/last_checkpoint", encoding: .utf8)) ?? ""
+        if !saved.isEmpty {
+            XCTAssertTrue(message.contains(saved), message)
+            XCTAssertNoThrow(try Checkpoint.load(scratch + "/run/" + saved))
+        }
+        XCTAssertGreaterThanOrEqual(t.iter, 0, "the first step should have completed before the loss diverged")
+    }
+
+    /// A write that fails part-way (here: a file-size limit standing in for a full disk) throws
+    /// and leaves the previous checkpoint intact, with no temporary file behind.
+    func testFailedCheckpointWriteKeepsThePreviousOne() throws {
+        let t = try DefaultTrainer(cfg: try config(), catalog: try catalog())
+        try t.resumeOrLoad(resume: false)
+        let good = try t.saveCheckpoint("model_final", iteration: 0)
+        let before = try Data(contentsOf: URL(fileURLWithPath: good))
+        signal(SIGXFSZ, SIG_IGN)
+        var old = rlimit()
+        getrlimit(__rlimit_resource_t(RLIMIT_FSIZE.rawValue), &old)
+        var small = old
+        small.rlim_cur = 1 << 20
+        setrlimit(__rlimit_resource_t(RLIMIT_FSIZE.rawValue), &small)
+        let attempt = Result { try t.saveCheckpoint("model_final", iteration: 1) }
+        setrlimit(__rlimit_resource_t(RLIMIT_FSIZE.rawValue), &old)
+        XCTAssertThrowsError(try attempt.get()) { XCTAssertTrue("\($0)".contains("could not write"), "\($0)") }
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: good)), before)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: good + ".tmp"))
+        XCTAssertEqual(try Checkpoint.load(good).iteration, 0)
+    }
+
+    func run(_ tool: String, _ args: [String]) -> (status: Int32, output: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: tool)
+        p.arguments = args
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = pipe
+        do { try p.run() } catch { return (-1, "\(error)") }
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+}
