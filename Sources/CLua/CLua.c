@@ -138,7 +138,13 @@ static void lh_interrupt(lua_State *L) {
 }
 
 int lh_interrupt_requested(void) { return atomic_load(&interrupt_flag); }
-void lh_clear_interrupt_request(void) { atomic_store(&interrupt_flag, 0); }
+// Forgets a pending Ctrl-C: the flag, and the stop hook if it is still armed (a primitive that
+// handled the interrupt itself, stopping cleanly, clears it so Lua does not raise it again).
+void lh_clear_interrupt_request(void) {
+    atomic_store(&interrupt_flag, 0);
+    lua_State *L = sigint_state;
+    if (L && lua_gethook(L) == lh_stop_hook) lua_sethook(L, NULL, 0, 0);
+}
 void lh_request_interrupt(void) { atomic_store(&interrupt_flag, 1); }
 
 static void lh_on_sigint(int sig) {

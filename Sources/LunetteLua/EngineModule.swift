@@ -45,6 +45,10 @@ extension LunetteBindings {
                 let name = try call.optionalString(2) ?? String(format: "model_%07d", max(t.iter, 0))
                 return call.push(.string(try t.saveCheckpoint(name, iteration: t.iter)))
             }
+            c.method("history", [LuaParameter("name", .string)], returns: "table",
+                     doc: "Every value put under a scalar's name this run, oldest first (the last 1000): trainer:history(\"total_loss\").") { t, call in
+                call.push(.table(LuaTable(array: t.storage.history(try call.string(2)).map { .number($0) })))
+            }
             c.method("metrics", [], returns: "table", doc: "The latest scalars (losses as the median of the last 20 iterations).") { t, call in
                 var table = LuaTable()
                 for e in t.storage.latestWithSmoothing() { table.hash[.string(e.name)] = .number(e.value) }

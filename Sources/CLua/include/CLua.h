@@ -72,7 +72,7 @@ int lh_openlibs(lua_State *L);
 
 // ---- interrupts ----------------------------------------------------------------------------
 // Set when Ctrl-C was pressed during lh_docall(..., catch_sigint = 1); long Swift primitives
-// poll it between steps. Cleared by lh_clear_interrupt_request.
+// poll it between steps. Cleared (with the pending stop hook) by lh_clear_interrupt_request.
 int lh_interrupt_requested(void);
 void lh_clear_interrupt_request(void);
 // Sets the request flag (for tests and for Swift code that cancels work).
