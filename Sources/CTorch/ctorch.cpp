@@ -663,3 +663,7 @@ int ct_zip_writer_close(ct_zip_writer w) {
     if (rc == 0) delete writer;
     return rc;
 }
+
+int ct_vector_norm(ct_tensor t, double p, ct_tensor *out) {
+    return guarded([&] { *out = wrap(at::linalg_vector_norm(T(t), p)); });
+}

@@ -162,6 +162,8 @@ extension Tensor {
     public func sort(dim: Int = -1, descending: Bool = false, stable: Bool = true) throws -> (values: Tensor, indices: Tensor) {
         try Tensor.make2 { ct_sort(handle, Int64(dim), descending ? 1 : 0, stable ? 1 : 0, $0, $1) }
     }
+    /// The p-norm of all elements (p = .infinity: the largest magnitude), as torch.linalg.vector_norm.
+    public func norm(_ p: Double = 2) throws -> Tensor { try Tensor.make { ct_vector_norm(handle, p, $0) } }
     public func cumsum(_ dim: Int) throws -> Tensor { try Tensor.make { ct_cumsum(handle, Int64(dim), $0) } }
     public func matmul(_ other: Tensor) throws -> Tensor { try Tensor.make { ct_matmul(handle, other.handle, $0) } }
 

@@ -21,11 +21,18 @@ from detectron2.engine import DefaultTrainer
 from detectron2.utils.logger import setup_logger
 
 data, iters = sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 31
+result = sys.stdout
+sys.stdout = sys.stderr  # Detectron2's log goes to stdout; keep stdout for the one result line
 torch.set_num_threads(2)
 setup_logger(output=None)
 register_coco_instances("bench_train", {}, f"{data}/annotations/instances_train.json", f"{data}/train")
 cfg = get_cfg()
-cfg.merge_from_file(model_zoo.get_config_file("COCO-Detection/faster_rcnn_R_50_FPN_3x.yaml"))
+try:
+    config_file = model_zoo.get_config_file("COCO-Detection/faster_rcnn_R_50_FPN_3x.yaml")
+except RuntimeError:  # a source checkout: the configs sit beside the package
+    import detectron2, os
+    config_file = os.path.join(os.path.dirname(detectron2.__file__), "..", "configs", "COCO-Detection", "faster_rcnn_R_50_FPN_3x.yaml")
+cfg.merge_from_file(config_file)
 cfg.MODEL.WEIGHTS = ""
 cfg.MODEL.DEVICE = "cpu"
 cfg.MODEL.ROI_HEADS.NUM_CLASSES = 2
@@ -42,9 +49,17 @@ cfg.SOLVER.CLIP_GRADIENTS.ENABLED = True
 cfg.SOLVER.CLIP_GRADIENTS.CLIP_TYPE = "norm"
 cfg.SEED = 1
 cfg.OUTPUT_DIR = tempfile.mkdtemp(suffix="_d2_train_bench")
-trainer = DefaultTrainer(cfg)
+class Trainer(DefaultTrainer):
+    """Console and metrics.json writers, as Lunette writes (no TensorBoard, which Debian lacks)."""
+
+    def build_writers(self):
+        from detectron2.utils.events import CommonMetricPrinter, JSONWriter
+        return [CommonMetricPrinter(self.max_iter), JSONWriter(f"{self.cfg.OUTPUT_DIR}/metrics.json")]
+
+
+trainer = Trainer(cfg)
 trainer.resume_or_load(resume=False)
 trainer.train()
 times = {it: v for v, it in trainer.storage.history("time").values()}
 window = [times[it] for it in range(10, min(30, iters - 1) + 1) if it in times]
-print(f"detectron2_R_50 {statistics.median(window):.4f} {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}")
+print(f"detectron2_R_50 {statistics.median(window):.4f} {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}", file=result)

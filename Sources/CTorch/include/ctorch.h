@@ -168,6 +168,8 @@ int ct_mul_scalar_(ct_tensor t, double s);
 int ct_copy_(ct_tensor dst, ct_tensor src);
 int ct_fill_(ct_tensor t, double value);
 int ct_zero_(ct_tensor t);
+// The p-norm of all elements (p may be INFINITY), a 0-dim tensor of t's dtype.
+int ct_vector_norm(ct_tensor t, double p, ct_tensor *out);
 // Initialisers (in place, no grad): normal_(mean, std), uniform_(a, b).
 int ct_normal_(ct_tensor t, double mean, double std);
 int ct_uniform_(ct_tensor t, double a, double b);

@@ -155,10 +155,8 @@ public struct GradientClipping: Sendable {
                     case .value:
                         try grad.copy_(try grad.clamp(min: -clipValue, max: clipValue))
                     case .norm(let type):
-                        let norm: Double
-                        if type.isInfinite { norm = try grad.abs().max().item() }
-                        else if type == 2 { norm = try grad.to(dtype: .float64).pow(2).sum().sqrt().item() }
-                        else { norm = Foundation.pow(try grad.to(dtype: .float64).abs().pow(type).sum().item(), 1 / type) }
+                        // torch.nn.utils.clip_grad_norm_ on one tensor: its norm in its own dtype.
+                        let norm = try grad.norm(type).item()
                         let coefficient = clipValue / (norm + 1e-6)
                         if coefficient < 1 { try grad.mul_(coefficient) }
                     }

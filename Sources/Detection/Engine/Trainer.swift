@@ -237,7 +237,8 @@ public final class DefaultTrainer {
             DetectionLog.shared.info("DefaultTrainer", "Nothing to train: the run already reached SOLVER.MAX_ITER = \(maxIter) (raise it to train longer)")
             return .finished
         }
-        let settings = try LoaderSettings(cfg: cfg)
+        var settings = try LoaderSettings(cfg: cfg)
+        settings.seed = Int(seed)          // SEED, or the one drawn for this run (kept in checkpoints)
         let loader = try TrainLoader(dicts: trainDicts, settings: settings, startBatch: startIter)
         defer { loader.close() }
         model.train()

@@ -138,17 +138,26 @@ public final class Conv2d: Module {
     }
 
     public func forward(_ x: Tensor) throws -> Tensor {
-        // Training (the weight takes gradients, so nothing is folded: FrozenBN is applied after
-        // the convolution, as Detectron2 does) or a norm with statistics of its own.
-        if isTraining || otherNorm != nil {
+        // A norm with statistics of its own (BN, GN) follows the convolution.
+        if otherNorm != nil {
             let y = try conv(x, weight: weight.tensor, bias: bias?.tensor)
-            if let norm { return try norm.forward(y) }
             if let bn = otherNorm as? BatchNorm2d { return try bn.forward(y) }
             if let gn = otherNorm as? GroupNorm { return try gn.forward(y) }
             return y
         }
-        // Inference: FrozenBN folded into the weights, which are kept channels-last as the
-        // activations are (oneDNN's fast path); made once, dropped by train() and resetCaches().
+        // Training a weight: FrozenBN's affine map is folded into the weight inside the graph,
+        // conv(x, w * scale) + shift, which equals Detectron2's conv(x, w) * scale + shift and
+        // spares two passes over the activations forward and backward; gradients reach w
+        // through the fold. (Frozen layers take the cached fold below.)
+        if isTraining && weight.tensor.requiresGrad {
+            guard let norm else { return try conv(x, weight: weight.tensor, bias: bias?.tensor) }
+            let (scale, shift) = try noGrad { try norm.affine() }
+            let w = try weight.tensor * scale.view([-1, 1, 1, 1])
+            return try conv(x, weight: w, bias: try bias.map { try $0.tensor * scale + shift } ?? shift)
+        }
+        // Inference, or a frozen layer: FrozenBN folded into the weights, which are kept
+        // channels-last as the activations are (oneDNN's fast path); made once, dropped by
+        // train() and resetCaches().
         if folded == nil {
             folded = try noGrad {
                 guard let norm else { return (try weight.tensor.channelsLast(), bias?.tensor) }
