@@ -123,6 +123,32 @@ final class TrainerTests: XCTestCase {
         }
     }
 
+    /// Fine-tuning a checkpoint with another NUM_CLASSES: the predictor's mismatched tensors are
+    /// skipped with a warning each and keep Detectron2's random initialisation (std 0.01 and
+    /// 0.001), everything else is loaded.
+    func testFineTuningToAnotherClassCountReinitialisesThePredictor() throws {
+        let c = DataCatalog()
+        let loaded = try COCO.load(jsonFile: try Fixtures.path("data/annotations/instances_train.json"), imageRoot: try Fixtures.path("data/train"))
+        try c.register("four") { Array(loaded.dicts.prefix(4)) }
+        _ = DetectionLog.shared.takeWarnings()
+        let t = try DefaultTrainer(cfg: try config(["MODEL.ROI_HEADS.NUM_CLASSES", "7"]), catalog: c)
+        try t.resumeOrLoad(resume: false)
+        let warnings = DetectionLog.shared.takeWarnings().filter { $0.contains("Skip loading parameter") }
+        XCTAssertEqual(warnings.count, 4, "\(warnings)")
+        for name in ["cls_score.weight", "cls_score.bias", "bbox_pred.weight", "bbox_pred.bias"] {
+            XCTAssertTrue(warnings.contains { $0.contains("roi_heads.box_predictor.\(name)") }, name)
+        }
+        let params = Dictionary(uniqueKeysWithValues: t.model.namedParameters().map { ($0.name, $0.slot.tensor) })
+        let cls = try XCTUnwrap(params["roi_heads.box_predictor.cls_score.weight"])
+        XCTAssertEqual(cls.shape, [8, 64])
+        let std = try cls.to(dtype: .float64).reduce(.std).item()
+        XCTAssertEqual(std, 0.01, accuracy: 0.002)
+        let reference = try Checkpoint.load(try Fixtures.path("trained/model_final.pth")).stateDict
+        XCTAssertTrue(try params["roi_heads.box_head.fc1.weight"]!.equal(reference["roi_heads.box_head.fc1.weight"]!))
+        try t.train()
+        XCTAssertEqual(t.iter, 5)
+    }
+
     /// A learning rate that blows the loss up stops training with the iteration named and the
     /// last checkpoint left as it was.
     func testDivergenceStopsWithTheIterationAndKeepsTheLastCheckpoint() throws {
