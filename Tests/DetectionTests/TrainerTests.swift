@@ -123,6 +123,26 @@ final class TrainerTests: XCTestCase {
         }
     }
 
+    /// TEST.EVAL_PERIOD evaluates mid-run (not at the last iteration) and once after training;
+    /// each evaluation gets its metrics.json line at its own iteration, the final one at MAX_ITER.
+    func testEvalHookPeriodAndFinalEvaluation() throws {
+        let t = try DefaultTrainer(cfg: try config(["DATASETS.TEST", "('four',)", "TEST.EVAL_PERIOD", "3"]), catalog: try catalog())
+        try t.resumeOrLoad(resume: false)
+        try t.train()
+        let lines = try String(contentsOfFile: scratch + "/run/metrics.json", encoding: .utf8).split(separator: "\n")
+        // Undefined APs are written as NaN, as Python's json.dumps does (Foundation wants null).
+        let records = try lines.map { try JSONSerialization.jsonObject(with: Data($0.replacingOccurrences(of: "NaN", with: "null").utf8)) as! [String: Any] }
+        XCTAssertEqual(records.map { $0["iteration"] as? Int }, [2, 5, 6])
+        XCTAssertNotNil(records[0]["bbox/AP50"])
+        XCTAssertNil(records[0]["total_loss"])
+        XCTAssertNotNil(records[1]["total_loss"])
+        XCTAssertNil(records[1]["bbox/AP50"])
+        XCTAssertEqual(Set(records[2].keys), Set(["iteration", "bbox/AP", "bbox/AP50", "bbox/AP75", "bbox/APs", "bbox/APm", "bbox/APl",
+                                                  "bbox/AP-logo", "bbox/AP-product", "bbox/AP-brand_cue", "bbox/AP-face", "bbox/AP-smile"]))
+        XCTAssertEqual(t.lastResults.count, 1)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: scratch + "/run/inference/coco_instances_results.json"))
+    }
+
     /// Fine-tuning a checkpoint with another NUM_CLASSES: the predictor's mismatched tensors are
     /// skipped with a warning each and keep Detectron2's random initialisation (std 0.01 and
     /// 0.001), everything else is loaded.

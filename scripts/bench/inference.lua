@@ -11,12 +11,7 @@ local reps = tonumber(arg[1]) or 5
 local which = arg[2] or "R_50,X_101_32x8d"
 torch.manual_seed(0)
 
-local function peak_rss_mb()
-  for line in io.lines("/proc/self/status") do
-    local kb = line:match("^VmHWM:%s+(%d+)")
-    if kb then return tonumber(kb) / 1024 end
-  end
-end
+local peak_rss_mb = require("benchutil").peak_rss_mb
 
 local images = {}
 for path in (arg[3] or "/usr/share/doc/opencv-doc/examples/data/messi5.jpg"):gmatch("[^,]+") do

@@ -3,14 +3,10 @@
 -- Prints: lunette_R_50 <median s/iter over iterations 10-30> <peak RSS MB>
 --   lunette scripts/bench/train.lua <dataset folder> [iterations=31]
 local d2 = require "detectron2"
+local util = require "benchutil"
 local data, iters = arg[1], tonumber(arg[2] or "31")
+assert(data and iters >= 11, "usage: train.lua <dataset folder> [iterations >= 11]")
 
-local function peak_rss_mb()
-  for line in io.lines("/proc/self/status") do
-    local kb = line:match("^VmHWM:%s+(%d+)")
-    if kb then return tonumber(kb) / 1024 end
-  end
-end
 d2.data.datasets.register_coco_instances("bench_train", {}, data .. "/annotations/instances_train.json", data .. "/train")
 local cfg = d2.config.get_cfg()
 cfg:merge_from_file(d2.model_zoo.get_config_file("COCO-Detection/faster_rcnn_R_50_FPN_3x.yaml"))
@@ -36,7 +32,5 @@ trainer:train()
 local times = trainer:history("time")
 local window = {}
 for it = 10, math.min(30, iters - 1) do window[#window + 1] = times[it - 3 + 1] end
-table.sort(window)
-local median = #window % 2 == 1 and window[(#window + 1) // 2] or (window[#window // 2] + window[#window // 2 + 1]) / 2
-print(("lunette_R_50 %.4f %.0f"):format(median, peak_rss_mb()))
+print(("lunette_R_50 %.4f %.0f"):format(util.median(window), util.peak_rss_mb()))
 os.execute(("rm -rf %q"):format(cfg.OUTPUT_DIR))
