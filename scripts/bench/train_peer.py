@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """Detectron2's training speed on the same recipe as scripts/bench/train.lua.
 
-Prints: detectron2_R_50 <median s/iter over iterations 10-30> <peak RSS MB>
-Usage: PYTHONPATH=<detectron2 source>:<its deps> /usr/bin/python3 train_peer.py <dataset folder> [iterations=31]
+Prints: detectron2_<model> <median s/iter over iterations 10-30> <peak RSS MB>
+Usage: PYTHONPATH=<detectron2 source>:<its deps> /usr/bin/python3 train_peer.py <dataset folder> [iterations=31] [model=R_50]
 Detectron2's compiled extension is not needed for Faster R-CNN training (ROIAlign and NMS come
 from torchvision), so an empty stand-in is registered when it is missing.
 """
@@ -21,6 +21,8 @@ from detectron2.engine import DefaultTrainer
 from detectron2.utils.logger import setup_logger
 
 data, iters = sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 31
+model = sys.argv[3] if len(sys.argv) > 3 else "R_50"
+config_name = f"COCO-Detection/faster_rcnn_{model}_FPN_3x.yaml"
 result = sys.stdout
 sys.stdout = sys.stderr  # Detectron2's log goes to stdout; keep stdout for the one result line
 torch.set_num_threads(2)
@@ -28,10 +30,10 @@ setup_logger(output=None)
 register_coco_instances("bench_train", {}, f"{data}/annotations/instances_train.json", f"{data}/train")
 cfg = get_cfg()
 try:
-    config_file = model_zoo.get_config_file("COCO-Detection/faster_rcnn_R_50_FPN_3x.yaml")
+    config_file = model_zoo.get_config_file(config_name)
 except RuntimeError:  # a source checkout: the configs sit beside the package
     import detectron2, os
-    config_file = os.path.join(os.path.dirname(detectron2.__file__), "..", "configs", "COCO-Detection", "faster_rcnn_R_50_FPN_3x.yaml")
+    config_file = os.path.join(os.path.dirname(detectron2.__file__), "..", "configs", config_name)
 cfg.merge_from_file(config_file)
 cfg.MODEL.WEIGHTS = ""
 cfg.MODEL.DEVICE = "cpu"
@@ -62,4 +64,4 @@ trainer.resume_or_load(resume=False)
 trainer.train()
 times = {it: v for v, it in trainer.storage.history("time").values()}
 window = [times[it] for it in range(10, min(30, iters - 1) + 1) if it in times]
-print(f"detectron2_R_50 {statistics.median(window):.4f} {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}", file=result)
+print(f"detectron2_{model} {statistics.median(window):.4f} {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}", file=result)
