@@ -75,6 +75,47 @@ final class LoaderTests: XCTestCase {
         XCTAssertEqual(try run(workers: 0), try run(workers: 2))
     }
 
+    /// RepeatFactorTrainingSampler: Detectron2's factors, and epochs that repeat rare images
+    /// floor(r) or ceil(r) times with the right mean; starting at a later batch continues the
+    /// same stream.
+    func testRepeatFactorSampling() throws {
+        func dict(_ id: Int64, _ classes: [Int]) -> DatasetDict {
+            DatasetDict(fileName: "\(id)", height: 10, width: 20, imageID: id, annotations: classes.map { Annotation(bbox: [0, 0, 5, 5], categoryID: $0) })
+        }
+        // Class 0 is in 9 of 10 images, class 1 in 1, class 2 in 2; one image has none.
+        let dicts = (0..<8).map { dict(Int64($0), [0]) } + [dict(8, [0, 1, 2, 0]), dict(9, [2])]
+        let r = TrainLoader.repeatFactors(dicts, threshold: 0.5, sqrt: true)
+        XCTAssertEqual(r[0], 1)
+        XCTAssertEqual(r[8], (0.5 / 0.1).squareRoot(), accuracy: 1e-12)        // its rarest class decides
+        XCTAssertEqual(r[9], (0.5 / 0.2).squareRoot(), accuracy: 1e-12)
+        XCTAssertEqual(TrainLoader.repeatFactors(dicts, threshold: 0.5, sqrt: false)[8], 5, accuracy: 1e-12)
+        XCTAssertEqual(TrainLoader.repeatFactors([dict(0, [])], threshold: 0.5, sqrt: true), [1])
+
+        // Each epoch repeats image i floor(r) or ceil(r) times, r on average; the stream is the
+        // epochs one after another, and the same for the same seed.
+        let sampler = EpochSampler(repeatFactors: r, seed: 3)
+        var totals = [Double](repeating: 0, count: 10)
+        var stream: [Int] = []
+        for e in 0..<400 {
+            let list = sampler.epochList(e)
+            stream += list
+            for i in 0..<10 {
+                let n = list.filter { $0 == i }.count
+                XCTAssertTrue(n == Int(r[i].rounded(.down)) || n == Int(r[i].rounded(.up)), "epoch \(e): image \(i) \(n) times (r = \(r[i]))")
+                totals[i] += Double(n)
+            }
+        }
+        XCTAssertEqual(totals[8] / 400, r[8], accuracy: 0.12)
+        XCTAssertEqual(totals[9] / 400, r[9], accuracy: 0.12)
+        let again = EpochSampler(repeatFactors: r, seed: 3)
+        XCTAssertEqual((0..<stream.count).map { again.index($0) }, stream)
+        XCTAssertNotEqual(EpochSampler(repeatFactors: r, seed: 4).epochList(0), sampler.epochList(0))
+
+        let cfg = CfgNode.defaults()
+        try cfg.mergeFromList(["DATALOADER.SAMPLER_TRAIN", "RandomSubsetTrainingSampler"])
+        XCTAssertThrowsError(try LoaderSettings(cfg: cfg)) { XCTAssertTrue("\($0)".contains("DATALOADER.SAMPLER_TRAIN"), "\($0)") }
+    }
+
     func testUnreadableImagesFailWithTheirNameOrAreSkippedAndCounted() throws {
         var dicts = try makeDataset(count: 3)
         let broken = dicts[1].fileName + ".broken.png"

@@ -121,6 +121,11 @@ public struct LoaderSettings: Sendable {
     public var aspectRatioGrouping = true
     /// SEED: negative picks a random seed.
     public var seed = -1
+    /// DATALOADER.SAMPLER_TRAIN: TrainingSampler, or RepeatFactorTrainingSampler (images with
+    /// rare classes repeated; REPEAT_THRESHOLD, REPEAT_SQRT).
+    public var repeatFactorSampling = false
+    public var repeatThreshold = 0.0
+    public var repeatSqrt = true
     /// Skip images that cannot be read (counting them) instead of failing.
     public var skipUnreadable = false
 
@@ -142,6 +147,13 @@ public struct LoaderSettings: Sendable {
         filterEmptyAnnotations = try cfg.bool("DATALOADER.FILTER_EMPTY_ANNOTATIONS")
         aspectRatioGrouping = try cfg.bool("DATALOADER.ASPECT_RATIO_GROUPING")
         seed = try cfg.int("SEED")
+        switch try cfg.string("DATALOADER.SAMPLER_TRAIN") {
+        case "TrainingSampler": repeatFactorSampling = false
+        case "RepeatFactorTrainingSampler": repeatFactorSampling = true
+        case let other: throw ConfigError("DATALOADER.SAMPLER_TRAIN '\(other)' is not supported; use TrainingSampler or RepeatFactorTrainingSampler")
+        }
+        repeatThreshold = try cfg.double("DATALOADER.REPEAT_THRESHOLD")
+        repeatSqrt = try cfg.bool("DATALOADER.REPEAT_SQRT")
     }
 }
 
@@ -172,7 +184,13 @@ public final class TrainLoader: @unchecked Sendable {
         let resize = try ResizeShortestEdge(shortEdgeLengths: settings.minSizeTrain, maxSize: settings.maxSizeTrain,
                                             sampleStyle: settings.minSizeTrainSampling)
         let mapper = DatasetMapper(isTrain: true, resize: resize, flipProbability: settings.randomFlip == "none" ? 0 : 0.5)
-        let sampler = EpochSampler(count: dicts.count, seed: seed)
+        let sampler: EpochSampler
+        if settings.repeatFactorSampling {
+            sampler = EpochSampler(repeatFactors: Self.repeatFactors(dicts, threshold: settings.repeatThreshold, sqrt: settings.repeatSqrt), seed: seed)
+            DetectionLog.shared.info("build_detection_train_loader", "Using training sampler RepeatFactorTrainingSampler")
+        } else {
+            sampler = EpochSampler(count: dicts.count, seed: seed)
+        }
         let skip = settings.skipUnreadable
         let box = SkipCounter()
         let frozen = dicts
@@ -198,6 +216,20 @@ public final class TrainLoader: @unchecked Sendable {
                                        limit: nil) { seq in try produce(seq + offset) }
         skipCounter = box
         for b in 0..<2 { buckets[b] = try pending[b].compactMap { try produce($0) } }
+    }
+
+    /// repeat_factors_from_category_frequency: f(c) = the fraction of images with class c;
+    /// r(c) = max(1, sqrt(t / f(c))) (t / f(c) without sqrt); an image takes the largest r of
+    /// its classes (1 with none).
+    public static func repeatFactors(_ dicts: [DatasetDict], threshold: Double, sqrt: Bool) -> [Double] {
+        var frequency: [Int: Double] = [:]
+        for d in dicts { for c in Set(d.annotations.map(\.categoryID)) { frequency[c, default: 0] += 1 } }
+        let n = Double(dicts.count)
+        let repeatOf = frequency.mapValues { count -> Double in
+            let ratio = threshold / (count / n)
+            return Swift.max(1, sqrt ? ratio.squareRoot() : ratio)
+        }
+        return dicts.map { d in Set(d.annotations.map(\.categoryID)).map { repeatOf[$0]! }.max() ?? 1 }
     }
 
     /// Detectron2's two aspect-ratio groups: landscape (width > height) and the rest. Decided on
@@ -253,28 +285,56 @@ public final class TestLoader: @unchecked Sendable {
     public func close() { prefetcher.stop() }
 }
 
-/// Per-epoch random permutations, the same for a seed whatever the thread that asks.
+/// Per-epoch random permutations, the same for a seed whatever the thread that asks. With
+/// repeat factors (RepeatFactorTrainingSampler) each epoch first repeats every image floor(r)
+/// times plus once more with probability frac(r), so epochs differ in length.
 final class EpochSampler: @unchecked Sendable {
     let count: Int
     let seed: UInt64
+    let repeatFactors: [Double]?
     private var epochs: [Int: [Int]] = [:]
+    /// Where each epoch generated so far ends, in sequence numbers.
+    private var ends: [Int] = []
     private let lock = NSLock()
 
     init(count: Int, seed: UInt64) {
         self.count = count
         self.seed = seed
+        repeatFactors = nil
+    }
+
+    init(repeatFactors: [Double], seed: UInt64) {
+        count = repeatFactors.count
+        self.seed = seed
+        self.repeatFactors = repeatFactors
+    }
+
+    func epochList(_ epoch: Int) -> [Int] {
+        if let p = epochs[epoch] { return p }
+        var rng = SplitMix64(seed: seed ^ (UInt64(epoch) &* 0xD1B5_4A32_D192_ED03))
+        var items = Array(0..<count)
+        if let repeatFactors {
+            items = []
+            for (i, r) in repeatFactors.enumerated() {
+                let whole = r.rounded(.down)
+                let times = Int(whole) + (Double.random(in: 0..<1, using: &rng) < r - whole ? 1 : 0)
+                items += Array(repeating: i, count: times)
+            }
+        }
+        let p = items.shuffled(using: &rng)
+        epochs[epoch] = p
+        if epochs.count > 3, let oldest = epochs.keys.min() { epochs[oldest] = nil }
+        return p
     }
 
     func index(_ seq: Int) -> Int {
-        let epoch = seq / count
         lock.lock()
         defer { lock.unlock() }
-        if let p = epochs[epoch] { return p[seq % count] }
-        var rng = SplitMix64(seed: seed ^ (UInt64(epoch) &* 0xD1B5_4A32_D192_ED03))
-        let p = Array(0..<count).shuffled(using: &rng)
-        epochs[epoch] = p
-        if epochs.count > 3 { epochs[epoch - 3] = nil }
-        return p[seq % count]
+        guard repeatFactors != nil else { return epochList(seq / count)[seq % count] }
+        while (ends.last ?? 0) <= seq { ends.append((ends.last ?? 0) + epochList(ends.count).count) }
+        var e = ends.count - 1
+        while e > 0 && ends[e - 1] > seq { e -= 1 }
+        return epochList(e)[seq - (e == 0 ? 0 : ends[e - 1])]
     }
 }
 
