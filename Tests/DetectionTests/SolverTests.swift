@@ -96,3 +96,26 @@ final class SolverTests: XCTestCase {
         XCTAssertEqual(Double(try p.tensor.toArray(Float.self)[0]), -0.461, accuracy: 1e-6)
     }
 }
+
+extension SolverTests {
+    /// auto_scale_workers: Detectron2's 3x recipe (16 images on 8 workers) on one worker.
+    func testAutoScaleWorkersFromAReferenceWorldSize() throws {
+        let c = try cfg(["SOLVER.REFERENCE_WORLD_SIZE", "8", "SOLVER.IMS_PER_BATCH", "16", "SOLVER.BASE_LR", "0.02", "SOLVER.MAX_ITER", "270000",
+                         "SOLVER.STEPS", "(210000, 250000)", "SOLVER.WARMUP_ITERS", "1000", "TEST.EVAL_PERIOD", "5", "SOLVER.CHECKPOINT_PERIOD", "5000"])
+        let s = try DefaultTrainer.autoScaleWorkers(c, workers: 1)
+        XCTAssertEqual(try s.int("SOLVER.IMS_PER_BATCH"), 2)
+        XCTAssertEqual(try s.double("SOLVER.BASE_LR"), 0.0025, accuracy: 1e-15)
+        XCTAssertEqual(try s.int("SOLVER.MAX_ITER"), 2_160_000)
+        XCTAssertEqual(try s.ints("SOLVER.STEPS"), [1_680_000, 2_000_000])
+        XCTAssertEqual(try s.int("SOLVER.WARMUP_ITERS"), 8000)
+        XCTAssertEqual(try s.int("TEST.EVAL_PERIOD"), 40)
+        XCTAssertEqual(try s.int("SOLVER.CHECKPOINT_PERIOD"), 40000)
+        XCTAssertEqual(try s.int("SOLVER.REFERENCE_WORLD_SIZE"), 1)
+        XCTAssertEqual(try c.int("SOLVER.IMS_PER_BATCH"), 16, "the caller's config is left alone")
+        let unchanged = try cfg([])
+        XCTAssertTrue(try DefaultTrainer.autoScaleWorkers(unchanged, workers: 1) === unchanged)
+        XCTAssertThrowsError(try DefaultTrainer.autoScaleWorkers(try cfg(["SOLVER.REFERENCE_WORLD_SIZE", "3", "SOLVER.IMS_PER_BATCH", "16"]), workers: 1)) {
+            XCTAssertTrue("\($0)".contains("REFERENCE_WORLD_SIZE"), "\($0)")
+        }
+    }
+}

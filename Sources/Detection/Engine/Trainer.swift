@@ -30,7 +30,8 @@ public final class DefaultTrainer {
     public private(set) var seed: UInt64
     private let writer: JSONMetricsWriter
 
-    public init(cfg: CfgNode, catalog: DataCatalog = .shared) throws {
+    public init(cfg userConfig: CfgNode, catalog: DataCatalog = .shared) throws {
+        let cfg = try Self.autoScaleWorkers(userConfig, workers: 1)
         self.cfg = cfg
         self.catalog = catalog
         outputDir = try cfg.string("OUTPUT_DIR")
@@ -80,6 +81,33 @@ public final class DefaultTrainer {
         clipping = try GradientClipping(cfg: cfg)
         writer = JSONMetricsWriter(path: (outputDir as NSString).appendingPathComponent("metrics.json"))
         progress = TrainingProgress(maxIter: maxIter)
+    }
+
+    /// DefaultTrainer.auto_scale_workers: a recipe written for SOLVER.REFERENCE_WORLD_SIZE
+    /// workers, run on `workers`, keeps images per worker and the schedule in epochs: batch and
+    /// LR scale by workers / reference, iteration counts by the inverse (rounded as Python
+    /// rounds). Returns a scaled copy, or the config itself when there is nothing to scale.
+    public static func autoScaleWorkers(_ cfg: CfgNode, workers: Int) throws -> CfgNode {
+        let reference = try cfg.int("SOLVER.REFERENCE_WORLD_SIZE")
+        guard reference != 0 && reference != workers else { return cfg }
+        let batch = try cfg.int("SOLVER.IMS_PER_BATCH")
+        guard reference > 0, batch % reference == 0 else {
+            throw ConfigError("Invalid SOLVER.REFERENCE_WORLD_SIZE \(reference): SOLVER.IMS_PER_BATCH (\(batch)) must be a multiple of it")
+        }
+        let scaled = cfg.clone()
+        scaled.defrost()
+        let scale = Double(workers) / Double(reference)
+        func round(_ x: Double) -> Int { Int(x.rounded(.toNearestOrEven)) }
+        try scaled.set("SOLVER.IMS_PER_BATCH", .int(round(Double(batch) * scale)))
+        try scaled.set("SOLVER.BASE_LR", .float(try cfg.double("SOLVER.BASE_LR") * scale))
+        for key in ["SOLVER.MAX_ITER", "SOLVER.WARMUP_ITERS", "TEST.EVAL_PERIOD", "SOLVER.CHECKPOINT_PERIOD"] {
+            try scaled.set(key, .int(round(Double(try cfg.int(key)) / scale)))
+        }
+        try scaled.set("SOLVER.STEPS", .list(try cfg.ints("SOLVER.STEPS").map { .int(round(Double($0) / scale)) }))
+        try scaled.set("SOLVER.REFERENCE_WORLD_SIZE", .int(workers))
+        if cfg.isFrozen { scaled.freeze() }
+        DetectionLog.shared.info("DefaultTrainer", "Auto-scaling the config to batch_size=\(try scaled.int("SOLVER.IMS_PER_BATCH")), learning_rate=\(try scaled.double("SOLVER.BASE_LR")), max_iter=\(try scaled.int("SOLVER.MAX_ITER")), warmup=\(try scaled.int("SOLVER.WARMUP_ITERS")).")
+        return scaled
     }
 
     static func prepareOutputDir(_ dir: String) throws {
