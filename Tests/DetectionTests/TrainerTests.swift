@@ -85,6 +85,8 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(back.iteration, 1)
         let ours = t.model.stateDict()
         XCTAssertEqual(back.model.map(\.name), ours.map(\.name))
+        // Detectron2's own order (the fixture's checkpoint), so optimizer states line up.
+        XCTAssertEqual(try Checkpoint.load(try Fixtures.path("trained/model_final.pth")).model.map(\.name), ours.map(\.name))
         for (x, y) in zip(back.model, ours) { XCTAssertTrue(try x.tensor.equal(y.tensor), x.name) }
         let python = "/usr/bin/python3"
         guard FileManager.default.isExecutableFile(atPath: python), run(python, ["-c", "import torch"]).status == 0 else {
@@ -104,6 +106,33 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(lines.first.map(String.init), "OrderedDict \(ours.count) 1 1 72")
         let w = try XCTUnwrap(ours.first { $0.name == "roi_heads.box_predictor.cls_score.weight" }).tensor
         XCTAssertEqual(lines.last.map(String.init), "torch.float32 (6, 64) \(try w.to(dtype: .float64).sum().item())")
+    }
+
+    /// Resuming from Detectron2's own training checkpoint (the fixture's model_final.pth, written
+    /// by its PeriodicCheckpointer at iteration 1999): weights, every momentum buffer, iteration.
+    func testResumesFromADetectron2TrainingCheckpoint() throws {
+        let dir = scratch + "/fromd2"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: try Fixtures.path("trained/model_final.pth"), toPath: dir + "/model_final.pth")
+        try "model_final.pth".write(toFile: dir + "/last_checkpoint", atomically: true, encoding: .utf8)
+        _ = DetectionLog.shared.takeWarnings()
+        let t = try DefaultTrainer(cfg: try config(["SOLVER.MAX_ITER", "2001", "SOLVER.BASE_LR", "0.0005", "SOLVER.STEPS", "(1600,)",
+                                                    "SOLVER.WARMUP_ITERS", "100"], output: dir), catalog: try catalog())
+        XCTAssertEqual(try t.resumeOrLoad(resume: true), dir + "/model_final.pth")
+        XCTAssertEqual(t.startIter, 2000)
+        XCTAssertEqual(DetectionLog.shared.takeWarnings().filter { $0.contains("optimizer") }, [])
+        let ck = try Checkpoint.load(dir + "/model_final.pth")
+        guard case .dict(let trainer)? = ck.extra?["trainer"], case .dict(let inner)? = trainer["_trainer"],
+              case .dict(let opt)? = inner["optimizer"], case .dict(let state)? = opt["state"] else { return XCTFail("no optimizer state in the fixture") }
+        XCTAssertEqual(t.optimizer.groups.count, 1)
+        let buffers = t.optimizer.momentumBuffers[0]
+        XCTAssertEqual(buffers.count, state.keys.count)
+        for (k, v) in zip(state.keys, state.values) {
+            guard case .int(let i) = k, case .dict(let entry) = v, case .tensor(let expected)? = entry["momentum_buffer"] else { return XCTFail("\(k)") }
+            XCTAssertTrue(try XCTUnwrap(buffers[Int(i)]).equal(expected), "momentum buffer \(i)")
+        }
+        try t.train()
+        XCTAssertEqual(t.iter, 2000)
     }
 
     func testBadInputsNameTheProblem() throws {

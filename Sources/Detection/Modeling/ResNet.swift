@@ -137,7 +137,6 @@ public final class FPN: Module {
         self.inFeatures = inFeatures
         self.outChannels = outChannels
         super.init()
-        try child("bottom_up", bottomUp)
         for f in inFeatures {
             guard let c = bottomUp.channels[f] else { throw ConfigError("MODEL.FPN.IN_FEATURES names \(f), which the backbone does not have") }
             let level = f.dropFirst(3)
@@ -148,6 +147,9 @@ public final class FPN: Module {
             laterals.append(lateral)
             outputs.append(output)
         }
+        // Registered after the FPN convolutions, as Detectron2 does: state dicts list the same
+        // order, and optimizer states (numbered by parameter order) line up between the two.
+        try child("bottom_up", bottomUp)
     }
 
     /// p2..p6 in order.
