@@ -1,6 +1,7 @@
 #include "CReadline.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,9 +41,26 @@ static void lr_line_handler(char *line) {
     rl_callback_handler_remove();
 }
 
+// The kernel may run the SIGINT handler on any thread that does not block it (libtorch's and
+// the loaders' threads included), which would leave the main thread asleep in pselect. So the
+// handler also writes a byte to a pipe that pselect watches: whichever thread takes the
+// signal, the prompt wakes.
+static int wake_pipe[2] = {-1, -1};
+
 static void lr_on_sigint(int sig) {
     (void)sig;
     got_sigint = 1;
+    if (wake_pipe[1] >= 0) {
+        int saved = errno;
+        ssize_t ignored = write(wake_pipe[1], "i", 1);
+        (void)ignored;
+        errno = saved;
+    }
+}
+
+static void lr_drain_wake_pipe(void) {
+    char buffer[64];
+    while (wake_pipe[0] >= 0 && read(wake_pipe[0], buffer, sizeof buffer) > 0) {}
 }
 
 char *lr_readline(const char *prompt, int *interrupted) {
@@ -63,6 +81,13 @@ char *lr_readline(const char *prompt, int *interrupted) {
     sigprocmask(SIG_BLOCK, &block, &wait_mask);
     sigdelset(&wait_mask, SIGINT);
 
+    if (wake_pipe[0] < 0 && pipe(wake_pipe) == 0) {
+        for (int i = 0; i < 2; i++) {
+            fcntl(wake_pipe[i], F_SETFL, fcntl(wake_pipe[i], F_GETFL) | O_NONBLOCK);
+            fcntl(wake_pipe[i], F_SETFD, FD_CLOEXEC);
+        }
+    }
+    lr_drain_wake_pipe();
     got_sigint = 0;
     line_done = 0;
     finished_line = NULL;
@@ -71,9 +96,15 @@ char *lr_readline(const char *prompt, int *interrupted) {
         fd_set fds;
         FD_ZERO(&fds);
         FD_SET(STDIN_FILENO, &fds);
-        int r = pselect(STDIN_FILENO + 1, &fds, NULL, NULL, NULL, &wait_mask);
+        int nfds = STDIN_FILENO + 1;
+        if (wake_pipe[0] >= 0) {
+            FD_SET(wake_pipe[0], &fds);
+            if (wake_pipe[0] + 1 > nfds) nfds = wake_pipe[0] + 1;
+        }
+        int r = pselect(nfds, &fds, NULL, NULL, NULL, &wait_mask);
         if (got_sigint) {
             got_sigint = 0;
+            lr_drain_wake_pipe();
             // Ctrl-C at the prompt: drop what was typed, show a fresh prompt.
             rl_free_line_state();
             rl_callback_sigcleanup();
@@ -90,6 +121,7 @@ char *lr_readline(const char *prompt, int *interrupted) {
             if (errno == EINTR) continue;
             break;
         }
+        if (!FD_ISSET(STDIN_FILENO, &fds)) continue;
         rl_callback_read_char();
     }
     if (!line_done) rl_callback_handler_remove();
