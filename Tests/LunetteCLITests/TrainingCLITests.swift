@@ -12,7 +12,9 @@ final class TrainingCLITests: XCTestCase {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
     }
 
-    /// From scratch (GroupNorm, nothing frozen), 120 iterations of a small R18-FPN at 256 px:
+    /// From scratch (GroupNorm, nothing frozen), 200 iterations of a small R18-FPN at 256 px
+    /// (LR 0.01, x0.1 at 160; seeds 1-3 gave AP50 100, 100 and 95 here, where LR 0.02 for 120
+    /// iterations ranged from 30 to 97):
     /// AP50 on the four training images reaches 0.9 (COCOEvaluator reports it x100).
     func testTinyConfigOverfitsFourDemoImages() throws {
         guard FileManager.default.fileExists(atPath: "/usr/share/doc/opencv-doc/examples/data/apple.jpg") else {
@@ -46,10 +48,10 @@ final class TrainingCLITests: XCTestCase {
             cfg.DATASETS.TEST = { "four" }
             cfg.DATALOADER.NUM_WORKERS = 1
             cfg.SOLVER.IMS_PER_BATCH = 2
-            cfg.SOLVER.BASE_LR = d2.solver.linear_scaled_lr{ base = 0.16, base_batch = 16, batch = 2 }
-            cfg.SOLVER.MAX_ITER = 120
+            cfg.SOLVER.BASE_LR = d2.solver.linear_scaled_lr{ base = 0.08, base_batch = 16, batch = 2 }
+            cfg.SOLVER.MAX_ITER = 200
             cfg.SOLVER.WARMUP_ITERS = 10
-            cfg.SOLVER.STEPS = { 96 }
+            cfg.SOLVER.STEPS = { 160 }
             cfg.SOLVER.CHECKPOINT_PERIOD = 1000
             cfg.SOLVER.CLIP_GRADIENTS.ENABLED = true
             cfg.SOLVER.CLIP_GRADIENTS.CLIP_TYPE = "norm"
@@ -64,16 +66,16 @@ final class TrainingCLITests: XCTestCase {
             """], environment: ["OMP_NUM_THREADS": "2"])
         XCTAssertEqual(r.status, 0, r.stderr)
         let lines = r.stdout.split(separator: "\n").map(String.init).filter { !$0.hasPrefix("demo dataset in") }
-        XCTAssertEqual(lines.first, "nil\t0.02")
-        XCTAssertEqual(lines.dropFirst().first, "120\ttrue")
+        XCTAssertEqual(lines.first, "nil\t0.01")
+        XCTAssertEqual(lines.dropFirst().first, "200\ttrue")
         let ap50 = Double(lines.last?.split(separator: " ").last ?? "") ?? -1
         XCTAssertGreaterThanOrEqual(ap50, 90, r.stdout + r.stderr)
         XCTAssertTrue(FileManager.default.fileExists(atPath: "\(dir)/train/model_final.pth"))
         XCTAssertTrue(FileManager.default.fileExists(atPath: "\(dir)/train/inference/coco_instances_results.json"))
         let metrics = try String(contentsOfFile: "\(dir)/train/metrics.json", encoding: .utf8).split(separator: "\n")
-        XCTAssertEqual(metrics.count, 7, "iterations 19, 39, ..., 119, then the final evaluation")
+        XCTAssertEqual(metrics.count, 11, "iterations 19, 39, ..., 199, then the final evaluation")
         XCTAssertTrue(metrics.last?.contains("\"bbox/AP50\"") ?? false)
-        XCTAssertTrue(metrics.last?.contains("\"iteration\": 120") ?? false)
+        XCTAssertTrue(metrics.last?.contains("\"iteration\": 200") ?? false)
     }
 
     func testCtrlCInTheREPLStopsTrainingWithACheckpointAndResumes() throws {
