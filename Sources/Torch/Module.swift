@@ -72,6 +72,14 @@ open class Module {
         return result
     }
 
+    /// This module ("") and every descendant with its dotted path, depth first in registration
+    /// order (PyTorch's named_modules).
+    public func namedModules(prefix: String = "") -> [(name: String, module: Module)] {
+        var result = [(prefix, self)]
+        for (name, m) in children { result += m.namedModules(prefix: prefix.isEmpty ? name : prefix + "." + name) }
+        return result
+    }
+
     public func namedParameters() -> [(name: String, slot: Parameter)] { namedSlots().filter { !$0.slot.isBuffer } }
     public func namedBuffers() -> [(name: String, slot: Parameter)] { namedSlots().filter { $0.slot.isBuffer } }
 

@@ -11,7 +11,7 @@ public enum Solver {
                                        weightDecayNorm: Double?, biasLRFactor: Double, weightDecayBias: Double?) -> [SGD.Group] {
         var groups: [SGD.Group] = []
         var seen = Set<ObjectIdentifier>()
-        func visit(_ m: Module) {
+        for (_, m) in model.namedModules() {
             let isNorm = m is BatchNorm2d || m is GroupNorm
             for (name, slot) in m.ownParameters where !slot.isBuffer && slot.tensor.requiresGrad {
                 guard seen.insert(ObjectIdentifier(slot)).inserted else { continue }
@@ -27,9 +27,7 @@ public enum Solver {
                     groups.append(SGD.Group(parameters: [slot], lr: lr, momentum: momentum, weightDecay: wd, nesterov: nesterov))
                 }
             }
-            for (_, c) in m.children { visit(c) }
         }
-        visit(model)
         return groups
     }
 

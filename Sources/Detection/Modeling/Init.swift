@@ -8,7 +8,7 @@ import Torch
 extension GeneralizedRCNN {
     public func initializeWeights() throws {
         try noGrad {
-            try visit(self, path: "") { path, module in
+            for (path, module) in namedModules() {
                 if let conv = module as? Conv2d {
                     if path.hasPrefix("backbone.bottom_up.") || path.hasPrefix("roi_heads.box_head.") { try msraFill(conv.weight.tensor) }
                     else if path.hasPrefix("backbone.") { try xavierFill(conv.weight.tensor) }
@@ -23,11 +23,6 @@ extension GeneralizedRCNN {
             }
         }
         resetAllCaches()
-    }
-
-    private func visit(_ m: Module, path: String, _ body: (String, Module) throws -> Void) throws {
-        try body(path, m)
-        for (name, child) in m.children { try visit(child, path: path.isEmpty ? name : path + "." + name, body) }
     }
 
     private func receptiveField(_ w: Tensor) -> Int { w.shape.dropFirst(2).reduce(1, *) }
