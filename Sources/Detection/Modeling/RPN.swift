@@ -75,40 +75,36 @@ public final class RPN: Module {
     func proposals(logits: [Tensor], deltas: [Tensor], anchors: [Tensor], imageSizes: [(Int, Int)]) throws -> [Proposals] {
         let preNMSTopK = isTraining ? preNMSTopKTrain : self.preNMSTopK
         let postNMSTopK = isTraining ? postNMSTopKTrain : self.postNMSTopK
-        return try noGrad { try proposalsNoGrad(logits: logits, deltas: deltas, anchors: anchors, imageSizes: imageSizes,
-                                                preNMSTopK: preNMSTopK, postNMSTopK: postNMSTopK) }
-    }
-
-    private func proposalsNoGrad(logits: [Tensor], deltas: [Tensor], anchors: [Tensor], imageSizes: [(Int, Int)],
-                                 preNMSTopK: Int, postNMSTopK: Int) throws -> [Proposals] {
-        var results: [Proposals] = []
-        for (img, size) in imageSizes.enumerated() {
-            var boxes: [Tensor] = [], scores: [Tensor] = [], levels: [Tensor] = []
-            for l in logits.indices {
-                let lg = try logits[l].select(0, img)
-                let k = min(preNMSTopK, lg.shape[0])
-                let (topScores, topIdx) = try lg.topk(k, dim: 0)
-                let d = try deltas[l].select(0, img).indexSelect(0, topIdx)
-                let an = try anchors[l].indexSelect(0, topIdx)
-                boxes.append(try transform.applyDeltas(d, boxes: an))
-                scores.append(topScores)
-                levels.append(try Tensor.full([k], Double(l), dtype: .int64, device: lg.device))
+        return try noGrad {
+            var results: [Proposals] = []
+            for (img, size) in imageSizes.enumerated() {
+                var boxes: [Tensor] = [], scores: [Tensor] = [], levels: [Tensor] = []
+                for l in logits.indices {
+                    let lg = try logits[l].select(0, img)
+                    let k = min(preNMSTopK, lg.shape[0])
+                    let (topScores, topIdx) = try lg.topk(k, dim: 0)
+                    let d = try deltas[l].select(0, img).indexSelect(0, topIdx)
+                    let an = try anchors[l].indexSelect(0, topIdx)
+                    boxes.append(try transform.applyDeltas(d, boxes: an))
+                    scores.append(topScores)
+                    levels.append(try Tensor.full([k], Double(l), dtype: .int64, device: lg.device))
+                }
+                var b = try Tensor.cat(boxes), s = try Tensor.cat(scores), lv = try Tensor.cat(levels)
+                let valid = try b.isfinite().reduce(.all, dims: [1]).binary(.logicalAnd, s.isfinite())
+                if try valid.reduce(.all).item() == 0 {
+                    if isTraining { throw TrainingError("Predicted boxes or scores contain Inf/NaN. Training has diverged.") }
+                    b = try b.index(valid); s = try s.index(valid); lv = try lv.index(valid)
+                }
+                b = try BoxOps.clip(b, height: size.0, width: size.1)
+                let keepSize = try BoxOps.nonempty(b, threshold: minBoxSize)
+                if try keepSize.reduce(.all).item() == 0 {
+                    b = try b.index(keepSize); s = try s.index(keepSize); lv = try lv.index(keepSize)
+                }
+                var keep = try DetectionOps.batchedNMS(boxes: b, scores: s, idxs: lv, iouThreshold: nmsThreshold)
+                if keep.shape[0] > postNMSTopK { keep = try keep.narrow(0, start: 0, length: postNMSTopK) }
+                results.append(Proposals(boxes: try b.indexSelect(0, keep), logits: try s.indexSelect(0, keep)))
             }
-            var b = try Tensor.cat(boxes), s = try Tensor.cat(scores), lv = try Tensor.cat(levels)
-            let valid = try b.isfinite().reduce(.all, dims: [1]).binary(.logicalAnd, s.isfinite())
-            if try valid.reduce(.all).item() == 0 {
-                if isTraining { throw TrainingError("Predicted boxes or scores contain Inf/NaN. Training has diverged.") }
-                b = try b.index(valid); s = try s.index(valid); lv = try lv.index(valid)
-            }
-            b = try BoxOps.clip(b, height: size.0, width: size.1)
-            let keepSize = try BoxOps.nonempty(b, threshold: minBoxSize)
-            if try keepSize.reduce(.all).item() == 0 {
-                b = try b.index(keepSize); s = try s.index(keepSize); lv = try lv.index(keepSize)
-            }
-            var keep = try DetectionOps.batchedNMS(boxes: b, scores: s, idxs: lv, iouThreshold: nmsThreshold)
-            if keep.shape[0] > postNMSTopK { keep = try keep.narrow(0, start: 0, length: postNMSTopK) }
-            results.append(Proposals(boxes: try b.indexSelect(0, keep), logits: try s.indexSelect(0, keep)))
+            return results
         }
-        return results
     }
 }

@@ -94,8 +94,7 @@ extension RPN {
         let normalizer = Double(s.batchSizePerImage) * n
         output.losses.append(("loss_rpn_cls", try clsLoss * (s.clsWeight / normalizer)))
         output.losses.append(("loss_rpn_loc", try locLoss * (s.locWeight / normalizer)))
-        return try proposals(logits: try logits.map { try $0.detach() }, deltas: try deltas.map { try $0.detach() },
-                             anchors: anchorsPerLevel, imageSizes: imageSizes)
+        return try proposals(logits: logits, deltas: deltas, anchors: anchorsPerLevel, imageSizes: imageSizes)
     }
 }
 
