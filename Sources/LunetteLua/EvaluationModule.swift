@@ -56,14 +56,8 @@ extension LunetteBindings {
                 guard case .object(let o)? = inst[key], let x = o as? Tensor else { throw LuaError.message("model output [\(index)].instances.\(key) is not a tensor") }
                 return x
             }
-            let boxes = try tensor("pred_boxes").to(dtype: .float64, device: .cpu)
-            let n = boxes.dim == 2 ? boxes.shape[0] : 0
-            guard n == 0 || boxes.shape == [n, 4] else { throw LuaError.message("model output [\(index)].instances.pred_boxes must be (N, 4), is \(boxes.shape)") }
-            let flat = try boxes.toArray(Double.self)
-            let scores = try tensor("scores").to(dtype: .float64, device: .cpu).toArray(Double.self)
-            let classes = try tensor("pred_classes").to(dtype: .int64, device: .cpu).toArray(Int64.self).map { Int($0) }
-            guard scores.count == n, classes.count == n else { throw LuaError.message("model output [\(index)]: \(n) boxes, \(scores.count) scores, \(classes.count) classes") }
-            return ImagePredictions(imageID: imageID, boxes: (0..<n).map { Array(flat[($0 * 4)..<($0 * 4 + 4)]) }, scores: scores, classes: classes)
+            return try ImagePredictions(imageID: imageID, boxes: try tensor("pred_boxes"), scores: try tensor("scores"),
+                                        classes: try tensor("pred_classes"), source: "model output [\(index)].instances")
         }
         var p = ImagePredictions(imageID: imageID, boxes: [], scores: [], classes: [])
         for (j, d) in t.array.enumerated() {

@@ -106,6 +106,14 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(lines.first.map(String.init), "OrderedDict \(ours.count) 1 1 72")
         let w = try XCTUnwrap(ours.first { $0.name == "roi_heads.box_predictor.cls_score.weight" }).tensor
         XCTAssertEqual(lines.last.map(String.init), "torch.float32 (6, 64) \(try w.to(dtype: .float64).sum().item())")
+        // The other values a checkpoint may hold: bytes (protocol 2 spells them as _codecs.encode),
+        // big ints, floats, None, tuples.
+        let other = scratch + "/other.pth"
+        try TorchSave.write(.dict(TorchSave.dict([("b", .bytes([0, 200, 65])), ("big", .int(1 << 40)), ("x", .float(-0.25)), ("n", .none),
+                                                  ("t", .tuple([.int(-3), .string("é")]))])), to: other)
+        let o = run(python, ["-c", "import torch, sys; print(sorted(torch.load(sys.argv[1]).items()))", other])
+        XCTAssertEqual(o.output.trimmingCharacters(in: .whitespacesAndNewlines),
+                       "[('b', b'\\x00\\xc8A'), ('big', 1099511627776), ('n', None), ('t', (-3, 'é')), ('x', -0.25)]", o.output)
     }
 
     /// Resuming from Detectron2's own training checkpoint (the fixture's model_final.pth, written

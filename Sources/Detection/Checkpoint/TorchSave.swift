@@ -33,6 +33,12 @@ public enum TorchSave {
         return d
     }
 
+    public static func list(_ items: [PyValue]) -> PyValue {
+        let l = PyList()
+        l.items = items
+        return .list(l)
+    }
+
     public static func dict(intKeys items: [(Int, PyValue)]) -> PyDict {
         let d = PyDict()
         for (k, v) in items { try! d.set(.int(Int64(k)), v) }
@@ -112,8 +118,13 @@ struct PickleWriter {
             withUnsafeBytes(of: d.bitPattern.bigEndian) { bytes += $0 }
         case .string(let s): string(s)
         case .bytes(let b):
-            // Python 2 protocol has no bytes type; torch never needs them in checkpoints.
-            put(.list({ let l = PyList(); l.items = b.map { .int(Int64($0)) }; return l }()))
+            // Protocol 2 has no bytes opcode: Python pickles bytes as _codecs.encode(latin-1 text, "latin1").
+            global("_codecs", "encode")
+            op("(")
+            string(String(String.UnicodeScalarView(b.map { Unicode.Scalar($0) })))
+            string("latin1")
+            op("t")
+            op("R")
         case .list(let l):
             op("]")
             if !l.items.isEmpty {

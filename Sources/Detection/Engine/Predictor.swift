@@ -26,18 +26,11 @@ public final class DefaultPredictor {
     public let inputFormat: String
 
     public init(cfg: CfgNode, catalog: DataCatalog = .shared) throws {
-        let weights = try cfg.string("MODEL.WEIGHTS")
-        model = try GeneralizedRCNN(cfg: cfg, initialize: weights.isEmpty)
-        if !weights.isEmpty {
-            guard !weights.hasPrefix("detectron2://") && !weights.hasPrefix("http") else {
-                throw ConfigError("MODEL.WEIGHTS \(weights) is a download link; Lunette loads local files only: download it once and give its path")
-            }
-            try model.loadWeights(weights)
-        } else {
+        model = try GeneralizedRCNN(cfg: cfg, initialize: try cfg.string("MODEL.WEIGHTS").isEmpty)
+        if try model.loadWeights(configuredIn: cfg) == nil {
             DetectionLog.shared.warn("DefaultPredictor", "MODEL.WEIGHTS is empty: the model keeps its initial (untrained) weights")
         }
-        let d = try cfg.string("MODEL.DEVICE")
-        let device = try Device(parsing: d == "cuda" && !TorchRuntime.cudaIsAvailable ? "cpu" : d)
+        let device = try GeneralizedRCNN.device(configuredIn: cfg).device
         if device != .cpu { try model.to(device) }
         resize = try ResizeShortestEdge(shortEdgeLengths: [try cfg.int("INPUT.MIN_SIZE_TEST")], maxSize: try cfg.int("INPUT.MAX_SIZE_TEST"))
         inputFormat = try cfg.string("INPUT.FORMAT")
@@ -58,14 +51,10 @@ public final class DefaultPredictor {
         let inputs = try images.map(input)
         let raw = try model.inference(inputs)
         return try zip(raw, images).map { r, image in
-            let inst = try GeneralizedRCNN.postprocess(r, height: image.height, width: image.width)
-            let boxes = try inst.boxes.to(dtype: .float64, device: .cpu).toArray(Double.self)
-            let scores = try inst.scores.to(dtype: .float64, device: .cpu).toArray(Double.self)
-            let classIDs = try inst.classes.to(device: .cpu).toArray(Int64.self)
-            return scores.indices.map { i in
-                let c = Int(classIDs[i])
-                return DetectedObject(box: Array(boxes[(i * 4)..<(i * 4 + 4)]), score: scores[i], classID: c,
-                                 label: classes.flatMap { c < $0.count ? $0[c] : nil })
+            let p = try ImagePredictions(imageID: 0, try GeneralizedRCNN.postprocess(r, height: image.height, width: image.width))
+            return p.scores.indices.map { i in
+                let c = p.classes[i]
+                return DetectedObject(box: p.boxes[i], score: p.scores[i], classID: c, label: classes.flatMap { c < $0.count ? $0[c] : nil })
             }
         }
     }

@@ -66,9 +66,8 @@ public final class DefaultTrainer {
         trainDicts = dicts
 
         model = try GeneralizedRCNN(cfg: cfg)
-        let deviceName = try cfg.string("MODEL.DEVICE")
-        let device = try Device(parsing: deviceName == "cuda" && !TorchRuntime.cudaIsAvailable ? "cpu" : deviceName)
-        if deviceName == "cuda" && device == .cpu {
+        let (device, fellBack) = try GeneralizedRCNN.device(configuredIn: cfg)
+        if fellBack {
             DetectionLog.shared.warn("DefaultTrainer", "MODEL.DEVICE is cuda but CUDA is not available; training on the CPU")
         }
         if device != .cpu { try model.to(device) }
@@ -130,21 +129,13 @@ public final class DefaultTrainer {
     /// training continues after its iteration. Otherwise MODEL.WEIGHTS (model only), from 0.
     @discardableResult
     public func resumeOrLoad(resume: Bool) throws -> String? {
-        let last = (outputDir as NSString).appendingPathComponent("last_checkpoint")
-        if resume, let name = try? String(contentsOfFile: last, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines), !name.isEmpty {
-            let path = name.hasPrefix("/") ? name : (outputDir as NSString).appendingPathComponent(name)
+        if resume, let path = lastCheckpoint {
             try restore(from: path)
             return path
         }
         startIter = 0
         iter = -1
-        let weights = try cfg.string("MODEL.WEIGHTS")
-        guard !weights.isEmpty else { return nil }
-        guard !weights.hasPrefix("detectron2://") && !weights.hasPrefix("http") else {
-            throw ConfigError("MODEL.WEIGHTS \(weights) is a download link; Lunette loads local files only: download it once and give its path")
-        }
-        try model.loadWeights(weights)
-        return weights
+        return try model.loadWeights(configuredIn: cfg)
     }
 
     private func restore(from path: String) throws {
@@ -216,35 +207,25 @@ public final class DefaultTrainer {
                 ids.append(.int(Int64(position)))
                 position += 1
             }
-            let list = PyList()
-            list.items = ids
             groups.append(.dict(TorchSave.dict([
                 ("lr", .float(g.lr)), ("momentum", .float(g.momentum)), ("dampening", .int(0)), ("weight_decay", .float(g.weightDecay)),
                 ("nesterov", .bool(g.nesterov)), ("maximize", .bool(false)), ("foreach", .none), ("differentiable", .bool(false)),
-                ("initial_lr", .float(initialLRs[gi])), ("params", .list(list)),
+                ("initial_lr", .float(initialLRs[gi])), ("params", TorchSave.list(ids)),
             ])))
         }
-        let groupList = PyList()
-        groupList.items = groups
-        let optimizerState = TorchSave.dict([("state", .dict(TorchSave.dict(intKeys: stateItems))), ("param_groups", .list(groupList))])
-        let baseLRs = PyList()
-        baseLRs.items = initialLRs.map { .float($0) }
+        let optimizerState = TorchSave.dict([("state", .dict(TorchSave.dict(intKeys: stateItems))), ("param_groups", TorchSave.list(groups))])
         let trainer = TorchSave.dict([
             ("iteration", .int(Int64(iteration))),
-            ("hooks", .dict(TorchSave.dict([("LRScheduler", .dict(TorchSave.dict([("base_lrs", .list(baseLRs)), ("last_epoch", .int(Int64(iteration + 1)))])))]))),
+            ("hooks", .dict(TorchSave.dict([("LRScheduler", .dict(TorchSave.dict([("base_lrs", TorchSave.list(initialLRs.map { .float($0) })), ("last_epoch", .int(Int64(iteration + 1)))])))]))),
             ("_trainer", .dict(TorchSave.dict([("iteration", .int(Int64(iteration))), ("optimizer", .dict(optimizerState))]))),
             ("seed", .int(Int64(seed))),
         ])
         let top = TorchSave.dict([("model", .dict(model)), ("trainer", .dict(trainer)), ("iteration", .int(Int64(iteration)))])
         try TorchSave.write(.dict(top), to: path, ordered: [ObjectIdentifier(model)])
-        let last = (outputDir as NSString).appendingPathComponent("last_checkpoint")
-        let tmp = last + ".tmp"
         do {
-            try Data(file.utf8).write(to: URL(fileURLWithPath: tmp))
-            guard rename(tmp, last) == 0 else { throw CheckpointError(String(cString: strerror(errno))) }
+            try Data(file.utf8).write(to: URL(fileURLWithPath: lastCheckpointFile), options: .atomic)
         } catch {
-            unlink(tmp)
-            throw CheckpointError("could not write \(last): \(error)")
+            throw CheckpointError("could not write \(lastCheckpointFile): \(error)")
         }
         DetectionLog.shared.info("checkpoint", "Saving checkpoint to \(path)")
         return path
@@ -361,10 +342,16 @@ public final class DefaultTrainer {
 
     /// What a diverged run says about where to go back to.
     private var lastGoodCheckpoint: String {
-        let last = (outputDir as NSString).appendingPathComponent("last_checkpoint")
-        let where_ = (try? String(contentsOfFile: last, encoding: .utf8)).map { "The last good checkpoint is \((outputDir as NSString).appendingPathComponent($0))." }
-            ?? "No checkpoint was written."
-        return where_ + " Lower SOLVER.BASE_LR or enable SOLVER.CLIP_GRADIENTS."
+        (lastCheckpoint.map { "The last good checkpoint is \($0)." } ?? "No checkpoint was written.") + " Lower SOLVER.BASE_LR or enable SOLVER.CLIP_GRADIENTS."
+    }
+
+    private var lastCheckpointFile: String { (outputDir as NSString).appendingPathComponent("last_checkpoint") }
+
+    /// The checkpoint OUTPUT_DIR/last_checkpoint names (Detectron2's pointer file), if any.
+    public var lastCheckpoint: String? {
+        guard let name = try? String(contentsOfFile: lastCheckpointFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines),
+              !name.isEmpty else { return nil }
+        return name.hasPrefix("/") ? name : (outputDir as NSString).appendingPathComponent(name)
     }
 
     // MARK: - evaluation

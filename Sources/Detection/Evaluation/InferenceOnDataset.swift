@@ -38,11 +38,7 @@ public enum InferenceOnDataset {
 
     /// A model's predictions for one test sample, in original-image coordinates.
     public static func predictions(_ model: GeneralizedRCNN, _ sample: MappedSample) throws -> ImagePredictions {
-        let r = try GeneralizedRCNN.postprocess(try model.inference([sample.image])[0], height: sample.height, width: sample.width)
-        let n = r.count
-        let flat = n == 0 ? [] : try r.boxes.to(dtype: .float64, device: .cpu).toArray(Double.self)
-        return ImagePredictions(imageID: sample.imageID, boxes: (0..<n).map { Array(flat[($0 * 4)..<($0 * 4 + 4)]) },
-                                scores: try r.scores.to(dtype: .float64, device: .cpu).toArray(Double.self),
-                                classes: try r.classes.to(dtype: .int64, device: .cpu).toArray(Int64.self).map { Int($0) })
+        try ImagePredictions(imageID: sample.imageID, try GeneralizedRCNN.postprocess(try model.inference([sample.image])[0],
+                                                                                   height: sample.height, width: sample.width))
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Torch
 
 /// The detections of one image, in original-image coordinates, with contiguous class ids.
 public struct ImagePredictions: Sendable {
@@ -13,6 +14,24 @@ public struct ImagePredictions: Sendable {
         self.boxes = boxes
         self.scores = scores
         self.classes = classes
+    }
+
+    /// From a model's output tensors (any device): boxes (N, 4) XYXY, scores (N), classes (N).
+    /// Shapes that do not agree are an error naming `source` (where the tensors came from).
+    public init(imageID: Int64, boxes: Tensor, scores: Tensor, classes: Tensor, source: String = "instances") throws {
+        let b = try boxes.to(dtype: .float64, device: .cpu)
+        let n = b.dim == 2 ? b.shape[0] : 0
+        guard n == 0 || b.shape == [n, 4] else { throw DataError("\(source).pred_boxes must be (N, 4), is \(b.shape)") }
+        let flat = try b.toArray(Double.self)
+        let s = try scores.to(dtype: .float64, device: .cpu).toArray(Double.self)
+        let c = try classes.to(dtype: .int64, device: .cpu).toArray(Int64.self).map { Int($0) }
+        guard s.count == n, c.count == n else { throw DataError("\(source): \(n) boxes, \(s.count) scores, \(c.count) classes") }
+        self.init(imageID: imageID, boxes: (0..<n).map { Array(flat[($0 * 4)..<($0 * 4 + 4)]) }, scores: s, classes: c)
+    }
+
+    /// A model's detections (Instances after postprocessing).
+    public init(imageID: Int64, _ instances: Instances) throws {
+        try self.init(imageID: imageID, boxes: instances.boxes, scores: instances.scores, classes: instances.classes)
     }
 }
 

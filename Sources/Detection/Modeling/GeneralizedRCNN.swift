@@ -114,6 +114,27 @@ public final class GeneralizedRCNN: Module {
         return report
     }
 
+    /// MODEL.WEIGHTS loaded into the model: nil when it is empty; a download link is an error
+    /// (Lunette reads local files only). Returns the path loaded.
+    @discardableResult
+    public func loadWeights(configuredIn cfg: CfgNode) throws -> String? {
+        let weights = try cfg.string("MODEL.WEIGHTS")
+        guard !weights.isEmpty else { return nil }
+        guard !weights.hasPrefix("detectron2://") && !weights.hasPrefix("http") else {
+            throw ConfigError("MODEL.WEIGHTS \(weights) is a download link; Lunette loads local files only: download it once and give its path")
+        }
+        try loadWeights(weights)
+        return weights
+    }
+
+    /// MODEL.DEVICE ("cpu", "cuda", "cuda:N", "auto"), with "cuda" falling back to the CPU when
+    /// CUDA is not available (`fellBack` says so, for callers that warn).
+    public static func device(configuredIn cfg: CfgNode) throws -> (device: Device, fellBack: Bool) {
+        let name = try cfg.string("MODEL.DEVICE")
+        let fallBack = name == "cuda" && !TorchRuntime.cudaIsAvailable
+        return (try Device(parsing: fallBack ? "cpu" : name), fallBack)
+    }
+
     public func to(_ device: Device) throws {
         try to(device: device)
         self.device = device
