@@ -79,19 +79,22 @@ let package = Package(
                 .linkedLibrary("opencv_objdetect"),
             ]),
 
-        .target(name: "LuaHost", dependencies: ["CLua"]),
-        .target(name: "Torch", dependencies: ["CTorch"]),
+        .target(name: "LuaHost", dependencies: ["CLua", "Support"]),
+        // Foundation-only mechanisms every layer shares: atomic files, CSV, progress, the stop convention.
+        .target(name: "Support"),
+        .target(name: "Torch", dependencies: ["CTorch", "Support"]),
         .target(name: "Vision", dependencies: ["CVision"]),
-        .target(name: "Detection", dependencies: ["Torch", "Vision", .product(name: "Yams", package: "Yams")]),
-        .target(name: "LunetteLua", dependencies: ["LuaHost", "Torch", "Vision", "Detection"]),
-        .executableTarget(name: "Lunette", dependencies: ["LunetteLua", "LuaHost", "CReadline", "CLua"]),
+        .target(name: "Detection", dependencies: ["Support", "Torch", "Vision", .product(name: "Yams", package: "Yams")]),
+        .target(name: "LunetteLua", dependencies: ["LuaHost", "Support", "Torch", "Vision", "Detection"]),
+        .executableTarget(name: "Lunette", dependencies: ["LunetteLua", "LuaHost", "Support", "CReadline", "CLua"]),
 
         // Test support: spawning the CLI on a pseudo-terminal needs forkpty, which Swift cannot call safely.
         .target(name: "CPty", path: "Tests/CPty", linkerSettings: [.linkedLibrary("util")]),
         .testTarget(name: "LuaHostTests", dependencies: ["LuaHost", "CLua"]),
+        .testTarget(name: "SupportTests", dependencies: ["Support"]),
         .testTarget(name: "TorchTests", dependencies: ["Torch"]),
         .target(name: "TestFixtures", path: "Tests/TestFixtures"),
-        .testTarget(name: "DetectionTests", dependencies: ["Detection", "Torch", "Vision", "TestFixtures"], exclude: ["Data"]),
+        .testTarget(name: "DetectionTests", dependencies: ["Detection", "Support", "Torch", "Vision", "TestFixtures"], exclude: ["Data"]),
         .testTarget(name: "LunetteLuaTests", dependencies: ["LunetteLua", "LuaHost"]),
         .testTarget(name: "LunetteCLITests", dependencies: ["CPty", "Lunette", "TestFixtures"]),
     ],

@@ -1,4 +1,5 @@
 import CLua
+import Support
 
 /// An error crossing the Lua boundary, in either direction.
 public enum LuaError: Error, CustomStringConvertible {
@@ -21,6 +22,8 @@ public enum LuaError: Error, CustomStringConvertible {
 /// Converts any Swift error into a LuaError, keeping Lua error values intact.
 func asLuaError(_ error: Error) -> LuaError {
     if let e = error as? LuaError { return e }
+    // Long work that stopped on request reports it once, as this error; the request is done.
+    if error is Stopped { LongWork.acknowledge() }
     return .message(String(describing: error))
 }
 

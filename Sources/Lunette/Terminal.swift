@@ -1,14 +1,11 @@
 import Glibc
+import Support
 
-/// Terminal facts: colour only on a terminal, never with NO_COLOR set or TERM=dumb.
+/// Terminal facts: colour by Support's one rule (a terminal, no NO_COLOR, not TERM=dumb).
 enum Terminal {
     static func isTTY(_ fd: Int32) -> Bool { isatty(fd) != 0 }
 
-    static func colorEnabled(fd: Int32) -> Bool {
-        if let v = getenv("NO_COLOR"), v.pointee != 0 { return false }
-        if let t = getenv("TERM"), String(cString: t) == "dumb" { return false }
-        return isTTY(fd)
-    }
+    static func colorEnabled(fd: Int32) -> Bool { StatusConsole.colorEnabled(fd: fd) }
 
     static var width: Int {
         var ws = winsize()
@@ -17,5 +14,4 @@ enum Terminal {
     }
 
     static func red(_ s: String, _ on: Bool) -> String { on ? "\u{1B}[31m\(s)\u{1B}[0m" : s }
-    static func bold(_ s: String, _ on: Bool) -> String { on ? "\u{1B}[1m\(s)\u{1B}[0m" : s }
 }

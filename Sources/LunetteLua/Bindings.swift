@@ -1,4 +1,5 @@
 import LuaHost
+import Support
 import Torch
 
 /// Installs every Lunette module into a Lua state: one file per Lua module, all registered
@@ -9,6 +10,10 @@ public enum LunetteBindings {
 
     public static func install(in state: LuaState) throws {
         TorchRuntime.initialize()
+        // Long work's stop convention: a stop is Ctrl-C's interrupt request, and the error
+        // that reports a stop clears it (so Lua does not raise "interrupted!" on top).
+        LongWork.poll = { LuaInterrupt.isRequested }
+        LongWork.acknowledge = { LuaInterrupt.clear() }
         try installLunetteModule(in: state)
         try installTorchModule(in: state)
         try installCVModule(in: state)

@@ -1,6 +1,7 @@
 import CLua
 import Detection
 import Foundation
+import Support
 import LuaHost
 import Torch
 import Vision
@@ -186,14 +187,17 @@ extension LunetteBindings {
                 guard case .string(let out)? = o["out"] else { throw call.argumentError(2, "options need out = folder") }
                 let every = try o.option("every", as: Int.self) ?? 10
                 let format = try o.option("format", as: String.self) ?? "jpg"
-                let r = try Video.extractFrames(from: try call.string(1), every: every, to: out, format: format,
-                                                shouldStop: { LuaInterrupt.isRequested })
+                let video = try call.string(1)
+                let r = try Video.extractFrames(from: video, every: every, to: out, format: format, shouldStop: { LongWork.stopRequested })
                 var t = LuaTable()
                 t.hash[.string("frames_read")] = .integer(Int64(r.framesRead))
                 t.hash[.string("written")] = .integer(Int64(r.written.count))
                 t.hash[.string("claimed_frames")] = .integer(Int64(r.claimedFrames))
                 t.hash[.string("files")] = .table(LuaTable(array: r.written.map { .string($0.path) }))
-                if LuaInterrupt.isRequested { throw LuaError.message("interrupted after \(r.framesRead) frames (\(r.written.count) written)") }
+                if LongWork.stopRequested {
+                    throw Stopped("frame extraction from \(video) interrupted after \(r.framesRead) frames", kept: "\(r.written.count) frames written to \(out)",
+                                  howToContinue: "run cv.extract_frames again (it rewrites the same files)")
+                }
                 return call.push(.table(t))
             }
             m.function("CascadeClassifier", [LuaParameter("path", .string)], returns: "cv.CascadeClassifier",

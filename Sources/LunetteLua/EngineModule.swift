@@ -23,13 +23,7 @@ extension LunetteBindings {
             }
             c.method("train", [], returns: "DefaultTrainer",
                      doc: "Trains to SOLVER.MAX_ITER: progress, metrics.json, checkpoints every SOLVER.CHECKPOINT_PERIOD and model_final.pth, evaluation on DATASETS.TEST. Ctrl-C stops after the current iteration with a checkpoint.") { t, call in
-                t.shouldStop = { LuaInterrupt.isRequested }
-                defer { t.shouldStop = { false } }
-                let outcome = try t.train()
-                if case .interrupted(let it, let path) = outcome {
-                    LuaInterrupt.clear()
-                    throw LuaError.message("training interrupted after iteration \(it); checkpoint \(path). trainer:resume_or_load{resume = true}; trainer:train() continues from iteration \(it + 1)")
-                }
+                try t.train()
                 return call.push(object: t)
             }
             c.method("test", [], returns: "Results",

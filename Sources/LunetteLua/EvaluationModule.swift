@@ -1,6 +1,7 @@
 import CLua
 import Detection
 import Foundation
+import Support
 import LuaHost
 import Torch
 import Vision
@@ -35,11 +36,7 @@ final class ConfusionObject {
 
 /// The `detectron2.evaluation` module: COCO AP, presence metrics, confusion matrices, plots.
 extension LunetteBindings {
-    static func writeText(_ text: String, to path: String) throws {
-        let dir = (path as NSString).deletingLastPathComponent
-        if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
-    }
+    static func writeText(_ text: String, to path: String) throws { try AtomicFile.write(text, to: path) }
 
     static func jsonText(_ v: JSONValue) -> String {
         var out: [UInt8] = []
@@ -100,7 +97,9 @@ extension LunetteBindings {
                 return call.pushNil()
             }
             c.method("save_csv", [LuaParameter("path", .string)], doc: "Writes metric,value lines.") { r, call in
-                try writeText("metric,value\n" + r.results.bbox.map { "\(csvCell($0.name)),\($0.value.isNaN ? "" : String($0.value))" }.joined(separator: "\n") + "\n", to: try call.string(2))
+                var table = CSVWriter(header: ["metric", "value"])
+                for (name, value) in r.results.bbox { table.append([name, value.isNaN ? "" : String(value)]) }
+                try table.write(to: try call.string(2))
                 return 0
             }
             c.method("save_json", [LuaParameter("path", .string)], doc: "Writes {\"bbox\": {...}} (NaN as null).") { r, call in
@@ -238,17 +237,12 @@ extension LunetteBindings {
                 let loader = try call.object(LoaderObject.self, 2)
                 let evaluator = try call.object(COCOEvaluator.self, 3)
                 guard let test = loader.test else { throw call.argumentError(2, "a test loader (build_detection_test_loader) is needed") }
-                let results: COCOEvaluator.Results
-                do {
-                    results = try InferenceOnDataset.run(loader: test, evaluator: evaluator, shouldStop: { LuaInterrupt.isRequested }) { sample in
+                let results = try InferenceOnDataset.run(loader: test, evaluator: evaluator) { sample in
                         let outputs = try call.state.call(model, [LuaValue.table(LuaTable(array: [sampleToLua(sample)]))])
                         guard case .table(let list)? = outputs.first, let first = list.array.first else {
                             throw LuaError.message("the model returned \(outputs.first?.typeName ?? "nothing") for a batch; it must return a list of outputs")
                         }
                         return try predictionsFrom(call.state, output: first, imageID: sample.imageID, index: 1)
-                    }
-                } catch let stopped as InferenceOnDataset.Stopped {
-                    throw LuaError.message(stopped.description)
                 }
                 Console.out(results.table + "\n")
                 let classes = results.classes
@@ -348,5 +342,4 @@ extension LunetteBindings {
         }
     }
 
-    static func csvCell(_ s: String) -> String { s.contains(",") ? "\"\(s)\"" : s }
 }

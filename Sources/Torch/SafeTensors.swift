@@ -1,5 +1,6 @@
 import CTorch
 import Foundation
+import Support
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -117,16 +118,10 @@ public enum SafeTensors {
                 try check(ct_copy_to_buffer(s.tensor.handle, file.baseAddress! + dataStart + s.offset, s.count))
             }
         }
-        let temporary = path + ".tmp-\(getpid())"
         do {
-            try out.write(to: URL(fileURLWithPath: temporary))
-            guard rename(temporary, path) == 0 else {
-                throw TorchError("cannot rename \(temporary) to \(path): \(String(cString: strerror(errno)))")
-            }
-        } catch {
-            unlink(temporary)
-            if let e = error as? TorchError { throw e }
-            throw TorchError("cannot write \(path): \(error.localizedDescription)")
+            try AtomicFile.write(out, to: path)
+        } catch let e as FileError {
+            throw TorchError(e.message)
         }
     }
 

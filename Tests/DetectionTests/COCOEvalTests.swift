@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import TestFixtures
 import Torch
 @testable import Detection
 
@@ -117,7 +118,7 @@ final class COCOEvalTests: XCTestCase {
             // Through the files, as users run it.
             let gt = try COCOGroundTruth.load(g)
             let ours = COCOEval.run(groundTruth: gt, detections: try COCODetection.load(d, groundTruth: gt))
-            guard let theirs = try pycocotools(g, d) else { throw XCTSkip("pycocotools is not available (scripts/test installs it)") }
+            guard let theirs = try pycocotools(g, d) else { throw Missing.requirement("pycocotools is not available (scripts/test installs it)") }
             compared += 1
             for (i, (a, b)) in zip(ours.stats, theirs.stats).enumerated() {
                 XCTAssertEqual(a, b, accuracy: 1e-6, "seed \(seed), stat \(i)")

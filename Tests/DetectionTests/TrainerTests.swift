@@ -1,4 +1,5 @@
 import Foundation
+import Support
 import XCTest
 import TestFixtures
 import Torch
@@ -42,14 +43,21 @@ final class TrainerTests: XCTestCase {
         let data = try catalog()
         let a = try DefaultTrainer(cfg: try config(output: scratch + "/a"), catalog: data)
         try a.resumeOrLoad(resume: false)
-        XCTAssertEqual(try a.train(), .finished)
+        try a.train()
+        XCTAssertEqual(a.startIter, 6)
         let straight = a.storage.history("total_loss")
         XCTAssertEqual(straight.count, 6)
 
         let b = try DefaultTrainer(cfg: try config(output: scratch + "/b"), catalog: data)
         try b.resumeOrLoad(resume: false)
         b.shouldStop = { [unowned b] in b.iter == 2 }
-        guard case .interrupted(2, let path) = try b.train() else { return XCTFail("the run was not interrupted after iteration 2") }
+        var stopped: Stopped?
+        XCTAssertThrowsError(try b.train()) { stopped = $0 as? Stopped }
+        guard let stop = stopped else { return XCTFail("the run was not stopped") }
+        XCTAssertEqual(stop.what, "training interrupted after iteration 2 of 6")
+        XCTAssertEqual(stop.howToContinue, "trainer:resume_or_load{resume = true}; trainer:train() continues from iteration 3")
+        let path = scratch + "/b/model_0000002.pth"
+        XCTAssertTrue(stop.kept.contains(path), stop.kept)
         XCTAssertTrue(path.hasSuffix("/b/model_0000002.pth"), path)
         XCTAssertEqual(try String(contentsOfFile: scratch + "/b/last_checkpoint", encoding: .utf8), "model_0000002.pth")
         let firstPart = b.storage.history("total_loss")
@@ -57,7 +65,8 @@ final class TrainerTests: XCTestCase {
         let c = try DefaultTrainer(cfg: try config(output: scratch + "/b"), catalog: data)
         XCTAssertEqual(try c.resumeOrLoad(resume: true), path)
         XCTAssertEqual(c.startIter, 3)
-        XCTAssertEqual(try c.train(), .finished)
+        try c.train()
+        XCTAssertEqual(c.startIter, 6)
         XCTAssertEqual(firstPart + c.storage.history("total_loss"), straight)
         let wa = try a.model.stateDict(), wc = try c.model.stateDict()
         for (x, y) in zip(wa, wc) { XCTAssertTrue(try x.tensor.equal(y.tensor), x.name) }
@@ -90,7 +99,7 @@ final class TrainerTests: XCTestCase {
         for (x, y) in zip(back.model, ours) { XCTAssertTrue(try x.tensor.equal(y.tensor), x.name) }
         let python = "/usr/bin/python3"
         guard FileManager.default.isExecutableFile(atPath: python), run(python, ["-c", "import torch"]).status == 0 else {
-            throw XCTSkip("python3-torch is not installed; torch.load was not tried")
+            throw Missing.requirement("python3-torch is not installed; torch.load was not tried")
         }
         let script = """
         import torch, sys

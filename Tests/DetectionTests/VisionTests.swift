@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import TestFixtures
 import Torch
 import Vision
 @testable import Detection
@@ -9,7 +10,7 @@ final class VisionTests: XCTestCase {
 
     func sample(_ name: String) throws -> String {
         let p = "\(samples)/\(name)"
-        guard FileManager.default.fileExists(atPath: p) else { throw XCTSkip("\(p) is missing (opencv-doc)") }
+        guard FileManager.default.fileExists(atPath: p) else { throw Missing.requirement("\(p) is missing (opencv-doc)") }
         return p
     }
 
@@ -74,7 +75,7 @@ final class VisionTests: XCTestCase {
         check.standardError = FileHandle.nullDevice
         try check.run()
         check.waitUntilExit()
-        guard check.terminationStatus == 0 else { throw XCTSkip("python3 with Pillow is not available") }
+        guard check.terminationStatus == 0 else { throw Missing.requirement("python3 with Pillow is not available") }
         var rng = SplitMix64(seed: 5)
         let source = try Image(width: 97, height: 61, bytes: (0..<(97 * 61 * 3)).map { _ in UInt8.random(in: 0...255, using: &rng) })
         try source.write("\(dir)/src.png")

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import TestFixtures
 
 /// The demo dataset script end to end, and the Lua data API over what it makes.
 final class DemoDatasetTests: XCTestCase {
@@ -9,7 +10,7 @@ final class DemoDatasetTests: XCTestCase {
 
     func testDemoDatasetIsDeterministicAndLoads() throws {
         guard FileManager.default.fileExists(atPath: "/usr/share/doc/opencv-doc/examples/data/apple.jpg") else {
-            throw XCTSkip("opencv-doc is not installed")
+            throw Missing.requirement("opencv-doc is not installed")
         }
         let a = try scratchDirectory(), b = try scratchDirectory()
         let script = "\(repository)/scripts/make_demo_dataset.lua"

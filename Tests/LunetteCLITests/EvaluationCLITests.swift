@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import TestFixtures
 
 /// detectron2.evaluation from Lua, end to end over the demo dataset with a stand-in model.
 final class EvaluationCLITests: XCTestCase {
@@ -8,7 +9,7 @@ final class EvaluationCLITests: XCTestCase {
     }
 
     func testEvaluationFromLua() throws {
-        guard FileManager.default.fileExists(atPath: "/usr/share/doc/opencv-doc/examples/data/apple.jpg") else { throw XCTSkip("opencv-doc is not installed") }
+        guard FileManager.default.fileExists(atPath: "/usr/share/doc/opencv-doc/examples/data/apple.jpg") else { throw Missing.requirement("opencv-doc is not installed") }
         let data = try scratchDirectory(), out = try scratchDirectory()
         XCTAssertEqual(try runLunette(["\(repository)/scripts/make_demo_dataset.lua", data, "2", "4", "12"]).status, 0)
         let script = """

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import TestFixtures
 
 /// Training through the Lua API, as an analyst runs it: a tiny model learns four demo images,
 /// and Ctrl-C in the REPL stops training with a checkpoint that resuming continues from.
@@ -18,7 +19,7 @@ final class TrainingCLITests: XCTestCase {
     /// AP50 on the four training images reaches 0.9 (COCOEvaluator reports it x100).
     func testTinyConfigOverfitsFourDemoImages() throws {
         guard FileManager.default.fileExists(atPath: "/usr/share/doc/opencv-doc/examples/data/apple.jpg") else {
-            throw XCTSkip("opencv-doc is not installed")
+            throw Missing.requirement("opencv-doc is not installed")
         }
         let dir = try scratchDirectory()
         let r = try runLunette(["-e", """
@@ -79,7 +80,7 @@ final class TrainingCLITests: XCTestCase {
     }
 
     func testCtrlCInTheREPLStopsTrainingWithACheckpointAndResumes() throws {
-        guard FileManager.default.fileExists(atPath: "\(fixtures)/trained/model_final.pth") else { throw XCTSkip("fixtures missing") }
+        guard FileManager.default.fileExists(atPath: "\(fixtures)/trained/model_final.pth") else { throw Missing.requirement("fixtures missing") }
         let dir = try scratchDirectory()
         let t = try Terminal(environment: ["NO_COLOR": "1", "OMP_NUM_THREADS": "2"])
         t.expect("> ")

@@ -1,4 +1,5 @@
 import Foundation
+import Support
 import Torch
 
 /// Writes checkpoints Python's torch.load reads: a zip archive holding `data.pkl` (pickle
@@ -10,19 +11,18 @@ public enum TorchSave {
     /// so a failure (a full disk) leaves any previous file at `path` intact.
     /// Dicts listed in `ordered` are written as collections.OrderedDict (state dicts).
     public static func write(_ object: PyValue, to path: String, ordered: Set<ObjectIdentifier> = []) throws {
-        let tmp = path + ".tmp"
         var writer = PickleWriter(ordered: ordered)
         writer.put(object)
         writer.stop()
         do {
-            let archive = try TorchArchiveWriter(path: tmp)
-            try archive.write("data.pkl", data: writer.bytes)
-            for (key, tensor) in writer.storages { try archive.write("data/\(key)", tensor: tensor) }
-            try archive.close()
-            guard rename(tmp, path) == 0 else { throw CheckpointError("cannot rename \(tmp) to \(path): \(String(cString: strerror(errno)))") }
-        } catch {
-            unlink(tmp)
-            throw CheckpointError("could not write \(path): \(error)")
+            try AtomicFile.write(to: path) { tmp in
+                let archive = try TorchArchiveWriter(path: tmp)
+                try archive.write("data.pkl", data: writer.bytes)
+                for (key, tensor) in writer.storages { try archive.write("data/\(key)", tensor: tensor) }
+                try archive.close()
+            }
+        } catch let e as FileError {
+            throw CheckpointError("could not write \(path): \(e.message)")
         }
     }
 

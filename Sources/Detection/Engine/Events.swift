@@ -90,12 +90,3 @@ public final class JSONMetricsWriter {
         "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
     }
 }
-
-/// H:MM:SS, as Python's str(timedelta(seconds=int(s))).
-func formatDuration(_ seconds: Double) -> String {
-    guard seconds.isFinite, seconds >= 0 else { return "?" }
-    let s = Int(seconds)
-    let days = s / 86400, rest = s % 86400
-    let hms = String(format: "%d:%02d:%02d", rest / 3600, rest % 3600 / 60, rest % 60)
-    return days > 0 ? "\(days) day\(days == 1 ? "" : "s"), \(hms)" : hms
-}

@@ -1,9 +1,10 @@
 import Foundation
+import Support
 import Torch
 
-/// Detectron2's DefaultTrainer on SimpleTrainer's loop, with its default hooks in order:
-/// iteration timer, LR scheduler, periodic checkpointer, eval hook, periodic writer
-/// (metrics.json and a console line, or a progress bar on a terminal).
+/// Detectron2's DefaultTrainer: SimpleTrainer's loop (run_step) with a list of hooks
+/// (TrainerHook), by default Detectron2's: iteration timer, LR scheduler, periodic
+/// checkpointer, eval hook, periodic writer (metrics.json, and a progress bar or console lines).
 public final class DefaultTrainer {
     public let cfg: CfgNode
     public let model: GeneralizedRCNN
@@ -15,20 +16,23 @@ public final class DefaultTrainer {
     public let maxIter: Int
     /// The next iteration to run (Detectron2's start_iter once resumed).
     public private(set) var startIter = 0
-    /// The last iteration completed (-1 before any).
-    public private(set) var iter = -1
+    /// The iteration being run (in hooks), or the last one completed (-1 before any).
+    public internal(set) var iter = -1
     public let checkpointPeriod: Int
     public let evalPeriod: Int
     /// Polled after every iteration: true stops training cleanly (a checkpoint is written).
-    public var shouldStop: () -> Bool = { false }
-    /// Where progress goes (stderr by default).
-    public var progress: TrainingProgress
+    /// Long work's one stop convention by default (Ctrl-C in the REPL).
+    public var shouldStop: () -> Bool = { LongWork.stopRequested }
+    /// The hooks run around training and each iteration (buildHooks(), then registered ones).
+    public private(set) var hooks: [TrainerHook] = []
+    /// Seconds the last iteration took (the ETA's estimate before `time` has values).
+    public internal(set) var lastStepSeconds = 0.0
     let catalog: DataCatalog
     let trainDicts: [DatasetDict]
-    let initialLRs: [Double]
+    /// Each parameter group's base LR (SOLVER.BASE_LR with its factors).
+    public let initialLRs: [Double]
     /// Base of the per-iteration seeds (SEED, or drawn once and kept in checkpoints).
     public private(set) var seed: UInt64
-    private let writer: JSONMetricsWriter
 
     public init(cfg userConfig: CfgNode, catalog: DataCatalog = .shared) throws {
         let cfg = try Self.autoScaleWorkers(userConfig, workers: 1)
@@ -78,8 +82,7 @@ public final class DefaultTrainer {
         initialLRs = optimizer.groups.map(\.lr)
         schedule = try LRSchedule(cfg: cfg)
         clipping = try GradientClipping(cfg: cfg)
-        writer = JSONMetricsWriter(path: (outputDir as NSString).appendingPathComponent("metrics.json"))
-        progress = TrainingProgress(maxIter: maxIter)
+        hooks = buildHooks()
     }
 
     /// DefaultTrainer.auto_scale_workers: a recipe written for SOLVER.REFERENCE_WORLD_SIZE
@@ -222,29 +225,29 @@ public final class DefaultTrainer {
         ])
         let top = TorchSave.dict([("model", .dict(model)), ("trainer", .dict(trainer)), ("iteration", .int(Int64(iteration)))])
         try TorchSave.write(.dict(top), to: path, ordered: [ObjectIdentifier(model)])
-        do {
-            try Data(file.utf8).write(to: URL(fileURLWithPath: lastCheckpointFile), options: .atomic)
-        } catch {
-            throw CheckpointError("could not write \(lastCheckpointFile): \(error)")
-        }
+        try AtomicFile.write(file, to: lastCheckpointFile)
         DetectionLog.shared.info("checkpoint", "Saving checkpoint to \(path)")
         return path
     }
 
     // MARK: - the loop
 
-    /// Why train() returned.
-    public enum Outcome: Equatable {
-        case finished
-        /// Stopped on request after `iteration` (a checkpoint for it was written).
-        case interrupted(iteration: Int, checkpoint: String)
+    /// Detectron2's default hooks, in its order: IterationTimer, LRScheduler,
+    /// PeriodicCheckpointer, EvalHook, PeriodicWriter.
+    public func buildHooks() -> [TrainerHook] {
+        [IterationTimer(), LRSchedulerHook(), PeriodicCheckpointer(period: checkpointPeriod), EvalHook(period: evalPeriod),
+         PeriodicWriter(metricsPath: (outputDir as NSString).appendingPathComponent("metrics.json"))]
     }
 
-    @discardableResult
-    public func train() throws -> Outcome {
+    /// Adds hooks after the default ones (Detectron2's register_hooks); they run in list order.
+    public func registerHooks(_ more: [TrainerHook]) { hooks += more }
+
+    /// Trains from startIter to SOLVER.MAX_ITER. A stop request (Ctrl-C) ends it after the
+    /// current iteration with a checkpoint, and throws `Stopped` saying how to continue.
+    public func train() throws {
         guard startIter < maxIter else {
             DetectionLog.shared.info("DefaultTrainer", "Nothing to train: the run already reached SOLVER.MAX_ITER = \(maxIter) (raise it to train longer)")
-            return .finished
+            return
         }
         var settings = try LoaderSettings(cfg: cfg)
         settings.seed = Int(seed)          // SEED, or the one drawn for this run (kept in checkpoints)
@@ -253,91 +256,62 @@ public final class DefaultTrainer {
         model.train()
         defer { model.eval() }
         DetectionLog.shared.info("DefaultTrainer", "Starting training from iteration \(startIter)")
-        let started = Date()
-        var hookTime = 0.0
-        var timedIters = 0, timedSeconds = 0.0
-        progress.begin(startIter: startIter)
+        iter = startIter
+        for h in hooks { try h.beforeTrain(self) }
         for it in startIter..<maxIter {
-            storage.setIteration(it)
-            let stepStart = Date()
-            try TorchRuntime.manualSeed(seed &+ UInt64(it) &* 0x9E37_79B9)
-            let batch = try loader.next()
-            let dataTime = Date().timeIntervalSince(stepStart)
-            let out: TrainingOutput
-            do {
-                out = try model.trainingForward(images: batch.map(\.image),
-                                                targets: batch.map { TrainingTargets(boxes: $0.gtBoxes!, classes: $0.gtClasses!) })
-            } catch let e as TrainingError {
-                throw TrainingError("iteration \(it): \(e.message) " + lastGoodCheckpoint)
-            }
-            let total = try out.losses.dropFirst().reduce(out.losses[0].value) { try $0 + $1.value }
-            let values = try out.losses.map { ($0.name, try $0.value.item()) }
-            let totalValue = values.reduce(0) { $0 + $1.1 }
-            guard totalValue.isFinite else {
-                throw TrainingError("Loss became infinite or NaN at iteration=\(it)! loss_dict = {\(values.map { "'\($0.0)': \($0.1)" }.joined(separator: ", "))}. " +
-                                    lastGoodCheckpoint)
-            }
-            let lrs = initialLRs.map { $0 * schedule.multiplier(it) }
-            for (gi, lr) in lrs.enumerated() { optimizer.groups[gi].lr = lr }
-            try optimizer.zeroGrad()
-            try total.backward()
-            if let clipping { try clipping.apply(optimizer) }
-            try optimizer.step()
             iter = it
-            let stepTime = Date().timeIntervalSince(stepStart)
-
-            // Hooks, in Detectron2's order.
-            let hooksStart = Date()
-            storage.put("data_time", dataTime)
-            storage.put("total_loss", totalValue)
-            for (name, v) in values { storage.put(name, v) }
-            for (name, v) in out.metrics { storage.put(name, v) }
-            if it - startIter + 1 > 3 {                      // IterationTimer: 3 warm-up iterations excluded
-                storage.put("time", stepTime)
-                timedIters += 1
-                timedSeconds += stepTime
-            }
-            let largest = optimizer.groups.indices.max { optimizer.groups[$0].parameters.count < optimizer.groups[$1].parameters.count }!
-            storage.put("lr", lrs[largest], smoothing: false)
-            let last = it == maxIter - 1
-            if (it + 1) % checkpointPeriod == 0 && !last { try saveCheckpoint(String(format: "model_%07d", it), iteration: it) }
-            if last {
-                let path = try saveCheckpoint("model_final", iteration: it)
-                try SafeTensors.write(model.stateDict(), metadata: ["format": "pt", "iteration": String(it)],
-                                      to: (path as NSString).deletingPathExtension + ".safetensors")
-            }
-            if evalPeriod > 0 && (it + 1) % evalPeriod == 0 && !last { try test() }
-            let eta = (storage.median("time", window: 1000) ?? stepTime) * Double(maxIter - it - 1)
-            let writeNow = (it + 1) % 20 == 0 || last
-            if writeNow {
-                storage.put("eta_seconds", eta, smoothing: false)
-                try writer.write(storage)
-            }
-            progress.step(iteration: it, storage: storage, eta: eta, periodic: writeNow)
-            hookTime += Date().timeIntervalSince(hooksStart)
-
-            if !last && shouldStop() {
+            storage.setIteration(it)
+            for h in hooks { try h.beforeStep(self) }
+            try runStep(loader)
+            for h in hooks { try h.afterStep(self) }
+            if it != maxIter - 1 && shouldStop() {
                 let path = try saveCheckpoint(String(format: "model_%07d", it), iteration: it)
-                try writer.write(storage)
-                progress.end()
-                DetectionLog.shared.info("DefaultTrainer", "Interrupted after iteration \(it); checkpoint \(path). resume_or_load{resume = true} then train() continues from iteration \(it + 1).")
+                for case let w as PeriodicWriter in hooks { try w.flush(self) }
                 startIter = it + 1
-                return .interrupted(iteration: it, checkpoint: path)
+                throw Stopped("training interrupted after iteration \(it) of \(maxIter)", kept: "checkpoint \(path) and \(outputDir)/metrics.json",
+                              howToContinue: "trainer:resume_or_load{resume = true}; trainer:train() continues from iteration \(it + 1)")
             }
         }
-        progress.end()
+        // After the loop the trainer and the storage stand at MAX_ITER (Detectron2's
+        // after_train), so the final evaluation gets a metrics.json line of its own.
+        iter = maxIter
         startIter = maxIter
-        // After training the storage stands at MAX_ITER (Detectron2's after_train), so the final
-        // evaluation gets a metrics.json line of its own.
         storage.setIteration(maxIter)
-        if !(try cfg.strings("DATASETS.TEST")).isEmpty { try test() }
-        try writer.write(storage)
-        let wall = Date().timeIntervalSince(started)
-        if timedIters > 0 {
-            DetectionLog.shared.info("DefaultTrainer", "Overall training speed: \(timedIters) iterations in \(formatDuration(timedSeconds)) (\(String(format: "%.4f", timedSeconds / Double(timedIters))) s / it)")
+        for h in hooks { try h.afterTrain(self) }
+        iter = maxIter - 1
+    }
+
+    /// SimpleTrainer.run_step: a batch, the losses (a NaN or infinite total stops training
+    /// naming the last good checkpoint), backward, clipping, the optimizer step; data_time,
+    /// the losses and the model's statistics go into the storage.
+    private func runStep(_ loader: TrainLoader) throws {
+        let it = iter
+        let stepStart = Date()
+        try TorchRuntime.manualSeed(seed &+ UInt64(it) &* 0x9E37_79B9)
+        let batch = try loader.next()
+        let dataTime = Date().timeIntervalSince(stepStart)
+        let out: TrainingOutput
+        do {
+            out = try model.trainingForward(images: batch.map(\.image),
+                                            targets: batch.map { TrainingTargets(boxes: $0.gtBoxes!, classes: $0.gtClasses!) })
+        } catch let e as TrainingError {
+            throw TrainingError("iteration \(it): \(e.message) " + lastGoodCheckpoint)
         }
-        DetectionLog.shared.info("DefaultTrainer", "Total training time: \(formatDuration(wall)) (\(formatDuration(hookTime)) on hooks)")
-        return .finished
+        let total = try out.losses.dropFirst().reduce(out.losses[0].value) { try $0 + $1.value }
+        let values = try out.losses.map { ($0.name, try $0.value.item()) }
+        let totalValue = values.reduce(0) { $0 + $1.1 }
+        guard totalValue.isFinite else {
+            throw TrainingError("Loss became infinite or NaN at iteration=\(it)! loss_dict = {\(values.map { "'\($0.0)': \($0.1)" }.joined(separator: ", "))}. " +
+                                lastGoodCheckpoint)
+        }
+        try optimizer.zeroGrad()
+        try total.backward()
+        if let clipping { try clipping.apply(optimizer) }
+        try optimizer.step()
+        storage.put("data_time", dataTime)
+        storage.put("total_loss", totalValue)
+        for (name, v) in values { storage.put(name, v) }
+        for (name, v) in out.metrics { storage.put(name, v) }
     }
 
     /// What a diverged run says about where to go back to.
@@ -362,7 +336,9 @@ public final class DefaultTrainer {
     /// DefaultTrainer.test with COCOEvaluator (OUTPUT_DIR/inference) on each of DATASETS.TEST;
     /// results go into the storage as bbox/AP, bbox/AP50, ... (prefixed by the dataset when several).
     @discardableResult
-    public func test() throws -> [(dataset: String, results: COCOEvaluator.Results)] {
+    /// `stoppable` false runs every image even when a stop is requested (the eval hook: the
+    /// trainer then stops after it, with a checkpoint).
+    public func test(stoppable: Bool = true) throws -> [(dataset: String, results: COCOEvaluator.Results)] {
         let names = try cfg.strings("DATASETS.TEST")
         guard !names.isEmpty else { return [] }
         let wasTraining = model.isTraining
@@ -374,7 +350,7 @@ public final class DefaultTrainer {
             let loader = try TestLoader(dicts: try catalog.get(name), settings: settings)
             defer { loader.close() }
             let evaluator = try COCOEvaluator(datasetName: name, outputDir: (outputDir as NSString).appendingPathComponent("inference"), catalog: catalog)
-            let results = try InferenceOnDataset.run(loader: loader, evaluator: evaluator, shouldStop: shouldStop) { try InferenceOnDataset.predictions(model, $0) }
+            let results = try InferenceOnDataset.run(loader: loader, evaluator: evaluator, shouldStop: stoppable ? shouldStop : { false }) { try InferenceOnDataset.predictions(model, $0) }
             DetectionLog.shared.info("DefaultTrainer", "Evaluation results for \(name) in csv format:\n" + results.table)
             for (metric, value) in results.bbox {
                 storage.put((names.count > 1 ? name + "/" : "") + "bbox/" + metric, value, smoothing: false)
@@ -383,54 +359,5 @@ public final class DefaultTrainer {
         }
         lastResults = all
         return all
-    }
-}
-
-/// Training progress: a one-line bar redrawn in place on a terminal; elsewhere Detectron2's
-/// periodic metric lines.
-public struct TrainingProgress {
-    public let maxIter: Int
-    public var interactive: Bool
-    private var startIter = 0
-    private var started = Date()
-    private var lastDraw = Date.distantPast
-
-    public init(maxIter: Int, interactive: Bool = isatty(STDERR_FILENO) != 0) {
-        self.maxIter = maxIter
-        self.interactive = interactive
-    }
-
-    mutating func begin(startIter: Int) {
-        self.startIter = startIter
-        started = Date()
-    }
-
-    static let lossNames = ["total_loss", "loss_cls", "loss_box_reg", "loss_rpn_cls", "loss_rpn_loc"]
-
-    mutating func step(iteration it: Int, storage: EventStorage, eta: Double, periodic: Bool) {
-        if interactive {
-            guard Date().timeIntervalSince(lastDraw) > 0.2 || it == maxIter - 1 else { return }
-            lastDraw = Date()
-            let done = Double(it + 1) / Double(maxIter)
-            let width = 20
-            let filled = Int(done * Double(width))
-            let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
-            let rate = Double(it + 1 - startIter) / max(Date().timeIntervalSince(started), 1e-9)
-            let losses = Self.lossNames.compactMap { n in storage.median(n).map { "\(n == "total_loss" ? "loss" : n.replacingOccurrences(of: "loss_", with: "")) \(String(format: "%.3f", $0))" } }
-            let line = String(format: "\r\u{1B}[K%d/%d %@ %3.0f%%  %@  lr %.2e  %.2f it/s  ETA %@", it + 1, maxIter, bar, done * 100,
-                              losses.joined(separator: " "), storage.latest("lr") ?? 0, rate, formatDuration(eta))
-            FileHandle.standardError.write(Data(line.utf8))
-        } else if periodic {
-            var parts = [" eta: \(formatDuration(eta))", "iter: \(it)"]
-            for n in Self.lossNames { if let v = storage.median(n) { parts.append("\(n): \(String(format: "%.4g", v))") } }
-            if let t = storage.average("time") { parts.append("time: \(String(format: "%.4f", t))") }
-            if let d = storage.average("data_time", window: 20) { parts.append("data_time: \(String(format: "%.4f", d))") }
-            if let lr = storage.latest("lr") { parts.append("lr: \(String(format: "%.4g", lr))") }
-            DetectionLog.shared.info("DefaultTrainer", parts.joined(separator: "  "))
-        }
-    }
-
-    func end() {
-        if interactive { FileHandle.standardError.write(Data("\n".utf8)) }
     }
 }

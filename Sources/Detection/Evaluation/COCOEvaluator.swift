@@ -1,4 +1,5 @@
 import Foundation
+import Support
 
 /// Detectron2's COCOEvaluator: collects predictions, writes coco_instances_results.json with the
 /// dataset's own category ids, evaluates with COCOeval, and reports AP ×100 as Detectron2 does.
@@ -151,8 +152,6 @@ public final class COCOEvaluator {
                                     ("bbox", .array(d.bbox.map { .double($0) })), ("score", .double(d.score))]), into: &bytes)
         }
         bytes.append(UInt8(ascii: "]"))
-        let tmp = path + ".tmp"
-        try Data(bytes).write(to: URL(fileURLWithPath: tmp))
-        guard rename(tmp, path) == 0 else { throw DataError("cannot write \(path)") }
+        try AtomicFile.write(bytes, to: path)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Support
 import Torch
 
 /// The detections of one image, in original-image coordinates, with contiguous class ids.
@@ -213,9 +214,9 @@ public struct ConfusionMatrix: Sendable {
     }
 
     public var csv: String {
-        var lines = ["truth\\predicted," + columnLabels.map(csvField).joined(separator: ",")]
-        for (r, row) in counts.enumerated() { lines.append(csvField(rowLabels[r]) + "," + row.map(String.init).joined(separator: ",")) }
-        return lines.joined(separator: "\n") + "\n"
+        var table = CSVWriter(header: ["truth\\predicted"] + columnLabels)
+        for (r, row) in counts.enumerated() { table.append([rowLabels[r]] + row.map(String.init)) }
+        return table.text
     }
 }
 
@@ -229,10 +230,6 @@ func boxIoU(_ a: [Double], _ b: [Double]) -> Double {
 func formatThreshold(_ t: Double) -> String {
     let r = (t * 100).rounded() / 100
     return r == t ? String(format: "%.2f", t) : String(t)
-}
-
-func csvField(_ s: String) -> String {
-    s.contains(",") || s.contains("\"") || s.contains("\n") ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
 }
 
 extension PresenceEvaluation {
@@ -255,15 +252,15 @@ extension PresenceEvaluation {
     }
 
     public var csv: String {
-        var lines = ["class,threshold,tp,fp,fn,tn,accuracy,precision,recall,f1"]
+        var table = CSVWriter(header: ["class", "threshold", "tp", "fp", "fn", "tn", "accuracy", "precision", "recall", "f1"])
         func f(_ v: Double?) -> String { v.map { String($0) } ?? "" }
         for (k, name) in (classes + ["overall"]).enumerated() {
             for i in thresholds.indices {
                 let c = k < classes.count ? counts[k][i] : overall[i]
-                lines.append([csvField(name), String(thresholds[i]), String(c.tp), String(c.fp), String(c.fn), String(c.tn),
-                              f(c.accuracy), f(c.precision), f(c.recall), f(c.f1)].joined(separator: ","))
+                table.append([name, String(thresholds[i]), String(c.tp), String(c.fp), String(c.fn), String(c.tn),
+                              f(c.accuracy), f(c.precision), f(c.recall), f(c.f1)])
             }
         }
-        return lines.joined(separator: "\n") + "\n"
+        return table.text
     }
 }

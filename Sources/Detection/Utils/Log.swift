@@ -1,4 +1,5 @@
 import Foundation
+import Support
 
 /// Warnings and progress from the detection layer: written to stderr (never stdout, which
 /// carries results) and kept for whoever wants to inspect them (tests, the Lua layer).
@@ -15,11 +16,11 @@ public final class DetectionLog: @unchecked Sendable {
         recent.append(line)
         if recent.count > 1000 { recent.removeFirst(recent.count - 1000) }
         lock.unlock()
-        if echo { FileHandle.standardError.write((line + "\n").data(using: .utf8)!) }
+        if echo { StatusConsole.line(line) }
     }
 
     public func info(_ source: String, _ message: String) {
-        if echo { FileHandle.standardError.write(("[\(source)] \(message)\n").data(using: .utf8)!) }
+        if echo { StatusConsole.line("[\(source)] \(message)") }
     }
 
     /// Warnings recorded since the last call.

@@ -1,0 +1,28 @@
+import Foundation
+
+/// CSV as RFC 4180 and Python's csv module (QUOTE_MINIMAL, lineterminator "\n") write it:
+/// fields separated by commas, a field quoted when it holds a comma, a quote or a line break,
+/// with quotes doubled inside.
+public struct CSVWriter {
+    public private(set) var text = ""
+    public let columns: Int
+
+    /// A table with a header line (rows are expected to have as many fields).
+    public init(header: [String]) {
+        columns = header.count
+        append(header)
+    }
+
+    public static func field(_ s: String) -> String {
+        let needsQuotes = s.contains { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }
+        guard needsQuotes else { return s }
+        return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
+    public mutating func append(_ fields: [String]) {
+        text += fields.map(Self.field).joined(separator: ",") + "\n"
+    }
+
+    /// Writes the table atomically.
+    public func write(to path: String) throws { try AtomicFile.write(text, to: path) }
+}

@@ -1,0 +1,60 @@
+import Foundation
+
+/// Standard error as Lunette's long work shares it: log lines and at most one progress bar.
+/// A line written while a bar is shown clears the bar, goes on its own line, and the bar is
+/// drawn again below it, so the two are never glued together.
+public enum StatusConsole {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var bar: String?
+
+    /// Whether stderr is a terminal that can redraw a line in place (not TERM=dumb).
+    public static var isInteractive: Bool {
+        if let t = getenv("TERM"), String(cString: t) == "dumb" { return false }
+        return isatty(STDERR_FILENO) != 0
+    }
+
+    /// Colour only on a terminal, never when NO_COLOR is set (to anything) or TERM=dumb.
+    public static func colorEnabled(fd: Int32 = STDERR_FILENO) -> Bool {
+        if let v = getenv("NO_COLOR"), v.pointee != 0 { return false }
+        if let t = getenv("TERM"), String(cString: t) == "dumb" { return false }
+        return isatty(fd) != 0
+    }
+
+    /// Writes one line (a newline is added when missing).
+    public static func line(_ text: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        var out = bar == nil ? "" : "\r\u{1B}[K"
+        out += text.hasSuffix("\n") ? text : text + "\n"
+        if let bar { out += bar }
+        raw(out)
+    }
+
+    /// Shows (or replaces) the bar on the current line.
+    static func showBar(_ text: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        bar = text
+        raw("\r\u{1B}[K" + text)
+    }
+
+    /// Leaves the bar's last state on its own line and stops redrawing it.
+    static func endBar() {
+        lock.lock()
+        defer { lock.unlock() }
+        if bar != nil { raw("\n") }
+        bar = nil
+    }
+
+    private static func raw(_ s: String) {
+        var s = s
+        s.withUTF8 { b in
+            var done = 0
+            while done < b.count {
+                let n = write(STDERR_FILENO, b.baseAddress! + done, b.count - done)
+                if n <= 0 { if n < 0 && errno == EINTR { continue }; return }
+                done += n
+            }
+        }
+    }
+}
