@@ -3,6 +3,40 @@ import Foundation
 import LuaHost
 import Torch
 
+/// A hook written in Lua: a table with any of before_train, before_step, after_step and
+/// after_train, each called with the trainer (Detectron2's HookBase methods).
+final class LuaTrainerHook: TrainerHook {
+    static let events = ["before_train", "before_step", "after_step", "after_train"]
+    let state: LuaState
+    let functions: [String: LuaRef]
+
+    init(state: LuaState, table: LuaTable, index: Int) throws {
+        var functions: [String: LuaRef] = [:]
+        for (key, value) in table.hash {
+            guard case .string(let name) = key, Self.events.contains(name) else {
+                throw LuaError.message("hook \(index): unknown field \(key) (a hook has \(Self.events.joined(separator: ", ")))")
+            }
+            guard case .reference(let f, "function") = value else {
+                throw LuaError.message("hook \(index).\(name) must be a function, not a \(value.typeName)")
+            }
+            functions[name] = f
+        }
+        guard !functions.isEmpty else { throw LuaError.message("hook \(index) has none of \(Self.events.joined(separator: ", "))") }
+        self.state = state
+        self.functions = functions
+    }
+
+    private func fire(_ name: String, _ trainer: DefaultTrainer) throws {
+        guard let f = functions[name] else { return }
+        try state.call(f, [.object(trainer)])
+    }
+
+    func beforeTrain(_ t: DefaultTrainer) throws { try fire("before_train", t) }
+    func beforeStep(_ t: DefaultTrainer) throws { try fire("before_step", t) }
+    func afterStep(_ t: DefaultTrainer) throws { try fire("after_step", t) }
+    func afterTrain(_ t: DefaultTrainer) throws { try fire("after_train", t) }
+}
+
 /// `detectron2.engine` (DefaultPredictor, DefaultTrainer) and `detectron2.solver`.
 extension LunetteBindings {
     static func installEngineModule(in state: LuaState) throws {
@@ -25,6 +59,18 @@ extension LunetteBindings {
                      doc: "Trains to SOLVER.MAX_ITER: progress, metrics.json, checkpoints every SOLVER.CHECKPOINT_PERIOD and model_final.pth, evaluation on DATASETS.TEST. Ctrl-C stops after the current iteration with a checkpoint.") { t, call in
                 try t.train()
                 return call.push(object: t)
+            }
+            c.method("register_hooks", [LuaParameter("hooks", .table)],
+                     doc: "Adds hooks after the default ones: a list of tables with any of before_train, before_step, after_step, after_train (each called with the trainer; t.iter is the iteration).") { t, call in
+                guard case .table(let list) = try call.value(2) else { throw call.argumentError(2, "a list of hook tables") }
+                guard list.hash.isEmpty, !list.array.isEmpty else { throw call.argumentError(2, "a list of hook tables: {{after_step = function(t) ... end}}") }
+                var hooks: [TrainerHook] = []
+                for (i, h) in list.array.enumerated() {
+                    guard case .table(let table) = h else { throw call.argumentError(2, "hook \(i + 1) is a \(h.typeName), not a table") }
+                    hooks.append(try LuaTrainerHook(state: call.state, table: table, index: i + 1))
+                }
+                t.registerHooks(hooks)
+                return 0
             }
             c.method("test", [], returns: "Results",
                      doc: "Evaluates the model on DATASETS.TEST with COCOEvaluator (one Results, or a table by dataset name when there are several).") { t, call in

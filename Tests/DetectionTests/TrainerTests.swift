@@ -39,6 +39,34 @@ final class TrainerTests: XCTestCase {
         return cfg
     }
 
+    /// Hooks run in Detectron2's order around each iteration, registered ones after the defaults,
+    /// with the trainer at the iteration being run (and at MAX_ITER in after_train).
+    func testHooksRunAroundEveryIterationInOrder() throws {
+        final class Recorder: TrainerHook {
+            var events: [String] = []
+            func beforeTrain(_ t: DefaultTrainer) throws { events.append("beforeTrain \(t.iter)") }
+            func beforeStep(_ t: DefaultTrainer) throws { events.append("beforeStep \(t.iter) lr \(t.optimizer.groups[0].lr)") }
+            func afterStep(_ t: DefaultTrainer) throws {
+                events.append("afterStep \(t.iter) \(t.storage.latest("lr") == t.optimizer.groups[0].lr) \(FileManager.default.fileExists(atPath: t.outputDir + "/model_final.pth"))")
+            }
+            func afterTrain(_ t: DefaultTrainer) throws { events.append("afterTrain \(t.iter)") }
+        }
+        let t = try DefaultTrainer(cfg: try config(["SOLVER.MAX_ITER", "3", "SOLVER.WARMUP_ITERS", "0"]), catalog: try catalog())
+        XCTAssertEqual(t.hooks.map { "\(type(of: $0))" }, ["IterationTimer", "LRSchedulerHook", "PeriodicCheckpointer", "EvalHook", "PeriodicWriter"])
+        let recorder = Recorder()
+        t.registerHooks([recorder])
+        try t.resumeOrLoad(resume: false)
+        try t.train()
+        let lr = t.initialLRs[0]
+        // The recorder runs after the checkpointer, so model_final exists after the last step.
+        XCTAssertEqual(recorder.events, ["beforeTrain 0",
+                                         "beforeStep 0 lr \(lr)", "afterStep 0 true false",
+                                         "beforeStep 1 lr \(lr)", "afterStep 1 true false",
+                                         "beforeStep 2 lr \(lr)", "afterStep 2 true true",
+                                         "afterTrain 3"])
+        XCTAssertEqual(t.iter, 2)
+    }
+
     func testInterruptedAndResumedRunEqualsUninterruptedRun() throws {
         let data = try catalog()
         let a = try DefaultTrainer(cfg: try config(output: scratch + "/a"), catalog: data)

@@ -60,7 +60,14 @@ final class TrainingCLITests: XCTestCase {
             cfg.OUTPUT_DIR = "\(dir)/train"
             local trainer = d2.engine.DefaultTrainer(cfg)
             print(trainer:resume_or_load{ resume = false }, cfg.SOLVER.BASE_LR)
+            local seen = {}
+            trainer:register_hooks{ {
+              before_train = function(t) seen[#seen + 1] = "before_train " .. t.iter end,
+              after_step = function(t) if t.iter % 50 == 0 then seen[#seen + 1] = "after_step " .. t.iter end end,
+              after_train = function(t) seen[#seen + 1] = "after_train " .. t.iter end,
+            } }
             trainer:train()
+            print(table.concat(seen, ", "))
             local losses = trainer:history("total_loss")
             print(#losses, losses[1] > 2 * losses[#losses])
             print(string.format("AP50 %.3f", trainer:metrics()["bbox/AP50"]))
@@ -68,7 +75,8 @@ final class TrainingCLITests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.stderr)
         let lines = r.stdout.split(separator: "\n").map(String.init).filter { !$0.hasPrefix("demo dataset in") }
         XCTAssertEqual(lines.first, "nil\t0.01")
-        XCTAssertEqual(lines.dropFirst().first, "200\ttrue")
+        XCTAssertEqual(lines.dropFirst().first, "before_train 0, after_step 0, after_step 50, after_step 100, after_step 150, after_train 200")
+        XCTAssertEqual(lines.dropFirst(2).first, "200\ttrue")
         let ap50 = Double(lines.last?.split(separator: " ").last ?? "") ?? -1
         XCTAssertGreaterThanOrEqual(ap50, 90, r.stdout + r.stderr)
         XCTAssertTrue(FileManager.default.fileExists(atPath: "\(dir)/train/model_final.pth"))
