@@ -7,9 +7,9 @@ import Torch
 import Vision
 
 final class PredictionsObject {
-    let predictions: [ImagePredictions]
+    let predictions: [Instances]
     let classes: [String]
-    init(_ p: [ImagePredictions], classes: [String]) {
+    init(_ p: [Instances], classes: [String]) {
         predictions = p
         self.classes = classes
     }
@@ -46,39 +46,40 @@ extension LunetteBindings {
 
     /// Model outputs for a batch: each {instances = {pred_boxes, scores, pred_classes}} with tensors
     /// (or an object with those fields), or a list of {box = {x1, y1, x2, y2}, score, class}.
-    static func predictionsFrom(_ state: LuaState, output: LuaValue, imageID: Int64, index: Int) throws -> ImagePredictions {
+    static func predictionsFrom(_ state: LuaState, output: LuaValue, imageID: Int64, index: Int) throws -> Instances {
         guard case .table(let t) = output else { throw LuaError.message("model output [\(index)] is a \(output.typeName), not a table") }
         if case .table(let inst)? = t["instances"] {
             func tensor(_ key: String) throws -> Tensor {
                 guard case .object(let o)? = inst[key], let x = o as? Tensor else { throw LuaError.message("model output [\(index)].instances.\(key) is not a tensor") }
                 return x
             }
-            return try ImagePredictions(imageID: imageID, boxes: try tensor("pred_boxes"), scores: try tensor("scores"),
-                                        classes: try tensor("pred_classes"), source: "model output [\(index)].instances")
+            return try Instances(checking: try tensor("pred_boxes"), scores: try tensor("scores"), classes: try tensor("pred_classes"),
+                                 imageID: imageID, source: "model output [\(index)].instances")
         }
-        var p = ImagePredictions(imageID: imageID, boxes: [], scores: [], classes: [])
+        var boxes: [[Double]] = [], scores: [Double] = [], classes: [Int] = []
         for (j, d) in t.array.enumerated() {
             guard case .table(let det) = d, let box = det["box"], let score = det["score"], let cls = det["class"] else {
                 throw LuaError.message("model output [\(index)][\(j + 1)] needs box, score and class")
             }
             let b = try [Double].decode(box, at: "box")
             guard b.count == 4 else { throw LuaError.message("model output [\(index)][\(j + 1)].box must be {x1, y1, x2, y2}") }
-            p.boxes.append(b)
-            p.scores.append(try Double.decode(score, at: "score"))
-            p.classes.append(try Int.decode(cls, at: "class"))
+            boxes.append(b)
+            scores.append(try Double.decode(score, at: "score"))
+            classes.append(try Int.decode(cls, at: "class"))
         }
-        return p
+        return try Instances(boxes: boxes, scores: scores, classes: classes, imageID: imageID, source: "model output [\(index)]")
     }
 
     static func installEvaluationModule(in state: LuaState) throws {
         let catalog = DataCatalog.shared
         try state.defineClass(PredictionsObject.self, name: "detectron2.evaluation.Predictions", doc: "Stored predictions of a dataset (per image: boxes, scores, classes).") { c in
-            c.tostring { p in "Predictions: \(p.predictions.count) images, \(p.predictions.reduce(0) { $0 + $1.scores.count }) detections" }
+            c.tostring { p in "Predictions: \(p.predictions.count) images, \(p.predictions.reduce(0) { $0 + $1.count }) detections" }
             c.metamethod("__len", nil, doc: "#predictions: images") { p, call in call.push(p.predictions.count) }
             c.method("save_json", [LuaParameter("path", .string)], doc: "Writes the predictions as JSON (image_id, boxes XYXY, scores, classes).") { p, call in
-                let v = JSONValue.array(p.predictions.map { x in
-                    .object([("image_id", .int(x.imageID)), ("boxes", .array(x.boxes.map { .array($0.map { .double($0) }) })),
-                             ("scores", .array(x.scores.map { .double($0) })), ("classes", .array(x.classes.map { .int(Int64($0)) }))])
+                let v = JSONValue.array(try p.predictions.map { x in
+                    let (boxes, scores, classes) = try x.asLists()
+                    return .object([("image_id", .int(x.imageID ?? 0)), ("boxes", .array(boxes.map { .array($0.map { .double($0) }) })),
+                                    ("scores", .array(scores.map { .double($0) })), ("classes", .array(classes.map { .int(Int64($0)) }))])
                 })
                 try writeText(jsonText(v), to: try call.string(2))
                 return 0
@@ -213,7 +214,7 @@ extension LunetteBindings {
             }
         }
 
-        func predictionsArgument(_ call: LuaCall, _ idx: Int32) throws -> [ImagePredictions] {
+        func predictionsArgument(_ call: LuaCall, _ idx: Int32) throws -> [Instances] {
             if let p = try? call.object(PredictionsObject.self, idx) { return p.predictions }
             if let r = try? call.object(ResultsObject.self, idx), let p = r.predictions { return p.predictions }
             if call.type(idx) == LUA_TSTRING {
@@ -276,7 +277,7 @@ extension LunetteBindings {
                        returns: "ConfusionMatrix", doc: "The box-level matrix (classes + background): options {score_threshold = 0.5, iou = 0.5}.") { call in
                 let name = try call.string(1)
                 let o = call.isNone(3) ? [:] : try call.decode([String: LuaValue].self, 3)
-                let m = ConfusionMatrix.boxes(dicts: try catalog.get(name), predictions: try predictionsArgument(call, 2),
+                let m = try ConfusionMatrix.boxes(dicts: try catalog.get(name), predictions: try predictionsArgument(call, 2),
                                               classes: catalog.metadata(name).thingClasses ?? [],
                                               scoreThreshold: try o.option("score_threshold", as: Double.self) ?? 0.5,
                                               iouThreshold: try o.option("iou", as: Double.self) ?? 0.5)
@@ -335,7 +336,7 @@ extension LunetteBindings {
                 guard inputs.count == outputs.count else { throw LuaError.message("\(inputs.count) inputs but \(outputs.count) outputs") }
                 for (i, (input, output)) in zip(inputs, outputs).enumerated() {
                     guard case .table(let t) = input, let idv = t["image_id"] else { throw LuaError.message("input [\(i + 1)] has no image_id") }
-                    e.process(try predictionsFrom(call.state, output: output, imageID: Int64(try Int.decode(idv, at: "image_id")), index: i + 1))
+                    try e.process(try predictionsFrom(call.state, output: output, imageID: Int64(try Int.decode(idv, at: "image_id")), index: i + 1))
                 }
                 return 0
             }

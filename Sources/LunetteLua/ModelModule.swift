@@ -29,28 +29,37 @@ extension LunetteBindings {
         return .table(t)
     }
 
-    static func detectionToLua(_ d: DetectedObject) -> LuaValue {
-        var t = LuaTable()
-        t.hash[.string("box")] = .table(LuaTable(array: d.box.map { .number($0) }))
-        t.hash[.string("score")] = .number(d.score)
-        t.hash[.string("class")] = .integer(Int64(d.classID))
-        if let l = d.label { t.hash[.string("label")] = .string(l) }
-        return .table(t)
+    /// A predictor's instances as Lua: {{box = {x1, y1, x2, y2}, score, class, label}, ...}, the
+    /// label from `classes` where it names the class.
+    static func instancesToLua(_ instances: Instances, classes: [String]?) throws -> LuaValue {
+        let (boxes, scores, ids) = try instances.asLists()
+        return .table(LuaTable(array: boxes.indices.map { i in
+            var t = LuaTable()
+            t.hash[.string("box")] = .table(LuaTable(array: boxes[i].map { .number($0) }))
+            t.hash[.string("score")] = .number(scores[i])
+            t.hash[.string("class")] = .integer(Int64(ids[i]))
+            if let classes, ids[i] >= 0, ids[i] < classes.count { t.hash[.string("label")] = .string(classes[ids[i]]) }
+            return .table(t)
+        }))
     }
 
-    static func detectionsFromLua(_ v: LuaValue) throws -> [DetectedObject] {
+    /// Detections written in Lua ({{box, score, class, label?}, ...}, or {instances = ...}) and their labels.
+    static func instancesFromLua(_ v: LuaValue) throws -> (Instances, labels: [String?]) {
         let list: [LuaValue]
         if case .table(let t) = v, case .table(let inner)? = t["instances"] { list = inner.array } else { list = try [LuaValue].decode(v, at: "instances") }
-        return try list.enumerated().map { i, item in
+        var boxes: [[Double]] = [], scores: [Double] = [], classes: [Int] = [], labels: [String?] = []
+        for (i, item) in list.enumerated() {
             guard case .table(let d) = item, let box = d["box"], let score = d["score"], let cls = d["class"] else {
                 throw LuaError.message("instances[\(i + 1)] needs box, score and class")
             }
             let b = try [Double].decode(box, at: "instances[\(i + 1)].box")
             guard b.count == 4 else { throw LuaError.message("instances[\(i + 1)].box must be {x1, y1, x2, y2}") }
-            var label: String?
-            if case .string(let l)? = d["label"] { label = l }
-            return DetectedObject(box: b, score: try Double.decode(score, at: "score"), classID: try Int.decode(cls, at: "class"), label: label)
+            boxes.append(b)
+            scores.append(try Double.decode(score, at: "score"))
+            classes.append(try Int.decode(cls, at: "class"))
+            if case .string(let l)? = d["label"] { labels.append(l) } else { labels.append(nil) }
         }
+        return (try Instances(boxes: boxes, scores: scores, classes: classes, imageID: nil), labels)
     }
 
     static func installModelModule(in state: LuaState) throws {
@@ -71,9 +80,9 @@ extension LunetteBindings {
                 }
                 let results = try m.inference(images)
                 let outputs = try zip(results, sizes).map { r, s -> LuaValue in
-                    let inst = try GeneralizedRCNN.postprocess(r, height: s.0, width: s.1)
+                    let inst = try detectorPostprocess(r, height: s.0, width: s.1)
                     var t = LuaTable()
-                    t.hash[.string("pred_boxes")] = .object(inst.boxes)
+                    t.hash[.string("pred_boxes")] = .object(inst.boxes.tensor)
                     t.hash[.string("scores")] = .object(inst.scores)
                     t.hash[.string("pred_classes")] = .object(inst.classes)
                     return .table(LuaTable(hash: [.string("instances"): .table(t)]))
@@ -125,8 +134,8 @@ extension LunetteBindings {
             c.property("model", type: "GeneralizedRCNN", doc: "The model.") { p, call in call.push(object: p.model) }
             c.metamethod("__call", nil, doc: "predictor(img) -> {instances = {{label, score, box, class}, ...}}") { p, call in
                 let img = try call.object(Image.self, 2)
-                let dets = try p.predict([img])[0]
-                return call.push(.table(LuaTable(hash: [.string("instances"): .table(LuaTable(array: dets.map(detectionToLua)))])))
+                let instances = try instancesToLua(try p.predict([img])[0], classes: p.classes)
+                return call.push(.table(LuaTable(hash: [.string("instances"): instances])))
             }
             c.method("predict_batch", [LuaParameter("images", .table)], returns: "table", doc: "Outputs for several images, in one forward pass.") { p, call in
                 let list = try call.decode([LuaValue].self, 2)
@@ -134,7 +143,7 @@ extension LunetteBindings {
                     guard case .object(let o) = v, let img = o as? Image else { throw LuaError.message("images[\(i + 1)] is not a cv.Image") }
                     return img
                 }
-                let outputs = try p.predict(images).map { LuaValue.table(LuaTable(hash: [.string("instances"): .table(LuaTable(array: $0.map(detectionToLua)))])) }
+                let outputs = try p.predict(images).map { LuaValue.table(LuaTable(hash: [.string("instances"): try instancesToLua($0, classes: p.classes)])) }
                 return call.push(.table(LuaTable(array: outputs)))
             }
         }
@@ -142,7 +151,8 @@ extension LunetteBindings {
                               doc: "Draws predictions or ground truth on an RGB image.") { c in
             c.method("draw_instance_predictions", [LuaParameter("instances", .table)], returns: "Visualizer",
                      doc: "Boxes with \"name NN%\" labels (predictor(img).instances, or the whole output).") { v, call in
-                try v.visualizer.drawInstancePredictions(try detectionsFromLua(try call.value(2)))
+                let (instances, labels) = try instancesFromLua(try call.value(2))
+                try v.visualizer.drawInstancePredictions(instances, labels: labels)
                 return call.push(object: v)
             }
             c.method("draw_dataset_dict", [LuaParameter("dict", .table)], returns: "Visualizer", doc: "The ground-truth boxes of a dataset dict.") { v, call in

@@ -46,7 +46,7 @@ final class ModelBuildTests: XCTestCase {
             m.train()
             let features = try m.backbone.forward(try Tensor.rand([2, 3, 64, 64]))
             var loss = try Tensor.zeros([])
-            for f in features { loss = try loss + (f * f).sum() }
+            for (_, f) in features { loss = try loss + (f * f).sum() }
             try loss.backward()
             let grads = Dictionary(uniqueKeysWithValues: m.namedParameters().map { ($0.0, $0.1.tensor.grad) })
             for name in ["backbone.bottom_up.stem.conv1.weight", "backbone.bottom_up.res2.2.conv3.weight"] {

@@ -27,13 +27,16 @@ final class ModelParityTests: XCTestCase {
             let dir = try Fixtures.path("random/inference/\(tag)")
             func npy(_ name: String) throws -> Tensor { try NPY.read("\(dir)/\(name).npy") }
             let image = try npy("image")
-            let (batch, sizes) = try m.preprocess([image])
-            let features = try noGrad { try m.backbone.forward(batch) }
-            for (i, level) in ["p2", "p3", "p4", "p5", "p6"].enumerated() {
+            let batch = try m.preprocess([image])
+            let sizes = batch.imageSizes
+            let features = try noGrad { try m.backbone.forward(batch.tensor) }
+            XCTAssertEqual(m.backbone.outFeatures, ["p2", "p3", "p4", "p5", "p6"])
+            for level in ["p2", "p3", "p4", "p5", "p6"] {
                 let expected = try npy(level)
-                XCTAssertEqual(features[i].shape, expected.shape, "\(tag) \(level)")
+                let ours = try XCTUnwrap(features[level], level)
+                XCTAssertEqual(ours.shape, expected.shape, "\(tag) \(level)")
                 let scale = try expected.abs().max().item()
-                XCTAssertLessThan(try maxDiff(features[i], expected), 1e-4 * max(1, scale), "\(tag) \(level) (max |value| \(scale))")
+                XCTAssertLessThan(try maxDiff(ours, expected), 1e-4 * max(1, scale), "\(tag) \(level) (max |value| \(scale))")
             }
             let proposals = try noGrad { try m.proposalGenerator.forward(features, imageSizes: sizes) }[0]
             let expectedBoxes = try npy("proposals_boxes"), expectedLogits = try npy("proposals_objectness_logits")
@@ -48,18 +51,18 @@ final class ModelParityTests: XCTestCase {
             XCTAssertLessThanOrEqual(unmatched.count, expected.count / 100, "\(tag): \(unmatched.count) proposals differ")
             for i in unmatched {
                 let e = expected[i]
-                XCTAssertTrue(ours.contains { abs($0[0] - e[0]) < 1e-3 && iou(Array($0[1...4]), Array(e[1...4])) > 0.7 },
+                XCTAssertTrue(ours.contains { abs($0[0] - e[0]) < 1e-3 && Boxes.iou(xyxy: Array($0[1...4]), Array(e[1...4])) > 0.7 },
                               "\(tag): proposal \(i) \(e) has no near-tied neighbour among ours")
             }
-            let instances = try noGrad { try m.roiHeads.forward(Array(features.prefix(4)), proposals: [proposals], imageSizes: sizes) }[0]
+            let instances = try noGrad { try m.roiHeads.forward(features, proposals: [proposals], imageSizes: sizes) }[0]
             XCTAssertEqual(try instances.classes.toArray(Int64.self), try npy("instances_input_coords_pred_classes").toArray(Int64.self), tag)
             XCTAssertLessThan(try maxDiff(instances.scores, npy("instances_input_coords_scores")), 1e-5, "\(tag) scores")
             // (instances_input_coords_pred_boxes holds the rescaled boxes: Detectron2's detector_postprocess
             // scales the Boxes tensor in place, after the fixture had taken it. Boxes are compared below.)
             let original = try npy("original_bgr")
-            let final = try GeneralizedRCNN.postprocess(instances, height: original.shape[0], width: original.shape[1])
+            let final = try detectorPostprocess(instances, height: original.shape[0], width: original.shape[1])
             XCTAssertEqual(try final.classes.toArray(Int64.self), try npy("instances_pred_classes").toArray(Int64.self), tag)
-            XCTAssertEqual(unmatchedRows(try rows(final.scores, final.boxes, final.classes),
+            XCTAssertEqual(unmatchedRows(try rows(final.scores, final.boxes.tensor, final.classes),
                                          try rows(npy("instances_scores"), npy("instances_pred_boxes"), npy("instances_pred_classes")),
                                          scoreTolerance: 1e-5, boxTolerance: 1e-2), [], "\(tag) final instances")
         }
@@ -89,12 +92,6 @@ func rows(_ scores: Tensor, _ boxes: Tensor, _ classes: Tensor? = nil) throws ->
 }
 
 
-func iou(_ a: [Double], _ b: [Double]) -> Double {
-    let iw = min(a[2], b[2]) - max(a[0], b[0]), ih = min(a[3], b[3]) - max(a[1], b[1])
-    if iw <= 0 || ih <= 0 { return 0 }
-    return iw * ih / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - iw * ih)
-}
-
 /// The trained fixture model, evaluated end to end (decode, resize, model, COCO AP) against the
 /// numbers Detectron2 reported for it.
 final class TrainedModelParityTests: XCTestCase {
@@ -117,11 +114,7 @@ final class TrainedModelParityTests: XCTestCase {
         let evaluator = try COCOEvaluator(datasetName: "val", catalog: catalog)
         while let sample = try loader.next() {
             let r = try model.inference([try sample.image.to(dtype: .float32)])[0]
-            let inst = try GeneralizedRCNN.postprocess(r, height: sample.height, width: sample.width)
-            let boxes = try inst.boxes.to(dtype: .float64).toArray(Double.self)
-            evaluator.process(ImagePredictions(imageID: sample.imageID, boxes: (0..<inst.count).map { Array(boxes[($0 * 4)..<($0 * 4 + 4)]) },
-                                               scores: try inst.scores.to(dtype: .float64).toArray(Double.self),
-                                               classes: try inst.classes.toArray(Int64.self).map { Int($0) }))
+            try evaluator.process(try detectorPostprocess(r, height: sample.height, width: sample.width).with(imageID: sample.imageID))
         }
         let results = try evaluator.evaluate()
         let expected = try JSON.parse([UInt8](try Data(contentsOf: URL(fileURLWithPath: try Fixtures.path("trained/eval.json")))))

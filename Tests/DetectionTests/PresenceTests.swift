@@ -13,11 +13,11 @@ final class PresenceTests: XCTestCase {
         DatasetDict(fileName: "3", height: 100, width: 100, imageID: 3, annotations: [Annotation(bbox: [50, 50, 40, 40], categoryID: 1)]),
         DatasetDict(fileName: "4", height: 100, width: 100, imageID: 4, annotations: []),
     ]
-    let predictions = [
-        ImagePredictions(imageID: 1, boxes: [[0, 0, 50, 50], [60, 60, 70, 70]], scores: [0.9, 0.3], classes: [0, 0]),
-        ImagePredictions(imageID: 2, boxes: [[10, 10, 30, 30]], scores: [0.35], classes: [1]),   // wrong class
-        ImagePredictions(imageID: 3, boxes: [[50, 50, 90, 90]], scores: [0.4], classes: [1]),
-        ImagePredictions(imageID: 4, boxes: [[0, 0, 10, 10]], scores: [0.5], classes: [0]),
+    let predictions: [Instances] = [
+        try! Instances(boxes: [[0, 0, 50, 50], [60, 60, 70, 70]], scores: [0.9, 0.3], classes: [0, 0], imageID: 1),
+        try! Instances(boxes: [[10, 10, 30, 30]], scores: [0.35], classes: [1], imageID: 2),   // wrong class
+        try! Instances(boxes: [[50, 50, 90, 90]], scores: [0.4], classes: [1], imageID: 3),
+        try! Instances(boxes: [[0, 0, 10, 10]], scores: [0.5], classes: [0], imageID: 4),
     ]
 
     func testCountsAtThresholds() throws {
@@ -56,7 +56,7 @@ final class PresenceTests: XCTestCase {
     }
 
     func testBoxConfusionMatrix() throws {
-        let m = ConfusionMatrix.boxes(dicts: dicts, predictions: predictions, classes: ["logo", "product"], scoreThreshold: 0.3)
+        let m = try ConfusionMatrix.boxes(dicts: dicts, predictions: predictions, classes: ["logo", "product"], scoreThreshold: 0.3)
         // image 1: 0.9 logo matches logo; 0.3 logo is a false positive (background row)
         // image 2: product prediction on the logo box: logo row, product column
         // image 3: product matches product; image 4: logo on background

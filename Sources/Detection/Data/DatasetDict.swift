@@ -1,8 +1,3 @@
-/// Detectron2's box modes (the integer values of detectron2.structures.BoxMode).
-public enum BoxMode: Int, Sendable {
-    case xyxyAbs = 0, xywhAbs = 1
-}
-
 /// One annotation of a dataset dict, as Detectron2's load_coco_json builds it.
 public struct Annotation: Equatable, Sendable {
     /// [x, y, w, h] for xywhAbs, [x1, y1, x2, y2] for xyxyAbs.
@@ -23,9 +18,7 @@ public struct Annotation: Equatable, Sendable {
     }
 
     /// The box as x1, y1, x2, y2 (no -1, as Detectron2).
-    public var xyxy: [Double] {
-        bboxMode == .xyxyAbs ? bbox : [bbox[0], bbox[1], bbox[0] + bbox[2], bbox[1] + bbox[3]]
-    }
+    public var xyxy: [Double] { BoxMode.convert(bbox, from: bboxMode, to: .xyxyAbs) }
 }
 
 /// One image record: Detectron2's dataset dict.

@@ -2,21 +2,6 @@ import Foundation
 import Torch
 import Vision
 
-/// One detection in original-image coordinates.
-public struct DetectedObject: Sendable {
-    public var box: [Double]      // x1, y1, x2, y2
-    public var score: Double
-    public var classID: Int
-    public var label: String?
-
-    public init(box: [Double], score: Double, classID: Int, label: String?) {
-        self.box = box
-        self.score = score
-        self.classID = classID
-        self.label = label
-    }
-}
-
 /// Detectron2's DefaultPredictor: a BGR uint8 image in, detections in its coordinates out
 /// (scores descending). Builds the model from the config and loads MODEL.WEIGHTS.
 public final class DefaultPredictor {
@@ -34,6 +19,7 @@ public final class DefaultPredictor {
         if device != .cpu { try model.to(device) }
         resize = try ResizeShortestEdge(shortEdgeLengths: [try cfg.int("INPUT.MIN_SIZE_TEST")], maxSize: try cfg.int("INPUT.MAX_SIZE_TEST"))
         inputFormat = try cfg.string("INPUT.FORMAT")
+        guard ["BGR", "RGB"].contains(inputFormat) else { throw ConfigError("INPUT.FORMAT '\(inputFormat)' is not supported; use BGR or RGB") }
         classes = try cfg.strings("DATASETS.TEST").first.flatMap { catalog.metadata($0).thingClasses }
     }
 
@@ -45,17 +31,11 @@ public final class DefaultPredictor {
         return try resize.apply(img, shortEdge: resize.shortEdgeLengths[0]).chwTensor().to(dtype: .float32)
     }
 
-    /// Detections for each image, from one forward pass over the batch.
-    public func predict(_ images: [Image]) throws -> [[DetectedObject]] {
+    /// Detections for each image (in its own coordinates), from one forward pass over the batch.
+    public func predict(_ images: [Image]) throws -> [Instances] {
         guard !images.isEmpty else { return [] }
         let inputs = try images.map(input)
         let raw = try model.inference(inputs)
-        return try zip(raw, images).map { r, image in
-            let p = try ImagePredictions(imageID: 0, try GeneralizedRCNN.postprocess(r, height: image.height, width: image.width))
-            return p.scores.indices.map { i in
-                let c = p.classes[i]
-                return DetectedObject(box: p.boxes[i], score: p.scores[i], classID: c, label: classes.flatMap { c < $0.count ? $0[c] : nil })
-            }
-        }
+        return try zip(raw, images).map { r, image in try detectorPostprocess(r, height: image.height, width: image.width) }
     }
 }

@@ -182,18 +182,6 @@ public final class COCOEval: @unchecked Sendable {
         }
     }
 
-    /// IoU of boxes (x, y, w, h) as pycocotools' bbIou: for crowd ground truth, the union is the detection's area.
-    @inline(__always)
-    static func iou(_ d: (Double, Double, Double, Double), _ g: (Double, Double, Double, Double), crowd: Bool) -> Double {
-        let w = min(d.0 + d.2, g.0 + g.2) - max(d.0, g.0)
-        if w <= 0 { return 0 }
-        let h = min(d.1 + d.3, g.1 + g.3) - max(d.1, g.1)
-        if h <= 0 { return 0 }
-        let inter = w * h
-        let union = crowd ? d.2 * d.3 : d.2 * d.3 + g.2 * g.3 - inter
-        return inter / union
-    }
-
     /// Stable sort by descending score (numpy's mergesort on -score).
     static func byScore(_ dt: [DT]) -> [Int] {
         Array(dt.indices).sorted { a, b in
@@ -220,7 +208,7 @@ public final class COCOEval: @unchecked Sendable {
                 let dt = order.prefix(maxDet).map { dtAll[$0] }
                 var ious = [Double](repeating: 0, count: dt.count * gt.count)
                 for (di, d) in dt.enumerated() {
-                    for (gi, g) in gt.enumerated() { ious[di * gt.count + gi] = COCOEval.iou(d.bbox, g.bbox, crowd: g.crowd) }
+                    for (gi, g) in gt.enumerated() { ious[di * gt.count + gi] = Boxes.iou(xywh: d.bbox, g.bbox, crowd: g.crowd) }
                 }
                 for (ai, range) in areaRanges.enumerated() {
                     // Ground truth: ignored (crowd or outside the area range) last, stable.

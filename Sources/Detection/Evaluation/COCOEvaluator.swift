@@ -7,7 +7,7 @@ public final class COCOEvaluator {
     public let datasetName: String
     public let outputDir: String?
     let catalog: DataCatalog
-    public private(set) var predictions: [ImagePredictions] = []
+    public private(set) var predictions: [Instances] = []
     /// Built on first use and kept, as Detectron2's evaluator keeps its COCO object: a dataset's
     /// registration and metadata cannot change once set, so every evaluate() compares with it.
     private var cachedGroundTruth: (COCOGroundTruth, [Int: Int64], [String])?
@@ -22,7 +22,12 @@ public final class COCOEvaluator {
     }
 
     public func reset() { predictions = [] }
-    public func process(_ p: ImagePredictions) { predictions.append(p) }
+    /// One image's detections (in original-image coordinates, imageID set); kept on the CPU.
+    public func process(_ instances: Instances) throws {
+        guard instances.imageID != nil else { throw DataError("COCOEvaluator.process: the instances have no image id") }
+        predictions.append(instances)
+        _ = try instances.asLists()
+    }
 
     public struct Results {
         /// AP, AP50, AP75, APs, APm, APl, then AP-<class>: ×100, NaN where pycocotools says -1.
@@ -102,19 +107,19 @@ public final class COCOEvaluator {
     }
 
     /// COCO results with the dataset's category ids (XYXY converted to XYWH).
-    public func cocoResults(mapping toDataset: [Int: Int64]) -> [COCODetection] {
-        predictions.flatMap { p in
-            p.boxes.indices.map { i in
-                let b = p.boxes[i]
-                return COCODetection(imageID: p.imageID, categoryID: toDataset[p.classes[i]] ?? Int64(p.classes[i]),
-                                     bbox: [b[0], b[1], b[2] - b[0], b[3] - b[1]], score: p.scores[i])
+    public func cocoResults(mapping toDataset: [Int: Int64]) throws -> [COCODetection] {
+        try predictions.flatMap { p in
+            let (boxes, scores, classes) = try p.asLists()
+            return boxes.indices.map { i in
+                COCODetection(imageID: p.imageID!, categoryID: toDataset[classes[i]] ?? Int64(classes[i]),
+                              bbox: BoxMode.convert(boxes[i], from: .xyxyAbs, to: .xywhAbs), score: scores[i])
             }
         }
     }
 
     public func evaluate() throws -> Results {
         let (gt, toDataset, classes) = try groundTruth()
-        let dets = cocoResults(mapping: toDataset)
+        let dets = try cocoResults(mapping: toDataset)
         if let outputDir {
             try FileManager.default.createDirectory(atPath: outputDir, withIntermediateDirectories: true)
             try COCOEvaluator.writeResults(dets, to: (outputDir as NSString).appendingPathComponent("coco_instances_results.json"))

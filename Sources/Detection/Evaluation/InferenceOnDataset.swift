@@ -8,7 +8,7 @@ public enum InferenceOnDataset {
     /// A stop request (`shouldStop`, Ctrl-C by default) ends the run between images with
     /// `Stopped`: nothing is evaluated, and the run starts again from the first image.
     public static func run(loader: TestLoader, evaluator: COCOEvaluator, shouldStop: () -> Bool = { LongWork.stopRequested },
-                           predict: (MappedSample) throws -> ImagePredictions) throws -> COCOEvaluator.Results {
+                           predict: (MappedSample) throws -> Instances) throws -> COCOEvaluator.Results {
         evaluator.reset()
         let log = DetectionLog.shared
         log.info("inference_on_dataset", "Start inference on \(loader.count) batches")
@@ -25,7 +25,7 @@ public enum InferenceOnDataset {
             let t0 = Date()
             let p = try noGrad { try predict(sample) }
             computeTime += Date().timeIntervalSince(t0)
-            evaluator.process(p)
+            try evaluator.process(p.with(imageID: sample.imageID))
             n += 1
             progress.update(done: n)
         }
@@ -37,8 +37,7 @@ public enum InferenceOnDataset {
     }
 
     /// A model's predictions for one test sample, in original-image coordinates.
-    public static func predictions(_ model: GeneralizedRCNN, _ sample: MappedSample) throws -> ImagePredictions {
-        try ImagePredictions(imageID: sample.imageID, try GeneralizedRCNN.postprocess(try model.inference([sample.image])[0],
-                                                                                   height: sample.height, width: sample.width))
+    public static func predictions(_ model: GeneralizedRCNN, _ sample: MappedSample) throws -> Instances {
+        try detectorPostprocess(try model.inference([sample.image])[0], height: sample.height, width: sample.width).with(imageID: sample.imageID)
     }
 }

@@ -2,40 +2,6 @@ import Foundation
 import Support
 import Torch
 
-/// The detections of one image, in original-image coordinates, with contiguous class ids.
-public struct ImagePredictions: Sendable {
-    public var imageID: Int64
-    /// XYXY boxes
-    public var boxes: [[Double]]
-    public var scores: [Double]
-    public var classes: [Int]
-
-    public init(imageID: Int64, boxes: [[Double]], scores: [Double], classes: [Int]) {
-        self.imageID = imageID
-        self.boxes = boxes
-        self.scores = scores
-        self.classes = classes
-    }
-
-    /// From a model's output tensors (any device): boxes (N, 4) XYXY, scores (N), classes (N).
-    /// Shapes that do not agree are an error naming `source` (where the tensors came from).
-    public init(imageID: Int64, boxes: Tensor, scores: Tensor, classes: Tensor, source: String = "instances") throws {
-        let b = try boxes.to(dtype: .float64, device: .cpu)
-        let n = b.dim == 2 ? b.shape[0] : 0
-        guard n == 0 || b.shape == [n, 4] else { throw DataError("\(source).pred_boxes must be (N, 4), is \(b.shape)") }
-        let flat = try b.toArray(Double.self)
-        let s = try scores.to(dtype: .float64, device: .cpu).toArray(Double.self)
-        let c = try classes.to(dtype: .int64, device: .cpu).toArray(Int64.self).map { Int($0) }
-        guard s.count == n, c.count == n else { throw DataError("\(source): \(n) boxes, \(s.count) scores, \(c.count) classes") }
-        self.init(imageID: imageID, boxes: (0..<n).map { Array(flat[($0 * 4)..<($0 * 4 + 4)]) }, scores: s, classes: c)
-    }
-
-    /// A model's detections (Instances after postprocessing).
-    public init(imageID: Int64, _ instances: Instances) throws {
-        try self.init(imageID: imageID, boxes: instances.boxes, scores: instances.scores, classes: instances.classes)
-    }
-}
-
 /// Counts at one threshold and the metrics made from them.
 public struct PresenceCounts: Equatable, Sendable {
     public var tp = 0, fp = 0, fn = 0, tn = 0
@@ -74,14 +40,15 @@ public struct PresenceEvaluation: Sendable {
     /// counts[class][threshold]
     public let counts: [[PresenceCounts]]
 
-    public init(dicts: [DatasetDict], predictions: [ImagePredictions], classes: [String], thresholds: [Double]) throws {
+    /// `predictions`: each image's detections, with its imageID set.
+    public init(dicts: [DatasetDict], predictions: [Instances], classes: [String], thresholds: [Double]) throws {
         guard !thresholds.isEmpty else { throw DataError("presence needs at least one threshold") }
         for t in thresholds where !(0...1).contains(t) || t.isNaN { throw DataError("threshold \(t) is outside 0..1") }
         self.classes = classes
         self.thresholds = thresholds
-        let byImage = Dictionary(predictions.map { ($0.imageID, $0) }, uniquingKeysWith: { a, _ in a })
+        let byImage = try Instances.byImage(predictions)
         let known = Set(dicts.map(\.imageID))
-        let unknown = predictions.filter { !known.contains($0.imageID) }.count
+        let unknown = byImage.keys.filter { !known.contains($0) }.count
         if unknown > 0 {
             DetectionLog.shared.warn("presence", "\(unknown) images of predictions are not in the dataset; they are left out")
         }
@@ -166,11 +133,11 @@ public struct ConfusionMatrix: Sendable {
     /// plus background (columns). In each image, predictions above the score threshold take, by
     /// descending score, the unmatched ground-truth box of highest IoU >= iouThreshold (of any
     /// class); unmatched predictions count against background, unmatched ground truth as missed.
-    public static func boxes(dicts: [DatasetDict], predictions: [ImagePredictions], classes: [String],
-                             scoreThreshold: Double, iouThreshold: Double = 0.5) -> ConfusionMatrix {
+    public static func boxes(dicts: [DatasetDict], predictions: [Instances], classes: [String],
+                             scoreThreshold: Double, iouThreshold: Double = 0.5) throws -> ConfusionMatrix {
         let K = classes.count
         var m = [[Int]](repeating: [Int](repeating: 0, count: K + 1), count: K + 1)
-        let byImage = Dictionary(predictions.map { ($0.imageID, $0) }, uniquingKeysWith: { a, _ in a })
+        let byImage = try Instances.byImage(predictions)
         for d in dicts {
             let gts = d.annotations.filter { $0.isCrowd == 0 && $0.categoryID < K }
             var matched = [Bool](repeating: false, count: gts.count)
@@ -181,7 +148,7 @@ public struct ConfusionMatrix: Sendable {
                     var best = -1
                     var bestIoU = iouThreshold
                     for (g, gt) in gts.enumerated() where !matched[g] {
-                        let v = boxIoU(p.boxes[i], gt.xyxy)
+                        let v = Boxes.iou(xyxy: p.boxes[i], gt.xyxy)
                         if v >= bestIoU && (best == -1 || v > bestIoU) { best = g; bestIoU = v }
                     }
                     if best >= 0 {
@@ -218,13 +185,6 @@ public struct ConfusionMatrix: Sendable {
         for (r, row) in counts.enumerated() { table.append([rowLabels[r]] + row.map(String.init)) }
         return table.text
     }
-}
-
-func boxIoU(_ a: [Double], _ b: [Double]) -> Double {
-    let iw = min(a[2], b[2]) - max(a[0], b[0]), ih = min(a[3], b[3]) - max(a[1], b[1])
-    if iw <= 0 || ih <= 0 { return 0 }
-    let inter = iw * ih
-    return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
 }
 
 func formatThreshold(_ t: Double) -> String {

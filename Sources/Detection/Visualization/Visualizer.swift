@@ -68,10 +68,13 @@ public final class Visualizer {
 
     /// Boxes with "name NN%" labels.
     @discardableResult
-    public func drawInstancePredictions(_ detections: [DetectedObject]) throws -> Visualizer {
+    /// `labels` (one per instance, nil for none) override the class names.
+    public func drawInstancePredictions(_ instances: Instances, labels: [String?] = []) throws -> Visualizer {
+        let (boxes, scores, classes) = try instances.asLists()
         // Largest first so small boxes stay on top, as Detectron2 does.
-        for d in detections.sorted(by: { area($0.box) > area($1.box) }) {
-            try drawBox(d.box, color: Visualizer.color(d.classID), label: "\(d.label ?? name(d.classID)) \(Int((d.score * 100).rounded()))%")
+        for i in boxes.indices.sorted(by: { area(boxes[$0]) > area(boxes[$1]) }) {
+            let label = (i < labels.count ? labels[i] : nil) ?? name(classes[i])
+            try drawBox(boxes[i], color: Visualizer.color(classes[i]), label: "\(label) \(Int((scores[i] * 100).rounded()))%")
         }
         return self
     }

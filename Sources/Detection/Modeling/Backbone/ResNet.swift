@@ -3,6 +3,8 @@ import Torch
 /// One residual block of a stage: BottleneckBlock (ResNet-50 and deeper) or BasicBlock.
 protocol ResidualBlock: Module {
     func forward(_ x: Tensor) throws -> Tensor
+    /// The block's convolutions in the order Detectron2 initialises them (shortcut last).
+    var convolutionsInInitOrder: [Conv2d] { get }
 }
 
 /// Detectron2's BottleneckBlock (ResNet/ResNeXt), FrozenBN, stride on the 1x1 or the 3x3 conv.
@@ -22,6 +24,8 @@ final class BottleneckBlock: Module, ResidualBlock {
         try child("conv2", conv2)
         try child("conv3", conv3)
     }
+
+    var convolutionsInInitOrder: [Conv2d] { [conv1, conv2, conv3] + (shortcut.map { [$0] } ?? []) }
 
     func forward(_ x: Tensor) throws -> Tensor {
         // In place, as Detectron2's blocks do (F.relu_, +=): no fresh activation per op, which
@@ -47,6 +51,8 @@ final class BasicBlock: Module, ResidualBlock {
         try child("conv2", conv2)
     }
 
+    var convolutionsInInitOrder: [Conv2d] { [conv1, conv2] + (shortcut.map { [$0] } ?? []) }
+
     func forward(_ x: Tensor) throws -> Tensor {
         let out = try conv2.forward(try conv1.forward(x).relu_())
         try out.add_(try shortcut?.forward(x) ?? x)
@@ -58,12 +64,14 @@ final class BasicBlock: Module, ResidualBlock {
 /// `freezeAt` is MODEL.BACKBONE.FREEZE_AT: 1 freezes the stem, 2 the stem and res2, and so on,
 /// as Detectron2 does: their parameters take no gradient and their BN layers become FrozenBN
 /// (so they carry no running-statistics updates and no num_batches_tracked).
-public final class ResNet: Module {
+public final class ResNet: Module, Backbone {
     let stem: Conv2d
     var stages: [(name: String, blocks: [any ResidualBlock])] = []
     public let outFeatures: [String]
-    public private(set) var channels: [String: Int] = [:]
-    public private(set) var strides: [String: Int] = [:]
+    /// Channels and stride of the stem and of every stage (res2..res5).
+    public private(set) var stageShapes: [String: ShapeSpec] = [:]
+    public var outputShape: [String: ShapeSpec] { stageShapes.filter { outFeatures.contains($0.key) } }
+    public var sizeDivisibility: Int { 0 }
 
     public init(depth: Int, stemOut: Int, res2Out: Int, groups: Int, widthPerGroup: Int, strideIn1x1: Bool,
                 res5Dilation: Int, outFeatures: [String], norm: NormKind = .frozenBN, freezeAt: Int = 0) throws {
@@ -72,15 +80,31 @@ public final class ResNet: Module {
         func normFor(frozen: Bool) -> NormKind { frozen && norm == .bn ? .frozenBN : norm }
         let blocks: [Int: [Int]] = [18: [2, 2, 2, 2], 34: [3, 4, 6, 3], 50: [3, 4, 6, 3], 101: [3, 4, 23, 3], 152: [3, 8, 36, 3]]
         guard let counts = blocks[depth] else { throw ConfigError("MODEL.RESNETS.DEPTH must be 18, 34, 50, 101 or 152, not \(depth)") }
+        guard [1, 2].contains(res5Dilation) else { throw ConfigError("MODEL.RESNETS.RES5_DILATION must be 1 or 2, not \(res5Dilation)") }
+        guard groups >= 1, widthPerGroup >= 1, stemOut >= 1, res2Out >= 1 else {
+            throw ConfigError("MODEL.RESNETS: NUM_GROUPS (\(groups)), WIDTH_PER_GROUP (\(widthPerGroup)), STEM_OUT_CHANNELS (\(stemOut)) and RES2_OUT_CHANNELS (\(res2Out)) must be positive")
+        }
+        if depth < 50 {
+            // Detectron2's asserts for BasicBlock networks.
+            guard res2Out == 64 else { throw ConfigError("Must set MODEL.RESNETS.RES2_OUT_CHANNELS = 64 for R18/R34 (it is \(res2Out))") }
+            guard res5Dilation == 1 else { throw ConfigError("Must set MODEL.RESNETS.RES5_DILATION = 1 for R18/R34 (it is \(res5Dilation))") }
+            guard groups == 1 else { throw ConfigError("MODEL.RESNETS.NUM_GROUPS = \(groups): grouped convolutions need bottleneck blocks (DEPTH 50 or more); R18/R34 use NUM_GROUPS = 1") }
+        }
+        let known = ["stem", "res2", "res3", "res4", "res5"]
+        for f in outFeatures where !known.contains(f) {
+            throw ConfigError("MODEL.RESNETS.OUT_FEATURES names '\(f)'; a ResNet has \(known.joined(separator: ", "))")
+        }
+        guard !outFeatures.isEmpty else { throw ConfigError("MODEL.RESNETS.OUT_FEATURES is empty; name the stages the FPN reads (res2 ... res5)") }
         stem = try Conv2d(in: 3, out: stemOut, kernel: 7, stride: 2, padding: 3, bias: false, normKind: normFor(frozen: freezeAt >= 1))
         self.outFeatures = outFeatures
         super.init()
+        stageShapes["stem"] = ShapeSpec(channels: stemOut, stride: 4)
         let stemModule = Module()
         try stemModule.child("conv1", stem)
         try child("stem", stemModule)
         if freezeAt >= 1 { try stemModule.freeze() }
         var inChannels = stemOut
-        var out = depth < 50 ? 64 : res2Out
+        var out = res2Out
         var bottleneck = groups * widthPerGroup
         var stride = 4
         for (i, n) in counts.enumerated() {
@@ -105,16 +129,38 @@ public final class ResNet: Module {
             if frozen { try stage.freeze() }
             try child(name, stage)
             stages.append((name, list))
-            channels[name] = out
-            strides[name] = stride
+            stageShapes[name] = ShapeSpec(channels: out, stride: stride)
             out *= 2
             bottleneck *= 2
         }
     }
 
+    /// build_resnet_backbone: MODEL.RESNETS.* and MODEL.BACKBONE.FREEZE_AT.
+    public convenience init(cfg: CfgNode) throws {
+        try self.init(depth: try cfg.int("MODEL.RESNETS.DEPTH"), stemOut: try cfg.int("MODEL.RESNETS.STEM_OUT_CHANNELS"),
+                      res2Out: try cfg.int("MODEL.RESNETS.RES2_OUT_CHANNELS"), groups: try cfg.int("MODEL.RESNETS.NUM_GROUPS"),
+                      widthPerGroup: try cfg.int("MODEL.RESNETS.WIDTH_PER_GROUP"), strideIn1x1: try cfg.bool("MODEL.RESNETS.STRIDE_IN_1X1"),
+                      res5Dilation: try cfg.int("MODEL.RESNETS.RES5_DILATION"), outFeatures: try cfg.strings("MODEL.RESNETS.OUT_FEATURES"),
+                      norm: try NormKind(config: try cfg.string("MODEL.RESNETS.NORM"), key: "MODEL.RESNETS.NORM"),
+                      freezeAt: try cfg.int("MODEL.BACKBONE.FREEZE_AT"))
+    }
+
+    /// Detectron2's initialisation, as its blocks do it when built: c2_msra_fill on the stem,
+    /// then on each block's conv1, conv2, (conv3,) shortcut, stage by stage.
+    public func initializeParameters() throws {
+        try WeightInit.c2MSRAFill(stem)
+        for (_, blocks) in stages {
+            for b in blocks {
+                for conv in b.convolutionsInInitOrder { try WeightInit.c2MSRAFill(conv) }
+            }
+        }
+    }
+
     public func forward(_ x: Tensor) throws -> [String: Tensor] {
-        var h = try NN.maxPool2d(try stem.forward(x).relu_(), kernel: 3, stride: 2, padding: 1)
+        let stemOut = try NN.maxPool2d(try stem.forward(x).relu_(), kernel: 3, stride: 2, padding: 1)
+        var h = stemOut
         var outputs: [String: Tensor] = [:]
+        if outFeatures.contains("stem") { outputs["stem"] = stemOut }
         for (name, blocks) in stages {
             for b in blocks { h = try b.forward(h) }
             if outFeatures.contains(name) { outputs[name] = h }
@@ -123,47 +169,3 @@ public final class ResNet: Module {
     }
 }
 
-/// FPN on res2..res5 with the p6 max-pool level (LastLevelMaxPool).
-public final class FPN: Module {
-    public let bottomUp: ResNet
-    let inFeatures: [String]
-    var laterals: [Conv2d] = [], outputs: [Conv2d] = []
-    public let outChannels: Int
-    public var levelNames: [String] { inFeatures.map { "p" + $0.dropFirst(3) } + ["p6"] }
-    public var levelStrides: [Int] { inFeatures.map { bottomUp.strides[$0]! } + [bottomUp.strides[inFeatures.last!]! * 2] }
-
-    public init(bottomUp: ResNet, inFeatures: [String], outChannels: Int, norm: NormKind = .none) throws {
-        self.bottomUp = bottomUp
-        self.inFeatures = inFeatures
-        self.outChannels = outChannels
-        super.init()
-        for f in inFeatures {
-            guard let c = bottomUp.channels[f] else { throw ConfigError("MODEL.FPN.IN_FEATURES names \(f), which the backbone does not have") }
-            let level = f.dropFirst(3)
-            let lateral = try Conv2d(in: c, out: outChannels, kernel: 1, bias: norm == .none, normKind: norm)
-            let output = try Conv2d(in: outChannels, out: outChannels, kernel: 3, padding: 1, bias: norm == .none, normKind: norm)
-            try child("fpn_lateral\(level)", lateral)
-            try child("fpn_output\(level)", output)
-            laterals.append(lateral)
-            outputs.append(output)
-        }
-        // Registered after the FPN convolutions, as Detectron2 does: state dicts list the same
-        // order, and optimizer states (numbered by parameter order) line up between the two.
-        try child("bottom_up", bottomUp)
-    }
-
-    /// p2..p6 in order.
-    public func forward(_ x: Tensor) throws -> [Tensor] {
-        let features = try bottomUp.forward(x)
-        var prev = try laterals.last!.forward(features[inFeatures.last!]!)
-        var results = [try outputs.last!.forward(prev)]
-        for i in stride(from: inFeatures.count - 2, through: 0, by: -1) {
-            let lateral = try laterals[i].forward(features[inFeatures[i]]!)
-            let topDown = try NN.interpolateNearest(prev, height: prev.shape[2] * 2, width: prev.shape[3] * 2)
-            prev = try lateral + topDown
-            results.insert(try outputs[i].forward(prev), at: 0)
-        }
-        results.append(try NN.maxPool2d(results.last!, kernel: 1, stride: 2, padding: 0))
-        return results
-    }
-}

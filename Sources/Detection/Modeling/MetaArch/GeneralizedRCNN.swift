@@ -1,0 +1,150 @@
+import Foundation
+import Torch
+import Vision
+
+/// An error that stops training (divergence, bad targets), with a message naming what went wrong.
+public struct TrainingError: Error, CustomStringConvertible {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// What one training forward pass gives: the losses (Detectron2's names and order) and the
+/// statistics Detectron2 logs beside them (rpn/num_pos_anchors, fast_rcnn/cls_accuracy, ...).
+public struct TrainingOutput {
+    public var losses: [(name: String, value: Tensor)] = []
+    public var metrics: [(name: String, value: Double)] = []
+}
+
+/// Detectron2's GeneralizedRCNN: backbone, proposal generator and ROI heads, which read the
+/// backbone's features by name (MODEL.RPN.IN_FEATURES, MODEL.ROI_HEADS.IN_FEATURES).
+public final class GeneralizedRCNN: Module {
+    public let backbone: any Backbone
+    public let proposalGenerator: RPN
+    public let roiHeads: StandardROIHeads
+    public let pixelMean: Tensor, pixelStd: Tensor
+    public private(set) var device: Device = .cpu
+
+    public init(backbone: any Backbone, proposalGenerator: RPN, roiHeads: StandardROIHeads, pixelMean: [Double], pixelStd: [Double]) throws {
+        guard pixelMean.count == pixelStd.count, pixelMean.count == 3 else {
+            throw ConfigError("MODEL.PIXEL_MEAN and MODEL.PIXEL_STD need 3 values each (one per channel), not \(pixelMean.count) and \(pixelStd.count)")
+        }
+        guard pixelStd.allSatisfy({ $0 > 0 && $0.isFinite }), pixelMean.allSatisfy(\.isFinite) else {
+            throw ConfigError("MODEL.PIXEL_STD must be positive and MODEL.PIXEL_MEAN finite (\(pixelMean), \(pixelStd))")
+        }
+        self.backbone = backbone
+        self.proposalGenerator = proposalGenerator
+        self.roiHeads = roiHeads
+        self.pixelMean = try Tensor(pixelMean.map { Float($0) }).view([-1, 1, 1])
+        self.pixelStd = try Tensor(pixelStd.map { Float($0) }).view([-1, 1, 1])
+        super.init()
+        try child("backbone", backbone)
+        try child("proposal_generator", proposalGenerator)
+        try child("roi_heads", roiHeads)
+        eval()
+    }
+
+    /// build_model: the model a config describes, with Detectron2's random initialisation
+    /// (`initialize` false leaves zeros, for callers that load every weight next).
+    public convenience init(cfg: CfgNode, initialize: Bool = true) throws {
+        try ConfigSupport.validate(cfg)
+        let arch = try cfg.string("MODEL.META_ARCHITECTURE")
+        guard arch == "GeneralizedRCNN" else { throw ConfigError("MODEL.META_ARCHITECTURE '\(arch)' is not supported; Lunette has GeneralizedRCNN") }
+        let backboneName = try cfg.string("MODEL.BACKBONE.NAME")
+        guard backboneName == "build_resnet_fpn_backbone" else {
+            throw ConfigError("MODEL.BACKBONE.NAME '\(backboneName)' is not supported; Lunette has build_resnet_fpn_backbone")
+        }
+        let backbone = try FPN(cfg: cfg)
+        try self.init(backbone: backbone, proposalGenerator: try RPN(cfg: cfg, inputShape: backbone.outputShape),
+                      roiHeads: try StandardROIHeads(cfg: cfg, inputShape: backbone.outputShape),
+                      pixelMean: try cfg.doubles("MODEL.PIXEL_MEAN"), pixelStd: try cfg.doubles("MODEL.PIXEL_STD"))
+        if initialize { try initializeParameters() }
+    }
+
+    /// Detectron2's initialisation, module by module in the order Detectron2 builds them
+    /// (bottom-up network, FPN, RPN head, box head, box predictor), so the random draws follow
+    /// its order.
+    public func initializeParameters() throws {
+        try backbone.initializeParameters()
+        try proposalGenerator.initializeParameters()
+        try roiHeads.initializeParameters()
+        resetAllCaches()
+    }
+
+    /// Loads weights (DetectionCheckpointer); returns what was loaded, missing and mismatched.
+    @discardableResult
+    public func loadWeights(_ path: String) throws -> LoadReport { try DetectionCheckpointer(self).load(path) }
+
+    /// MODEL.WEIGHTS loaded into the model: nil when it is empty; a download link is an error
+    /// (Lunette reads local files only). Returns the path loaded.
+    @discardableResult
+    public func loadWeights(configuredIn cfg: CfgNode) throws -> String? {
+        let weights = try cfg.string("MODEL.WEIGHTS")
+        guard !weights.isEmpty else { return nil }
+        guard !weights.hasPrefix("detectron2://") && !weights.hasPrefix("http") else {
+            throw ConfigError("MODEL.WEIGHTS \(weights) is a download link; Lunette loads local files only: download it once and give its path")
+        }
+        try loadWeights(weights)
+        return weights
+    }
+
+    /// MODEL.DEVICE ("cpu", "cuda", "cuda:N", "auto"), with "cuda" falling back to the CPU when
+    /// CUDA is not available (`fellBack` says so, for callers that warn).
+    public static func device(configuredIn cfg: CfgNode) throws -> (device: Device, fellBack: Bool) {
+        let name = try cfg.string("MODEL.DEVICE")
+        let fallBack = name == "cuda" && !TorchRuntime.cudaIsAvailable
+        return (try Device(parsing: fallBack ? "cpu" : name), fallBack)
+    }
+
+    public func to(_ device: Device) throws {
+        try to(device: device)
+        self.device = device
+        resetAllCaches()
+    }
+
+    /// preprocess_image: images (3, H, W, in INPUT.FORMAT, float 0..255) normalised and padded
+    /// to the backbone's size divisibility into one ImageList.
+    func preprocess(_ images: [Tensor]) throws -> ImageList {
+        let mean = try pixelMean.to(device: device), std = try pixelStd.to(device: device)
+        let normalized = try images.map { try ($0.to(dtype: .float32, device: device) - mean) / std }
+        var list = try ImageList.fromTensors(normalized, sizeDivisibility: backbone.sizeDivisibility)
+        // Channels-last activations: oneDNN convolves them without reordering, and ROIAlign
+        // reads them as they are.
+        list.tensor = try list.tensor.channelsLast()
+        return list
+    }
+
+    /// Inference on resized images; returns instances in input-image coordinates.
+    public func inference(_ images: [Tensor]) throws -> [Instances] {
+        try noGrad {
+            let batch = try preprocess(images)
+            let features = try backbone.forward(batch.tensor)
+            let proposals = try proposalGenerator.forward(features, imageSizes: batch.imageSizes)
+            return try roiHeads.forward(features, proposals: proposals, imageSizes: batch.imageSizes)
+        }
+    }
+
+    /// One training forward pass (the model in training mode): resized images (3, H, W) and
+    /// their ground truth in; losses in Detectron2's order (loss_cls, loss_box_reg, loss_rpn_cls,
+    /// loss_rpn_loc) and the statistics it logs out.
+    public func trainingForward(images: [Tensor], targets: [TrainingTargets]) throws -> TrainingOutput {
+        guard isTraining else { throw TrainingError("the model is in inference mode; call train() before a training step") }
+        guard images.count == targets.count, !images.isEmpty else { throw TrainingError("a training batch needs one target per image (\(images.count) images, \(targets.count) targets)") }
+        let targets = try targets.map { TrainingTargets(boxes: try $0.boxes.to(dtype: .float32, device: device), classes: try $0.classes.to(dtype: .int64, device: device)) }
+        for (i, t) in targets.enumerated() where t.count > 0 {
+            let high = try t.classes.max().item(), low = try t.classes.min().item()
+            guard low >= 0, Int(high) < roiHeads.numClasses else {
+                throw TrainingError("image \(i + 1) of the batch has class \(Int(low < 0 ? low : high)), outside MODEL.ROI_HEADS.NUM_CLASSES = \(roiHeads.numClasses)")
+            }
+        }
+        let batch = try preprocess(images)
+        let features = try backbone.forward(batch.tensor)
+        var output = TrainingOutput()
+        var rpnOutput = TrainingOutput()
+        let proposals = try proposalGenerator.trainingForward(features, imageSizes: batch.imageSizes, targets: targets, output: &rpnOutput)
+        try roiHeads.trainingForward(features, proposals: proposals, targets: targets, output: &output)
+        output.losses += rpnOutput.losses
+        output.metrics = rpnOutput.metrics + output.metrics
+        return output
+    }
+}
