@@ -50,7 +50,9 @@ public enum ConfigSupport {
         ("MODEL.SEM_SEG_HEAD.", "MODEL.META_ARCHITECTURE", .string("SemanticSegmentor")),
         ("SOLVER.NUM_DECAYS", "SOLVER.LR_SCHEDULER_NAME", .string("WarmupStepWithFixedGammaLR")),
         ("SOLVER.RESCALE_INTERVAL", "SOLVER.LR_SCHEDULER_NAME", .string("WarmupStepWithFixedGammaLR")),
-        ("TEST.AUG.", "TEST.AUG.ENABLED", .bool(true)),
+        ("TEST.AUG.FLIP", "TEST.AUG.ENABLED", .bool(true)),
+        ("TEST.AUG.MAX_SIZE", "TEST.AUG.ENABLED", .bool(true)),
+        ("TEST.AUG.MIN_SIZES", "TEST.AUG.ENABLED", .bool(true)),
         ("TEST.KEYPOINT_OKS_SIGMAS", "MODEL.KEYPOINT_ON", .bool(true)),
         ("TEST.PRECISE_BN.NUM_ITER", "TEST.PRECISE_BN.ENABLED", .bool(true)),
     ]
