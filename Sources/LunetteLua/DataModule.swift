@@ -124,40 +124,34 @@ extension LunetteBindings {
     }
 
     /// Reads Detectron2 config keys from a Lua table shaped like cfg (cfg.INPUT.MIN_SIZE_TRAIN, ...).
+    /// The loader settings of a CfgNode, or of a plain table shaped like one ({INPUT = {MIN_SIZE_TEST
+    /// = 512}, ...}): the table's keys are set on Detectron2's defaults, type-checked as
+    /// assignments are, so both read through the one LoaderSettings(cfg:).
     static func loaderSettings(_ cfgValue: LuaValue) throws -> (LoaderSettings, train: [String], test: [String]) {
-        if case .object(let o) = cfgValue, let node = o as? CfgNode {
-            return (try LoaderSettings(cfg: node), try node.strings("DATASETS.TRAIN"), try node.strings("DATASETS.TEST"))
+        let node: CfgNode
+        if case .object(let o) = cfgValue, let n = o as? CfgNode {
+            node = n
+        } else if case .table(let t) = cfgValue {
+            node = CfgNode.defaults()
+            try setKeys(t, prefix: "", on: node)
+        } else {
+            throw LuaError.message("cfg must be a CfgNode (get_cfg()) or a table shaped like one, not a \(cfgValue.typeName)")
         }
-        var s = LoaderSettings()
-        let cfg = cfgValue
-        func node(_ path: [String]) -> LuaValue? {
-            var v: LuaValue? = cfg
-            for p in path {
-                guard case .table(let t)? = v else { return nil }
-                v = t[p]
+        return (try LoaderSettings(cfg: node), try node.strings("DATASETS.TRAIN"), try node.strings("DATASETS.TEST"))
+    }
+
+    /// Sets every leaf of a nested Lua table on `node` (dotted keys from the nesting).
+    private static func setKeys(_ table: LuaTable, prefix: String, on node: CfgNode) throws {
+        guard table.array.isEmpty else { throw LuaError.message("cfg\(prefix.isEmpty ? "" : "." + prefix) is a list; config nodes are tables with keys") }
+        for (k, v) in table.hash {
+            guard case .string(let name) = k else { throw LuaError.message("cfg\(prefix.isEmpty ? "" : "." + prefix): key \(k) is not a string") }
+            let key = prefix.isEmpty ? name : prefix + "." + name
+            if case .table(let inner) = v, !inner.hash.isEmpty {
+                try setKeys(inner, prefix: key, on: node)
+            } else {
+                try node.set(key, try cfgFromLua(v, key: key), coerceIntToFloat: true)
             }
-            return v
         }
-        func int(_ path: [String]) throws -> Int? { try node(path).map { try Int.decode($0, at: path.joined(separator: ".")) } }
-        if let v = node(["INPUT", "MIN_SIZE_TRAIN"]) {
-            if case .table = v { s.minSizeTrain = try [Int].decode(v, at: "INPUT.MIN_SIZE_TRAIN") } else { s.minSizeTrain = [try Int.decode(v, at: "INPUT.MIN_SIZE_TRAIN")] }
-        }
-        if let v = try int(["INPUT", "MAX_SIZE_TRAIN"]) { s.maxSizeTrain = v }
-        if case .string(let style)? = node(["INPUT", "MIN_SIZE_TRAIN_SAMPLING"]) {
-            guard let st = ResizeShortestEdge.SampleStyle(rawValue: style) else { throw LuaError.message("INPUT.MIN_SIZE_TRAIN_SAMPLING must be \"choice\" or \"range\"") }
-            s.minSizeTrainSampling = st
-        }
-        if let v = try int(["INPUT", "MIN_SIZE_TEST"]) { s.minSizeTest = v }
-        if let v = try int(["INPUT", "MAX_SIZE_TEST"]) { s.maxSizeTest = v }
-        if case .string(let f)? = node(["INPUT", "RANDOM_FLIP"]) { s.randomFlip = f }
-        if let v = try int(["SOLVER", "IMS_PER_BATCH"]) { s.imsPerBatch = v }
-        if let v = try int(["DATALOADER", "NUM_WORKERS"]) { s.numWorkers = max(0, v) }
-        if case .boolean(let b)? = node(["DATALOADER", "FILTER_EMPTY_ANNOTATIONS"]) { s.filterEmptyAnnotations = b }
-        if case .boolean(let b)? = node(["DATALOADER", "ASPECT_RATIO_GROUPING"]) { s.aspectRatioGrouping = b }
-        if let v = try int(["SEED"]) { s.seed = v }
-        let train = try node(["DATASETS", "TRAIN"]).map { try [String].decode($0, at: "DATASETS.TRAIN") } ?? []
-        let test = try node(["DATASETS", "TEST"]).map { try [String].decode($0, at: "DATASETS.TEST") } ?? []
-        return (s, train, test)
     }
 
     static func sampleToLua(_ s: MappedSample) -> LuaValue {

@@ -38,11 +38,6 @@ final class ConfusionObject {
 extension LunetteBindings {
     static func writeText(_ text: String, to path: String) throws { try AtomicFile.write(text, to: path) }
 
-    static func jsonText(_ v: JSONValue) -> String {
-        var out: [UInt8] = []
-        JSON.serialize(v, into: &out)
-        return String(decoding: out, as: UTF8.self)
-    }
 
     /// Model outputs for a batch: each {instances = {pred_boxes, scores, pred_classes}} with tensors
     /// (or an object with those fields), or a list of {box = {x1, y1, x2, y2}, score, class}.
@@ -76,12 +71,7 @@ extension LunetteBindings {
             c.tostring { p in "Predictions: \(p.predictions.count) images, \(p.predictions.reduce(0) { $0 + $1.count }) detections" }
             c.metamethod("__len", nil, doc: "#predictions: images") { p, call in call.push(p.predictions.count) }
             c.method("save_json", [LuaParameter("path", .string)], doc: "Writes the predictions as JSON (image_id, boxes XYXY, scores, classes).") { p, call in
-                let v = JSONValue.array(try p.predictions.map { x in
-                    let (boxes, scores, classes) = try x.asLists()
-                    return .object([("image_id", .int(x.imageID ?? 0)), ("boxes", .array(boxes.map { .array($0.map { .double($0) }) })),
-                                    ("scores", .array(scores.map { .double($0) })), ("classes", .array(classes.map { .int(Int64($0)) }))])
-                })
-                try writeText(jsonText(v), to: try call.string(2))
+                try writeText(try PredictionsFile.json(p.predictions), to: try call.string(2))
                 return 0
             }
         }
@@ -98,27 +88,19 @@ extension LunetteBindings {
                 return call.pushNil()
             }
             c.method("save_csv", [LuaParameter("path", .string)], doc: "Writes metric,value lines.") { r, call in
-                var table = CSVWriter(header: ["metric", "value"])
-                for (name, value) in r.results.bbox { table.append([name, value.isNaN ? "" : String(value)]) }
-                try table.write(to: try call.string(2))
+                try writeText(r.results.csv, to: try call.string(2))
                 return 0
             }
             c.method("save_json", [LuaParameter("path", .string)], doc: "Writes {\"bbox\": {...}} (NaN as null).") { r, call in
-                let v = JSONValue.object([("bbox", .object(r.results.bbox.map { ($0.name, $0.value.isNaN ? .null : .double($0.value)) }))])
-                try writeText(jsonText(v), to: try call.string(2))
+                try writeText(r.results.json, to: try call.string(2))
                 return 0
             }
             c.method("pr_curves", [LuaParameter("options", .table, optional: true)], returns: "cv.Image",
                      doc: "Precision against recall per class at IoU 0.5 (options {iou = 0.5, title = ...}).") { r, call in
-                guard let e = r.results.eval else { throw LuaError.message("no predictions were evaluated") }
                 let o = call.isNone(2) ? [:] : try call.decode([String: LuaValue].self, 2)
                 let iou = try o.option("iou", as: Double.self) ?? 0.5
-                guard let t = e.iouThresholds.firstIndex(where: { abs($0 - iou) < 1e-9 }) else { throw LuaError.message("iou must be one of 0.50, 0.55, ..., 0.95") }
-                let (R, K, A, M) = (e.recallThresholds.count, e.categoryIDs.count, 4, e.maxDets.count)
-                let series = (0..<K).compactMap { k -> Plots.Series? in
-                    let pts = (0..<R).map { ri in (x: e.recallThresholds[ri], y: e.precision[(((t * R + ri) * K + k) * A + 0) * M + (M - 1)]) }
-                    guard pts.contains(where: { $0.y >= 0 }) else { return nil }
-                    return Plots.Series(name: k < r.results.classes.count ? r.results.classes[k] : "class \(k)", points: pts.filter { $0.y >= 0 })
+                let series = try r.results.precisionRecallCurves(iou: iou).map { c in
+                    Plots.Series(name: c.className, points: c.points.map { (x: $0.recall, y: $0.precision) })
                 }
                 let title = try o.option("title", as: String.self) ?? "Precision-recall at IoU \(String(format: "%.2f", iou))"
                 return call.push(object: try Plots.lines(series, xLabel: "recall", yLabel: "precision", title: title))
@@ -185,10 +167,8 @@ extension LunetteBindings {
                      doc: "The metric against the threshold, one line per class: options {metric = \"accuracy\", title = ...}.") { p, call in
                 let o = call.isNone(2) ? [:] : try call.decode([String: LuaValue].self, 2)
                 let metric = try o.option("metric", as: String.self) ?? "accuracy"
-                let series = try p.presence.classes.indices.map { k in
-                    Plots.Series(name: p.presence.classes[k], points: try p.presence.thresholds.indices.compactMap { i in
-                        try p.presence.counts[k][i].metric(metric).map { (x: p.presence.thresholds[i], y: $0) }
-                    })
+                let series = try p.presence.curves(metric: metric).map { c in
+                    Plots.Series(name: c.className, points: c.points.map { (x: $0.threshold, y: $0.value) })
                 }
                 let xs = p.presence.thresholds
                 let title = try o.option("title", as: String.self) ?? "\(metric) by confidence threshold"
@@ -200,16 +180,7 @@ extension LunetteBindings {
                 return 0
             }
             c.method("save_json", [LuaParameter("path", .string)], doc: "Counts and metrics per class and threshold.") { p, call in
-                func d(_ v: Double?) -> JSONValue { v.map { .double($0) } ?? .null }
-                let entries: [JSONValue] = (p.presence.classes + ["overall"]).enumerated().flatMap { k, name in
-                    p.presence.thresholds.indices.map { i -> JSONValue in
-                        let c = k < p.presence.classes.count ? p.presence.counts[k][i] : p.presence.overall[i]
-                        return .object([("class", .string(name)), ("threshold", .double(p.presence.thresholds[i])), ("tp", .int(Int64(c.tp))),
-                                        ("fp", .int(Int64(c.fp))), ("fn", .int(Int64(c.fn))), ("tn", .int(Int64(c.tn))),
-                                        ("accuracy", d(c.accuracy)), ("precision", d(c.precision)), ("recall", d(c.recall)), ("f1", d(c.f1))])
-                    }
-                }
-                try writeText(jsonText(.array(entries)), to: try call.string(2))
+                try writeText(p.presence.json, to: try call.string(2))
                 return 0
             }
         }

@@ -108,31 +108,38 @@ final class PrefetchCore<Item>: @unchecked Sendable {
 }
 
 /// Data loader settings, with Detectron2's config names and defaults.
+/// The loader keys of a config (INPUT.*, DATALOADER.*, SOLVER.IMS_PER_BATCH, SEED). Values
+/// come only from a config: `LoaderSettings()` reads Detectron2's defaults, so the defaults live
+/// in one place, the default tree.
 public struct LoaderSettings: Sendable {
-    public var minSizeTrain: [Int] = [800]
-    public var maxSizeTrain = 1333
-    public var minSizeTrainSampling = ResizeShortestEdge.SampleStyle.choice
-    public var minSizeTest = 800
-    public var maxSizeTest = 1333
-    public var randomFlip = "horizontal"
-    public var imsPerBatch = 16
-    public var numWorkers = 4
-    public var filterEmptyAnnotations = true
-    public var aspectRatioGrouping = true
+    public var minSizeTrain: [Int]
+    public var maxSizeTrain: Int
+    public var minSizeTrainSampling: ResizeShortestEdge.SampleStyle
+    public var minSizeTest: Int
+    public var maxSizeTest: Int
+    public var randomFlip: String
+    public var imsPerBatch: Int
+    public var numWorkers: Int
+    public var filterEmptyAnnotations: Bool
+    public var aspectRatioGrouping: Bool
     /// SEED: negative picks a random seed.
-    public var seed = -1
+    public var seed: Int
     /// DATALOADER.SAMPLER_TRAIN: TrainingSampler, or RepeatFactorTrainingSampler (images with
     /// rare classes repeated; REPEAT_THRESHOLD, REPEAT_SQRT).
-    public var repeatFactorSampling = false
-    public var repeatThreshold = 0.0
-    public var repeatSqrt = true
-    /// Skip images that cannot be read (counting them) instead of failing.
+    public var repeatFactorSampling: Bool
+    public var repeatThreshold: Double
+    public var repeatSqrt: Bool
+    /// Skip images that cannot be read (counting them) instead of failing. Not a config key.
     public var skipUnreadable = false
 
-    public init() {}
+    /// Detectron2's defaults (the built-in default tree always reads).
+    public init() {
+        // swiftlint:disable:next force_try
+        try! self.init(cfg: CfgNode.defaults())
+    }
 
-    /// The loader keys of a config (INPUT.*, DATALOADER.*, SOLVER.IMS_PER_BATCH, SEED).
     public init(cfg: CfgNode) throws {
+        try ConfigSupport.validate(cfg)
         minSizeTrain = try cfg.ints("INPUT.MIN_SIZE_TRAIN")
         maxSizeTrain = try cfg.int("INPUT.MAX_SIZE_TRAIN")
         let style = try cfg.string("INPUT.MIN_SIZE_TRAIN_SAMPLING")

@@ -223,4 +223,24 @@ extension PresenceEvaluation {
         }
         return table.text
     }
+
+    /// Counts and metrics per class (and "overall") and threshold, as JSON (undefined as null).
+    public var json: String {
+        func d(_ v: Double?) -> JSONValue { v.map { .double($0) } ?? .null }
+        return JSON.text(.array((classes + ["overall"]).enumerated().flatMap { k, name in
+            thresholds.indices.map { i -> JSONValue in
+                let c = k < classes.count ? counts[k][i] : overall[i]
+                return .object([("class", .string(name)), ("threshold", .double(thresholds[i])), ("tp", .int(Int64(c.tp))),
+                                ("fp", .int(Int64(c.fp))), ("fn", .int(Int64(c.fn))), ("tn", .int(Int64(c.tn))),
+                                ("accuracy", d(c.accuracy)), ("precision", d(c.precision)), ("recall", d(c.recall)), ("f1", d(c.f1))])
+            }
+        }))
+    }
+
+    /// One metric against the threshold, per class (thresholds where it is undefined left out).
+    public func curves(metric: String) throws -> [(className: String, points: [(threshold: Double, value: Double)])] {
+        try classes.indices.map { k in
+            (classes[k], try thresholds.indices.compactMap { i in try counts[k][i].metric(metric).map { (thresholds[i], $0) } })
+        }
+    }
 }

@@ -82,6 +82,13 @@ public enum JSON {
         return v
     }
 
+    /// The JSON text of a value (object keys in their stored order).
+    public static func text(_ v: JSONValue) -> String {
+        var out: [UInt8] = []
+        serialize(v, into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
     /// Serialises (object keys in their stored order).
     public static func serialize(_ v: JSONValue, into out: inout [UInt8]) {
         switch v {
