@@ -83,7 +83,7 @@ let package = Package(
         // Foundation-only mechanisms every layer shares: atomic files, CSV, progress, the stop convention.
         .target(name: "Support"),
         .target(name: "Torch", dependencies: ["CTorch", "Support"]),
-        .target(name: "Vision", dependencies: ["CVision"]),
+        .target(name: "Vision", dependencies: ["CVision", "Support"]),
         .target(name: "Detection", dependencies: ["Support", "Torch", "Vision", .product(name: "Yams", package: "Yams")]),
         .target(name: "LunetteLua", dependencies: ["LuaHost", "Support", "Torch", "Vision", "Detection"]),
         .executableTarget(name: "Lunette", dependencies: ["LunetteLua", "LuaHost", "Support", "CReadline", "CLua"]),

@@ -257,14 +257,6 @@ int cv_encode(cv_image img, const char *extension, int quality, uint8_t **bytes,
 
 void cv_free_bytes(uint8_t *bytes) { std::free(bytes); }
 
-int cv_write_file(cv_image img, const char *path, int quality) {
-    return guarded([&] {
-        std::vector<int> params;
-        if (quality >= 0) params = {cv::IMWRITE_JPEG_QUALITY, std::min(100, quality)};
-        if (!cv::imwrite(path, M(img), params)) fail(std::string("cannot write ") + path + " (unknown extension or unwritable folder)");
-    });
-}
-
 int cv_resize_bilinear(cv_image img, int width, int height, cv_image *out) {
     return guarded([&] {
         if (width <= 0 || height <= 0) fail("resize to " + std::to_string(width) + "x" + std::to_string(height) + ": sizes must be positive");

@@ -1,4 +1,6 @@
 import CVision
+import Foundation
+import Support
 
 /// An 8-bit image in OpenCV's layout: height x width x channels, BGR (or BGRA, or gray).
 public final class Image {
@@ -60,11 +62,16 @@ public final class Image {
         return Array(UnsafeBufferPointer(start: bytes, count: length))
     }
 
-    /// Writes by extension (PNG, JPEG, ...).
+    /// Writes by extension (PNG, JPEG, ...), atomically: encoded in memory, then through the
+    /// one atomic writer, so a kill or a full disk never leaves a half-written image.
     public func write(_ path: String, quality: Int? = nil) throws {
+        let ext = (path as NSString).pathExtension
+        guard !ext.isEmpty else { throw VisionError("cannot write \(path): the file name needs an extension (.png, .jpg, ...) that names the format") }
         // Files store BGR: an RGB image is swapped back first.
         let source = order == .rgb ? try converted(.bgrToRGB) : self
-        try check(cv_write_file(source.handle, path, Int32(quality ?? -1)))
+        let bytes: [UInt8]
+        do { bytes = try source.encode("." + ext, quality: quality) } catch { throw VisionError("cannot write \(path): \(error)") }
+        do { try AtomicFile.write(bytes, to: path) } catch let e as FileError { throw VisionError(e.message) }
     }
 
     public func clone() throws -> Image { try Image.make { cv_image_clone(handle, $0) }.keeping(order) }

@@ -34,7 +34,6 @@ int cv_decode_bytes(const uint8_t *bytes, size_t length, int mode, cv_image *out
 // The caller frees *bytes with cv_free_bytes.
 int cv_encode(cv_image img, const char *extension, int quality, uint8_t **bytes, size_t *length);
 void cv_free_bytes(uint8_t *bytes);
-int cv_write_file(cv_image img, const char *path, int quality);
 
 // ---- geometry and colour ---------------------------------------------------------------------
 // OpenCV bilinear resize (no antialiasing).
