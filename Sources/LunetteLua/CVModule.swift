@@ -20,6 +20,12 @@ extension LunetteBindings {
     }
 
     static func installCVModule(in state: LuaState) throws {
+        try registerImageClass(in: state)
+        try registerCascadeClassifierClass(in: state)
+        try registerCVModule(in: state)
+    }
+
+    static func registerImageClass(in state: LuaState) throws {
         let I = imageClass
         try state.defineClass(Image.self, name: I, doc: "An 8-bit image (height x width x channels), BGR as read; rgb() gives an RGB copy.") { c in
             c.tostring { "cv.Image \($0.width)x\($0.height) \($0.order.rawValue)" }
@@ -125,6 +131,10 @@ extension LunetteBindings {
                 return call.push(object: i)
             }
         }
+    }
+
+    static func registerCascadeClassifierClass(in state: LuaState) throws {
+        let I = imageClass
         try state.defineClass(Cascade.self, name: "cv.CascadeClassifier", doc: "An OpenCV Haar/LBP cascade: the pretrained face and smile baseline.") { c in
             c.tostring { "cv.CascadeClassifier(\($0.path))" }
             c.method("detect", [LuaParameter("image", .object(I)), LuaParameter("options", .table, optional: true)], returns: "table",
@@ -152,6 +162,10 @@ extension LunetteBindings {
                 return call.push(.table(LuaTable(array: list)))
             }
         }
+    }
+
+    static func registerCVModule(in state: LuaState) throws {
+        let I = imageClass
         try state.defineModule("cv", doc: "Images and video through OpenCV.") { m in
             try m.value("version", .string(VisionRuntime.version), doc: "OpenCV's version.")
             m.function("imread", [LuaParameter("path", .string), LuaParameter("mode", .string, optional: true)], returns: "cv.Image",

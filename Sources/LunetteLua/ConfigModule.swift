@@ -44,6 +44,11 @@ extension LunetteBindings {
     }
 
     static func installConfigModule(in state: LuaState) throws {
+        try registerCfgNodeClass(in: state)
+        try registerConfigModule(in: state)
+    }
+
+    static func registerCfgNodeClass(in state: LuaState) throws {
         try state.defineClass(CfgNode.self, name: "detectron2.config.CfgNode",
                               doc: "Detectron2's config: cfg.SOLVER.MAX_ITER = 500 is checked against the default's type; print(cfg) shows YAML.") { c in
             c.tostring { $0.dump() }
@@ -96,6 +101,9 @@ extension LunetteBindings {
                 return call.push(object: n)
             }
         }
+    }
+
+    static func registerConfigModule(in state: LuaState) throws {
         try state.defineModule("detectron2.config", doc: "Detectron2's configs: get_cfg() and CfgNode.") { m in
             m.function("get_cfg", [], returns: "CfgNode", doc: "A fresh copy of Detectron2's default config.") { call in
                 call.push(object: CfgNode.defaults())

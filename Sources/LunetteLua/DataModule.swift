@@ -171,7 +171,13 @@ extension LunetteBindings {
     }
 
     static func installDataModule(in state: LuaState) throws {
-        let catalog = DataCatalog.shared
+        try registerDatasetClass(in: state)
+        try registerMetadataClass(in: state)
+        try registerLoaderClass(in: state)
+        try registerDataModule(in: state)
+    }
+
+    static func registerDatasetClass(in state: LuaState) throws {
         try state.defineClass(DatasetList.self, name: "detectron2.data.Dataset", doc: "Dataset dicts: #ds, ds[i], ipairs(ds); printing gives a summary.") { c in
             c.tostring { ds in
                 (ds.name.map { "Dataset '\($0)': " } ?? "Dataset: ") + ds.dicts.summary(classes: ds.classes)
@@ -186,6 +192,9 @@ extension LunetteBindings {
                 call.push(ds.dicts.summary(classes: ds.classes))
             }
         }
+    }
+
+    static func registerMetadataClass(in state: LuaState) throws {
         try state.defineClass(MetadataObject.self, name: "detectron2.data.Metadata", doc: "A dataset's metadata: meta.thing_classes, meta.json_file, ...; each key is set once.") { c in
             c.tostring { m in
                 "Metadata(name='\(m.metadata.name)', " + m.metadata.keys.map { "\($0)=\((try? m.metadata.get($0)).flatMap { $0 }?.description ?? "")" }.joined(separator: ", ") + ")"
@@ -209,6 +218,9 @@ extension LunetteBindings {
                 try m.metadata.set(key, try metadataFromLua(try call.value(3), key: key))
             })
         }
+    }
+
+    static func registerLoaderClass(in state: LuaState) throws {
         try state.defineClass(LoaderObject.self, name: "detectron2.data.Loader", doc: "A data loader: loader:next() gives a batch (a list of mapped dicts); `for batch in loader do` iterates.") { c in
             c.method("next", [], returns: "table or nil", doc: "The next batch; nil after the last image of a test loader.") { l, call in
                 call.push(try nextBatch(l))
@@ -225,6 +237,10 @@ extension LunetteBindings {
             }
         }
 
+    }
+
+    static func registerDataModule(in state: LuaState) throws {
+        let catalog = DataCatalog.shared
         try state.defineModule("detectron2.data", doc: "Datasets, catalogs and loaders, as detectron2.data.") { m in
             m.submodule("DatasetCatalog", doc: "Registered datasets: a name registers once; get() loads on first use.") { dc in
                 dc.function("get", [LuaParameter("name", .string)], returns: "Dataset", doc: "The dataset dicts of a registered name.") { call in

@@ -1,6 +1,7 @@
 import Detection
 import Foundation
 import LuaHost
+import Support
 import Torch
 
 /// A hook written in Lua: a table with any of before_train, before_step, after_step and
@@ -28,7 +29,7 @@ final class LuaTrainerHook: TrainerHook {
 
     private func fire(_ name: String, _ trainer: DefaultTrainer) throws {
         guard let f = functions[name] else { return }
-        try state.call(f, [.object(trainer)])
+        try StatusConsole.withBarHidden { _ = try state.call(f, [.object(trainer)]) }
     }
 
     func beforeTrain(_ t: DefaultTrainer) throws { try fire("before_train", t) }
@@ -40,6 +41,12 @@ final class LuaTrainerHook: TrainerHook {
 /// `detectron2.engine` (DefaultPredictor, DefaultTrainer) and `detectron2.solver`.
 extension LunetteBindings {
     static func installEngineModule(in state: LuaState) throws {
+        try registerDefaultTrainerClass(in: state)
+        try registerEngineModule(in: state)
+        try registerSolverModule(in: state)
+    }
+
+    static func registerDefaultTrainerClass(in state: LuaState) throws {
         try state.defineClass(DefaultTrainer.self, name: "detectron2.engine.DefaultTrainer",
                               doc: "Detectron2's DefaultTrainer: trainer:resume_or_load{resume = false}, then trainer:train().") { c in
             c.tostring { t in "DefaultTrainer(iteration \(t.iter + 1) of \(t.maxIter), \(t.outputDir))" }
@@ -95,6 +102,9 @@ extension LunetteBindings {
                 return call.push(.table(table))
             }
         }
+    }
+
+    static func registerEngineModule(in state: LuaState) throws {
         try state.defineModule("detectron2.engine", doc: "Predictors and the trainer.") { m in
             m.function("DefaultPredictor", [LuaParameter("cfg", .object("detectron2.config.CfgNode"))], returns: "DefaultPredictor",
                        doc: "Builds the model from cfg, loads MODEL.WEIGHTS, resizes inputs to INPUT.MIN_SIZE_TEST / MAX_SIZE_TEST.") { call in
@@ -105,6 +115,9 @@ extension LunetteBindings {
                 call.push(object: try DefaultTrainer(cfg: try call.object(CfgNode.self, 1)))
             }
         }
+    }
+
+    static func registerSolverModule(in state: LuaState) throws {
         try state.defineModule("detectron2.solver", doc: "Learning-rate helpers.") { m in
             m.function("linear_scaled_lr", [LuaParameter("options", .table)], returns: "number",
                        doc: "The linear scaling rule: base * batch / base_batch ({base = 0.02, base_batch = 16, batch = 2} gives 0.0025).") { call in

@@ -66,7 +66,26 @@ extension LunetteBindings {
     }
 
     static func installEvaluationModule(in state: LuaState) throws {
-        let catalog = DataCatalog.shared
+        try registerPredictionsClass(in: state)
+        try registerResultsClass(in: state)
+        try registerConfusionMatrixClass(in: state)
+        try registerPresenceClass(in: state)
+        try registerEvaluationModule(in: state)
+        try registerCOCOEvaluatorClass(in: state)
+    }
+
+    static func predictionsArgument(_ call: LuaCall, _ idx: Int32) throws -> [Instances] {
+        if let p = try? call.object(PredictionsObject.self, idx) { return p.predictions }
+        if let r = try? call.object(ResultsObject.self, idx), let p = r.predictions { return p.predictions }
+        if call.type(idx) == LUA_TSTRING {
+            // A COCO results file: contiguous ids through the dataset's mapping is not known here; ids are used as given.
+            throw call.argumentError(idx, "pass the predictions object (results.predictions), not a file name")
+        }
+        throw call.argumentError(idx, "Predictions expected (results.predictions from inference_on_dataset)")
+    }
+
+
+    static func registerPredictionsClass(in state: LuaState) throws {
         try state.defineClass(PredictionsObject.self, name: "detectron2.evaluation.Predictions", doc: "Stored predictions of a dataset (per image: boxes, scores, classes).") { c in
             c.tostring { p in "Predictions: \(p.predictions.count) images, \(p.predictions.reduce(0) { $0 + $1.count }) detections" }
             c.metamethod("__len", nil, doc: "#predictions: images") { p, call in call.push(p.predictions.count) }
@@ -75,6 +94,9 @@ extension LunetteBindings {
                 return 0
             }
         }
+    }
+
+    static func registerResultsClass(in state: LuaState) throws {
         try state.defineClass(ResultsObject.self, name: "detectron2.evaluation.Results", doc: "COCO evaluation results: results.bbox.AP, ...; prints as Detectron2's tables.") { c in
             c.tostring { $0.results.table }
             c.property("bbox", type: "table", doc: "AP, AP50, AP75, APs, APm, APl and AP-<class>, ×100 (NaN where undefined).") { r, call in
@@ -106,6 +128,9 @@ extension LunetteBindings {
                 return call.push(object: try Plots.lines(series, xLabel: "recall", yLabel: "precision", title: title))
             }
         }
+    }
+
+    static func registerConfusionMatrixClass(in state: LuaState) throws {
         try state.defineClass(ConfusionObject.self, name: "detectron2.evaluation.ConfusionMatrix", doc: "A confusion matrix (rows: truth, columns: prediction).") { c in
             c.tostring { $0.matrix.table }
             c.property("counts", type: "table", doc: "The counts, row by row.") { m, call in call.push(m.matrix.counts) }
@@ -121,6 +146,9 @@ extension LunetteBindings {
                 return call.push(object: m)
             }
         }
+    }
+
+    static func registerPresenceClass(in state: LuaState) throws {
         try state.defineClass(PresenceObject.self, name: "detectron2.evaluation.Presence",
                               doc: "Image-level presence metrics per class and threshold, from stored predictions.") { c in
             c.tostring { $0.presence.table() }
@@ -185,16 +213,10 @@ extension LunetteBindings {
             }
         }
 
-        func predictionsArgument(_ call: LuaCall, _ idx: Int32) throws -> [Instances] {
-            if let p = try? call.object(PredictionsObject.self, idx) { return p.predictions }
-            if let r = try? call.object(ResultsObject.self, idx), let p = r.predictions { return p.predictions }
-            if call.type(idx) == LUA_TSTRING {
-                // A COCO results file: contiguous ids through the dataset's mapping is not known here; ids are used as given.
-                throw call.argumentError(idx, "pass the predictions object (results.predictions), not a file name")
-            }
-            throw call.argumentError(idx, "Predictions expected (results.predictions from inference_on_dataset)")
-        }
+    }
 
+    static func registerEvaluationModule(in state: LuaState) throws {
+        let catalog = DataCatalog.shared
         try state.defineModule("detectron2.evaluation", doc: "COCO AP (pycocotools' numbers), presence accuracy, confusion matrices, plots.") { m in
             m.function("COCOEvaluator", [LuaParameter("dataset_name", .string), LuaParameter("options", .table, optional: true)],
                        returns: "COCOEvaluator", doc: "An evaluator for a registered dataset; options {output_dir = folder} for coco_instances_results.json.") { call in
@@ -292,6 +314,9 @@ extension LunetteBindings {
                                                          title: try text("title", ""), xRange: try range("x_range"), yRange: try range("y_range")))
             }
         }
+    }
+
+    static func registerCOCOEvaluatorClass(in state: LuaState) throws {
         try state.defineClass(COCOEvaluator.self, name: "detectron2.evaluation.COCOEvaluator", doc: "Collects predictions and evaluates them with COCO AP.") { c in
             c.tostring { "COCOEvaluator('\($0.datasetName)', \($0.predictions.count) images processed)" }
             c.method("reset", [], doc: "Forgets processed predictions.") { e, call in

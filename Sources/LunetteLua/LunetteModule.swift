@@ -23,7 +23,12 @@ public final class Stopwatch {
 
 extension LunetteBindings {
     static func installLunetteModule(in state: LuaState) throws {
-        let timer = try state.defineClass(Stopwatch.self, name: "lunette.Timer", doc: "A stopwatch on the monotonic clock.") { c in
+        try registerTimerClass(in: state)
+        try registerLunetteModule(in: state)
+    }
+
+    static func registerTimerClass(in state: LuaState) throws {
+        try state.defineClass(Stopwatch.self, name: "lunette.Timer", doc: "A stopwatch on the monotonic clock.") { c in
             c.method("elapsed", [], returns: "number", doc: "Seconds since the timer was made or last reset.") { t, call in
                 call.push(t.elapsed)
             }
@@ -36,7 +41,9 @@ extension LunetteBindings {
             }
             c.tostring { t in "Timer(\(Double(Int(t.elapsed * 1000)) / 1000) s)" }
         }
-        _ = timer
+    }
+
+    static func registerLunetteModule(in state: LuaState) throws {
         try state.defineModule("lunette", doc: "The host: versions, timers.") { m in
             try m.value("version", .string(version), doc: "Lunette's version.")
             m.function("Timer", [], returns: "lunette.Timer", doc: "Starts a stopwatch: local t = lunette.Timer(); ...; print(t:elapsed()).") { call in

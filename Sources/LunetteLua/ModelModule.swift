@@ -63,6 +63,16 @@ extension LunetteBindings {
     }
 
     static func installModelModule(in state: LuaState) throws {
+        try registerGeneralizedRCNNClass(in: state)
+        try registerModelingModule(in: state)
+        try registerDetectionCheckpointerClass(in: state)
+        try registerCheckpointModule(in: state)
+        try registerDefaultPredictorClass(in: state)
+        try registerVisualizerClass(in: state)
+        try registerUtilsVisualizerModule(in: state)
+    }
+
+    static func registerGeneralizedRCNNClass(in state: LuaState) throws {
         try state.defineClass(GeneralizedRCNN.self, name: "detectron2.modeling.GeneralizedRCNN",
                               doc: "Faster R-CNN (ResNet/ResNeXt-FPN). model(batch) runs inference on loader batches.") { c in
             c.tostring { m in "GeneralizedRCNN(\(m.roiHeads.numClasses) classes, \(m.namedParameters().count) parameters, \(m.device))" }
@@ -107,12 +117,18 @@ extension LunetteBindings {
                 return call.push(.table(t))
             }
         }
+    }
+
+    static func registerModelingModule(in state: LuaState) throws {
         try state.defineModule("detectron2.modeling", doc: "Models built from configs.") { m in
             m.function("build_model", [LuaParameter("cfg", .object("detectron2.config.CfgNode"))], returns: "GeneralizedRCNN",
                        doc: "The model the config describes (weights not loaded; use DetectionCheckpointer or model:load).") { call in
                 call.push(object: try GeneralizedRCNN(cfg: try call.object(CfgNode.self, 1)))
             }
         }
+    }
+
+    static func registerDetectionCheckpointerClass(in state: LuaState) throws {
         try state.defineClass(CheckpointerObject.self, name: "detectron2.checkpoint.DetectionCheckpointer",
                               doc: "ckpt:load(path) loads weights into ckpt.model, as Detectron2's DetectionCheckpointer.") { c in
             c.tostring { _ in "DetectionCheckpointer" }
@@ -122,12 +138,18 @@ extension LunetteBindings {
                 call.push(loadReportToLua(try k.model.loadWeights(try call.string(2))))
             }
         }
+    }
+
+    static func registerCheckpointModule(in state: LuaState) throws {
         try state.defineModule("detectron2.checkpoint", doc: "Loading weights.") { m in
             m.function("DetectionCheckpointer", [LuaParameter("model", .object("detectron2.modeling.GeneralizedRCNN"))], returns: "DetectionCheckpointer",
                        doc: "A checkpointer for the model: ckpt:load(path).") { call in
                 call.push(object: CheckpointerObject(try call.object(GeneralizedRCNN.self, 1)))
             }
         }
+    }
+
+    static func registerDefaultPredictorClass(in state: LuaState) throws {
         try state.defineClass(DefaultPredictor.self, name: "detectron2.engine.DefaultPredictor",
                               doc: "predictor(img): detections of a BGR image (cv.Image) in its own coordinates, scores descending.") { c in
             c.tostring { p in "DefaultPredictor(\(p.model.roiHeads.numClasses) classes)" }
@@ -147,6 +169,9 @@ extension LunetteBindings {
                 return call.push(.table(LuaTable(array: outputs)))
             }
         }
+    }
+
+    static func registerVisualizerClass(in state: LuaState) throws {
         try state.defineClass(VisualizerObject.self, name: "detectron2.utils.visualizer.Visualizer",
                               doc: "Draws predictions or ground truth on an RGB image.") { c in
             c.method("draw_instance_predictions", [LuaParameter("instances", .table)], returns: "Visualizer",
@@ -166,6 +191,9 @@ extension LunetteBindings {
                 return call.push(object: v)
             }
         }
+    }
+
+    static func registerUtilsVisualizerModule(in state: LuaState) throws {
         try state.defineModule("detectron2.utils.visualizer", doc: "Drawing detections.") { m in
             m.function("Visualizer", [LuaParameter("img_rgb", .object(imageClass)), LuaParameter("metadata", .any, optional: true),
                                       LuaParameter("scale", .number, optional: true)], returns: "Visualizer",

@@ -30,6 +30,24 @@ public enum StatusConsole {
         raw(out)
     }
 
+    /// Runs `body` (which may print to stdout, a Lua hook say) with the bar taken off the
+    /// line, then draws it again below whatever was printed.
+    public static func withBarHidden<R>(_ body: () throws -> R) rethrows -> R {
+        lock.lock()
+        let shown = bar
+        if shown != nil { raw("\r\u{1B}[K") }
+        lock.unlock()
+        defer {
+            if let shown {
+                fflush(nil)          // every stdio stream: what the body printed shows above the bar
+                lock.lock()
+                raw("\r\u{1B}[K" + shown)
+                lock.unlock()
+            }
+        }
+        return try body()
+    }
+
     /// Shows (or replaces) the bar on the current line.
     static func showBar(_ text: String) {
         lock.lock()

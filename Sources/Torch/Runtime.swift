@@ -54,10 +54,3 @@ public func noGrad<R>(_ body: () throws -> R) rethrows -> R {
     defer { _ = ct_set_grad_enabled(previous) }
     return try body()
 }
-
-/// Runs body with gradient recording on.
-public func enableGrad<R>(_ body: () throws -> R) rethrows -> R {
-    let previous = ct_set_grad_enabled(1)
-    defer { _ = ct_set_grad_enabled(previous) }
-    return try body()
-}

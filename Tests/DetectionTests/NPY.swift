@@ -1,13 +1,14 @@
 import Foundation
 import Torch
+@testable import Detection
 
 /// NumPy's .npy format (version 1-3): a magic string, a header dict (descr, fortran_order,
-/// shape), then raw little-endian data. Detectron2 fixtures and exported arrays use it.
-public enum NPY {
+/// shape), then raw little-endian data: the Detectron2 fixtures the parity tests read.
+enum NPY {
     static let dtypes: [String: DType] = ["<f4": .float32, "<f8": .float64, "<f2": .float16, "<i8": .int64, "<i4": .int32,
                                           "<i2": .int16, "|i1": .int8, "|u1": .uint8, "|b1": .bool]
 
-    public static func read(_ path: String) throws -> Tensor {
+    static func read(_ path: String) throws -> Tensor {
         guard let data = FileManager.default.contents(atPath: path) else { throw DataError("cannot read \(path)") }
         let bytes = [UInt8](data)
         guard bytes.count >= 10, bytes[0] == 0x93, Array(bytes[1...5]) == Array("NUMPY".utf8) else {

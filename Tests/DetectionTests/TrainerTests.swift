@@ -67,6 +67,24 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(t.iter, 2)
     }
 
+    /// inference_on_dataset follows the one stop convention: a stop request ends it between
+    /// images with one message saying what was kept and how to continue.
+    func testInferenceOnDatasetStopsWithOneMessage() throws {
+        let data = try catalog()
+        var settings = LoaderSettings()
+        settings.numWorkers = 1
+        let loader = try TestLoader(dicts: try data.get("four"), settings: settings)
+        defer { loader.close() }
+        let evaluator = try COCOEvaluator(datasetName: "four", catalog: data)
+        var calls = 0
+        XCTAssertThrowsError(try InferenceOnDataset.run(loader: loader, evaluator: evaluator, shouldStop: { calls += 1; return calls > 2 }) { s in
+            try Instances(boxes: [], scores: [], classes: [], imageID: s.imageID)
+        }) { e in
+            XCTAssertEqual((e as? Stopped)?.description,
+                           "inference on four interrupted after 2 of 4 images; kept: nothing (no evaluation was made). To continue: run it again; it starts from the first image")
+        }
+    }
+
     func testInterruptedAndResumedRunEqualsUninterruptedRun() throws {
         let data = try catalog()
         let a = try DefaultTrainer(cfg: try config(output: scratch + "/a"), catalog: data)

@@ -1,7 +1,7 @@
 import Torch
 
 /// FrozenBatchNorm2d: y = (x - running_mean) / sqrt(running_var + eps) * weight + bias, with
-/// all four as buffers (Detectron2's names). For inference it folds into the convolution before it.
+/// all four as buffers (Detectron2's names). Conv2d folds it into the convolution before it.
 public final class FrozenBatchNorm2d: Module {
     public let weight: Parameter, bias: Parameter, runningMean: Parameter, runningVar: Parameter
     public let eps: Double

@@ -15,13 +15,13 @@ public protocol Backbone: Module {
 
 extension Backbone {
     /// The shapes of `names` in order, or an error naming `key` and what the backbone has.
-    public func shapes(of names: [String], key: String) throws -> [ShapeSpec] {
-        guard !names.isEmpty else { throw ConfigError("\(key) is empty; the backbone gives \(outFeatures.joined(separator: ", "))") }
-        return try names.map { name in
-            guard let s = outputShape[name] else {
-                throw ConfigError("\(key) names '\(name)', which the backbone does not give; it gives \(outFeatures.joined(separator: ", "))")
-            }
-            return s
-        }
+    public func shapes(of names: [String], key: String) throws -> [ShapeSpec] { try featureShapes(names, in: outputShape, key: key) }
+}
+
+/// The feature maps `names` (a config's IN_FEATURES, named by `key`) from a backbone's output.
+public func selectFeatures(_ names: [String], from features: [String: Tensor], key: String) throws -> [Tensor] {
+    try names.map { name in
+        guard let f = features[name] else { throw ConfigError("\(key): the backbone gave no feature '\(name)'") }
+        return f
     }
 }

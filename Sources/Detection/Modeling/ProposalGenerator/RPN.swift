@@ -119,13 +119,7 @@ public final class RPN: Module {
         let headName = try cfg.string("MODEL.RPN.HEAD_NAME")
         guard headName == "StandardRPNHead" else { throw ConfigError("MODEL.RPN.HEAD_NAME '\(headName)' is not supported; Lunette has StandardRPNHead") }
         let inFeatures = try cfg.strings("MODEL.RPN.IN_FEATURES")
-        let shapes = try inFeatures.map { f -> ShapeSpec in
-            guard let s = inputShape[f] else {
-                throw ConfigError("MODEL.RPN.IN_FEATURES names '\(f)', which the backbone does not give; it gives \(inputShape.keys.sorted().joined(separator: ", "))")
-            }
-            return s
-        }
-        guard !shapes.isEmpty else { throw ConfigError("MODEL.RPN.IN_FEATURES is empty") }
+        let shapes = try featureShapes(inFeatures, in: inputShape, key: "MODEL.RPN.IN_FEATURES")
         guard Set(shapes.map(\.channels)).count == 1 else {
             throw ConfigError("MODEL.RPN.IN_FEATURES \(inFeatures) have different channel counts \(shapes.map(\.channels)); the RPN head needs one")
         }
@@ -163,13 +157,10 @@ public final class RPN: Module {
 
     /// The feature maps of IN_FEATURES, in order.
     func select(_ features: [String: Tensor]) throws -> [Tensor] {
-        try inFeatures.map { name in
-            guard let f = features[name] else { throw ConfigError("MODEL.RPN.IN_FEATURES: the backbone gave no feature '\(name)'") }
-            return f
-        }
+        try selectFeatures(inFeatures, from: features, key: "MODEL.RPN.IN_FEATURES")
     }
 
-    /// Proposals for each image (inference: the test top-k).
+    /// Proposals for each image, with the top-k of the current mode (training or test).
     public func forward(_ features: [String: Tensor], imageSizes: [(Int, Int)]) throws -> [Proposals] {
         let maps = try select(features)
         let (logits, deltas) = try predict(maps)

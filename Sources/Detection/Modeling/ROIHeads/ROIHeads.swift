@@ -39,13 +39,7 @@ public final class StandardROIHeads: Module {
         let name = try cfg.string("MODEL.ROI_HEADS.NAME")
         guard name == "StandardROIHeads" else { throw ConfigError("MODEL.ROI_HEADS.NAME '\(name)' is not supported; Lunette has StandardROIHeads") }
         let inFeatures = try cfg.strings("MODEL.ROI_HEADS.IN_FEATURES")
-        guard !inFeatures.isEmpty else { throw ConfigError("MODEL.ROI_HEADS.IN_FEATURES is empty") }
-        let shapes = try inFeatures.map { f -> ShapeSpec in
-            guard let s = inputShape[f] else {
-                throw ConfigError("MODEL.ROI_HEADS.IN_FEATURES names '\(f)', which the backbone does not give; it gives \(inputShape.keys.sorted().joined(separator: ", "))")
-            }
-            return s
-        }
+        let shapes = try featureShapes(inFeatures, in: inputShape, key: "MODEL.ROI_HEADS.IN_FEATURES")
         guard Set(shapes.map(\.channels)).count == 1 else {
             throw ConfigError("MODEL.ROI_HEADS.IN_FEATURES \(inFeatures) have different channel counts \(shapes.map(\.channels)); the pooler needs one")
         }
@@ -73,10 +67,7 @@ public final class StandardROIHeads: Module {
     }
 
     func select(_ features: [String: Tensor]) throws -> [Tensor] {
-        try inFeatures.map { name in
-            guard let f = features[name] else { throw ConfigError("MODEL.ROI_HEADS.IN_FEATURES: the backbone gave no feature '\(name)'") }
-            return f
-        }
+        try selectFeatures(inFeatures, from: features, key: "MODEL.ROI_HEADS.IN_FEATURES")
     }
 
     /// Pooled box features through the head and the predictor.
