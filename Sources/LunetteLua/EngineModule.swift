@@ -51,7 +51,7 @@ extension LunetteBindings {
                               doc: "Detectron2's DefaultTrainer: trainer:resume_or_load{resume = false}, then trainer:train().") { c in
             c.tostring { t in "DefaultTrainer(iteration \(t.iter + 1) of \(t.maxIter), \(t.outputDir))" }
             c.property("model", type: "GeneralizedRCNN", doc: "The model being trained.") { t, call in call.push(object: t.model) }
-            c.property("iter", type: "integer", doc: "The last iteration completed (-1 before any).") { t, call in call.push(.integer(Int64(t.iter))) }
+            c.property("iter", type: "integer", doc: "The iteration being run (in a hook), else the last one completed (-1 before any).") { t, call in call.push(.integer(Int64(t.iter))) }
             c.property("start_iter", type: "integer", doc: "Where train() starts (after resume_or_load).") { t, call in call.push(.integer(Int64(t.startIter))) }
             c.property("max_iter", type: "integer", doc: "SOLVER.MAX_ITER.") { t, call in call.push(.integer(Int64(t.maxIter))) }
             c.property("output_dir", type: "string", doc: "OUTPUT_DIR: checkpoints, metrics.json, inference/.") { t, call in call.push(.string(t.outputDir)) }

@@ -23,22 +23,38 @@ public enum AtomicFile {
     /// The temporary name used while `path` is being written (`<path>.tmp-<pid>`).
     public static func temporaryPath(for path: String) -> String { path + ".tmp-\(getpid())" }
 
-    /// Writes `bytes` to `path`, creating the folder if needed.
+    /// Writes `bytes` to `path`, creating the folder if needed. Contiguous bytes (an Array,
+    /// Data, a String's UTF-8) are written in place, never copied: a checkpoint's file image
+    /// can be most of a process's memory.
     public static func write(_ bytes: some Collection<UInt8>, to path: String) throws {
         try write(to: path) { tmp in
             let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
             guard fd >= 0 else { throw FileError.errno("create", tmp) }
             defer { close(fd) }
-            let array = Array(bytes)
-            var done = 0
-            while done < array.count {
-                let n = array.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + done, $0.count - done) }
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw FileError.errno("write", path)
-                }
-                done += n
+            let written: Void? = try bytes.withContiguousStorageIfAvailable { try writeAll(fd, UnsafeRawBufferPointer($0), path: path) }
+            if written == nil { try Array(bytes).withUnsafeBytes { try writeAll(fd, $0, path: path) } }
+        }
+    }
+
+    /// Writes `data` in place (Data does not always offer its storage as a collection).
+    public static func write(_ data: Data, to path: String) throws {
+        try write(to: path) { tmp in
+            let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            guard fd >= 0 else { throw FileError.errno("create", tmp) }
+            defer { close(fd) }
+            try data.withUnsafeBytes { try writeAll(fd, $0, path: path) }
+        }
+    }
+
+    private static func writeAll(_ fd: Int32, _ buffer: UnsafeRawBufferPointer, path: String) throws {
+        var done = 0
+        while done < buffer.count {
+            let n = Glibc.write(fd, buffer.baseAddress! + done, buffer.count - done)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw FileError.errno("write", path)
             }
+            done += n
         }
     }
 

@@ -240,3 +240,49 @@ final class EventsTests: XCTestCase {
         XCTAssertEqual(lines, ["{\"iteration\": 3, \"loss\": 2.5, \"lr\": 0.3}", "{\"iteration\": 4, \"loss\": 3.0}"])
     }
 }
+
+/// Every module builds from plain arguments, without a config: a model assembled by hand has
+/// the state dict (names and shapes) of the same model built from a config, and runs.
+final class PlainArgumentsTests: XCTestCase {
+    func testAModelAssembledByHandMatchesTheConfigBuiltOne() throws {
+        let resnet = try ResNet(depth: 18, stemOut: 16, res2Out: 64, groups: 1, widthPerGroup: 64, strideIn1x1: true, res5Dilation: 1,
+                                outFeatures: ["res2", "res3", "res4", "res5"], norm: .frozenBN, freezeAt: 2)
+        let fpn = try FPN(bottomUp: resnet, inFeatures: ["res2", "res3", "res4", "res5"], outChannels: 32)
+        XCTAssertEqual(fpn.outFeatures, ["p2", "p3", "p4", "p5", "p6"])
+        XCTAssertEqual(fpn.outputShape["p6"], ShapeSpec(channels: 32, stride: 64))
+        let rpnFeatures = ["p2", "p3", "p4", "p5", "p6"]
+        let anchors = try AnchorGenerator(sizes: [[32], [64], [128], [256], [512]], aspectRatios: [[0.5, 1, 2]],
+                                          strides: try fpn.shapes(of: rpnFeatures, key: "rpn").map(\.stride), offset: 0)
+        let rpn = try RPN(inFeatures: rpnFeatures, head: try StandardRPNHead(inChannels: 32, anchorsPerLocation: 3), anchorGenerator: anchors,
+                          matcher: try Matcher(thresholds: [0.3, 0.7], labels: [0, -1, 1], allowLowQualityMatches: true),
+                          transform: Box2BoxTransform(weights: (1, 1, 1, 1)), batchSizePerImage: 256, positiveFraction: 0.5,
+                          preNMSTopK: (2000, 1000), postNMSTopK: (1000, 1000), nmsThreshold: 0.7, minBoxSize: 0, boxLoss: try BoxRegressionLoss())
+        let head = try FastRCNNConvFCHead(inputShape: (32, 7), convDims: [], fcDims: [64, 64])
+        let predictor = try FastRCNNOutputLayers(inputSize: head.outputSize, numClasses: 3, classAgnostic: false,
+                                                 transform: Box2BoxTransform(weights: (10, 10, 5, 5)), scoreThreshold: 0.05, nmsThreshold: 0.5,
+                                                 detectionsPerImage: 100, boxLoss: try BoxRegressionLoss())
+        let roi = try StandardROIHeads(inFeatures: ["p2", "p3", "p4", "p5"],
+                                       pooler: try ROIPooler(outputSize: 7, strides: [4, 8, 16, 32], samplingRatio: 0, aligned: true),
+                                       boxHead: head, boxPredictor: predictor,
+                                       matcher: try Matcher(thresholds: [0.5], labels: [0, 1], allowLowQualityMatches: false),
+                                       batchSizePerImage: 512, positiveFraction: 0.25)
+        let byHand = try GeneralizedRCNN(backbone: fpn, proposalGenerator: rpn, roiHeads: roi,
+                                         pixelMean: [103.53, 116.28, 123.675], pixelStd: [1, 1, 1])
+        try byHand.initializeParameters()
+
+        let cfg = CfgNode.defaults()
+        try cfg.mergeFromFile(Self.stdlibConfig("Base-RCNN-FPN.yaml"))
+        try cfg.mergeFromList(["MODEL.RESNETS.DEPTH", "18", "MODEL.RESNETS.RES2_OUT_CHANNELS", "64", "MODEL.RESNETS.STEM_OUT_CHANNELS", "16",
+                               "MODEL.FPN.OUT_CHANNELS", "32", "MODEL.ROI_BOX_HEAD.FC_DIM", "64", "MODEL.ROI_HEADS.NUM_CLASSES", "3"])
+        let fromConfig = try GeneralizedRCNN(cfg: cfg, initialize: false)
+        XCTAssertEqual(byHand.stateDict().map { "\($0.name) \($0.tensor.shape)" }, fromConfig.stateDict().map { "\($0.name) \($0.tensor.shape)" })
+        let out = try byHand.inference([try Tensor.rand([3, 64, 96]) * 255])
+        XCTAssertEqual(out.count, 1)
+        XCTAssertEqual(out[0].imageSize.0, 64)
+    }
+
+    static func stdlibConfig(_ name: String) -> String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("stdlib/configs/\(name)").path
+    }
+}

@@ -159,11 +159,9 @@ public final class PeriodicWriter: TrainerHook {
         return parts.joined(separator: "  ")
     }
 
-    /// Flushes what is not written yet (on a stop, and after training).
-    public func flush(_ t: DefaultTrainer) throws {
-        try json.write(t.storage)
+    /// Writes what is not written yet and ends the bar (after training, a stop or a failure).
+    public func afterTrain(_ t: DefaultTrainer) throws {
         progress?.finish()
+        try json.write(t.storage)
     }
-
-    public func afterTrain(_ t: DefaultTrainer) throws { try flush(t) }
 }

@@ -258,19 +258,25 @@ public final class DefaultTrainer {
         DetectionLog.shared.info("DefaultTrainer", "Starting training from iteration \(startIter)")
         iter = startIter
         for h in hooks { try h.beforeTrain(self) }
-        for it in startIter..<maxIter {
-            iter = it
-            storage.setIteration(it)
-            for h in hooks { try h.beforeStep(self) }
-            try runStep(loader)
-            for h in hooks { try h.afterStep(self) }
-            if it != maxIter - 1 && shouldStop() {
-                let path = try saveCheckpoint(String(format: "model_%07d", it), iteration: it)
-                for case let w as PeriodicWriter in hooks { try w.flush(self) }
-                startIter = it + 1
-                throw Stopped("training interrupted after iteration \(it) of \(maxIter)", kept: "checkpoint \(path) and \(outputDir)/metrics.json",
-                              howToContinue: "trainer:resume_or_load{resume = true}; trainer:train() continues from iteration \(it + 1)")
+        do {
+            for it in startIter..<maxIter {
+                iter = it
+                storage.setIteration(it)
+                for h in hooks { try h.beforeStep(self) }
+                try runStep(loader)
+                for h in hooks { try h.afterStep(self) }
+                if it != maxIter - 1 && shouldStop() {
+                    let path = try saveCheckpoint(String(format: "model_%07d", it), iteration: it)
+                    startIter = it + 1
+                    throw Stopped("training interrupted after iteration \(it) of \(maxIter)", kept: "checkpoint \(path) and \(outputDir)/metrics.json",
+                                  howToContinue: "trainer:resume_or_load{resume = true}; trainer:train() continues from iteration \(it + 1)")
+                }
             }
+        } catch {
+            // As Detectron2's `finally`: after_train runs on a stop or a failure too (metrics are
+            // flushed, the progress bar ends; the final evaluation runs only at MAX_ITER).
+            for h in hooks { try? h.afterTrain(self) }
+            throw error
         }
         // After the loop the trainer and the storage stand at MAX_ITER (Detectron2's
         // after_train), so the final evaluation gets a metrics.json line of its own.
