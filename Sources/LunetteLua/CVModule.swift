@@ -95,7 +95,8 @@ extension LunetteBindings {
                 guard b.count == 4 else { throw call.argumentError(2, "box must be {x1, y1, x2, y2}") }
                 let o = call.isNone(3) ? [:] : try call.decode([String: LuaValue].self, 3)
                 let thickness = try o.option("thickness", as: Int.self) ?? 2
-                try i.drawRectangle(x1: Int(b[0].rounded()), y1: Int(b[1].rounded()), x2: Int(b[2].rounded()), y2: Int(b[3].rounded()),
+                let p = try b.enumerated().map { try Checked.coordinate($1, "box[\($0 + 1)]") }
+                try i.drawRectangle(x1: p[0], y1: p[1], x2: p[2], y2: p[3],
                                     color: try color(call, o["color"], default: Color(r: 0, g: 255, b: 0)), thickness: thickness)
                 return call.push(object: i)
             }
@@ -105,7 +106,8 @@ extension LunetteBindings {
                 guard b.count == 4 else { throw call.argumentError(2, "box must be {x1, y1, x2, y2}") }
                 let o = call.isNone(3) ? [:] : try call.decode([String: LuaValue].self, 3)
                 let alpha = try o.option("alpha", as: Double.self) ?? 0.5
-                try i.fillRectangle(x1: Int(b[0].rounded()), y1: Int(b[1].rounded()), x2: Int(b[2].rounded()), y2: Int(b[3].rounded()),
+                let p = try b.enumerated().map { try Checked.coordinate($1, "box[\($0 + 1)]") }
+                try i.fillRectangle(x1: p[0], y1: p[1], x2: p[2], y2: p[3],
                                     color: try color(call, o["color"], default: Color(r: 0, g: 255, b: 0)), alpha: alpha)
                 return call.push(object: i)
             }
@@ -114,7 +116,8 @@ extension LunetteBindings {
                 let a = try call.decode([Double].self, 2), b = try call.decode([Double].self, 3)
                 guard a.count == 2, b.count == 2 else { throw LuaError.message("points are {x, y}") }
                 let o = call.isNone(4) ? [:] : try call.decode([String: LuaValue].self, 4)
-                try i.drawLine(x1: Int(a[0].rounded()), y1: Int(a[1].rounded()), x2: Int(b[0].rounded()), y2: Int(b[1].rounded()),
+                try i.drawLine(x1: try Checked.coordinate(a[0], "from[1]"), y1: try Checked.coordinate(a[1], "from[2]"),
+                               x2: try Checked.coordinate(b[0], "to[1]"), y2: try Checked.coordinate(b[1], "to[2]"),
                                color: try color(call, o["color"], default: Color(r: 255, g: 255, b: 255)),
                                thickness: try o.option("thickness", as: Int.self) ?? 1)
                 return call.push(object: i)
@@ -124,7 +127,7 @@ extension LunetteBindings {
                      doc: "Draws text with its baseline at (x, y) in place; options {color, height = 12, background = {r, g, b}, alpha = 1}.") { i, call in
                 let o = call.isNone(5) ? [:] : try call.decode([String: LuaValue].self, 5)
                 let background = try o["background"].map { try color(call, $0, default: Color(r: 0, g: 0, b: 0)) }
-                try i.drawText(try call.string(2), x: Int(try call.number(3).rounded()), y: Int(try call.number(4).rounded()),
+                try i.drawText(try call.string(2), x: try Checked.coordinate(try call.number(3), "x"), y: try Checked.coordinate(try call.number(4), "y"),
                                height: try o.option("height", as: Double.self) ?? 12,
                                color: try color(call, o["color"], default: Color(r: 255, g: 255, b: 255)),
                                background: background, backgroundAlpha: try o.option("alpha", as: Double.self) ?? 1)

@@ -78,10 +78,14 @@ extension LunetteBindings {
             c.tostring { m in "GeneralizedRCNN(\(m.roiHeads.numClasses) classes, \(m.namedParameters().count) parameters, \(m.device))" }
             c.metamethod("__call", nil, doc: "model(batch): outputs {instances = {pred_boxes, scores, pred_classes}} in original coordinates") { m, call in
                 let batch = try call.decode([LuaValue].self, 2)
+                guard !batch.isEmpty else { throw call.argumentError(2, "the batch is empty; pass a list of {image = <tensor (3, H, W)>}") }
                 var images: [Tensor] = [], sizes: [(Int, Int)] = []
                 for (i, item) in batch.enumerated() {
                     guard case .table(let t) = item, case .object(let o)? = t["image"], let img = o as? Tensor else {
                         throw LuaError.message("batch[\(i + 1)].image must be a tensor (3, H, W)")
+                    }
+                    guard img.dim == 3, img.shape[0] == 3, img.shape[1] > 0, img.shape[2] > 0 else {
+                        throw LuaError.message("batch[\(i + 1)].image must be a tensor (3, H, W), not \(img.shape)")
                     }
                     images.append(img)
                     let h = try t["height"].map { try Int.decode($0, at: "height") } ?? img.shape[1]

@@ -22,13 +22,16 @@ public enum SafeTensors {
 
     /// Reads a .safetensors file; every problem names the file and, where it applies, the tensor.
     public static func read(_ path: String) throws -> File {
-        let mapping = try Mapping(path: path)
-        let bytes = UnsafeRawBufferPointer(start: mapping.base, count: mapping.size)
+        // Read, not mapped: a file truncated by another process cannot fault us.
+        let file: FileBytes
+        do { file = try InputFile.read(path) } catch let e as FileError { throw TorchError(e.message) }
+        let bytes = file.bytes
         guard bytes.count >= 8 else { throw TorchError("\(path): not a safetensors file (\(bytes.count) bytes)") }
-        let headerLength = Int(UInt64(littleEndian: bytes.loadUnaligned(as: UInt64.self)))
-        guard headerLength > 1, headerLength <= bytes.count - 8, headerLength < 100_000_000 else {
-            throw TorchError("\(path): not a safetensors file (header length \(headerLength) for a file of \(bytes.count) bytes)")
+        let rawLength = UInt64(littleEndian: bytes.loadUnaligned(as: UInt64.self))
+        guard rawLength > 1, rawLength < 100_000_000, Int(rawLength) <= bytes.count - 8 else {
+            throw TorchError("\(path): not a safetensors file (header length \(rawLength) for a file of \(bytes.count) bytes)")
         }
+        let headerLength = Int(rawLength)
         let headerData = Data(bytes[8..<(8 + headerLength)])
         guard let header = (try? JSONSerialization.jsonObject(with: headerData)) as? [String: Any] else {
             throw TorchError("\(path): the safetensors header is not a JSON object")
@@ -58,7 +61,14 @@ public enum SafeTensors {
             guard begin >= 0, end >= begin, end <= dataLength else {
                 throw TorchError("\(path): tensor '\(name)' has byte range \(begin)..<\(end) outside the \(dataLength) data bytes")
             }
-            let expected = shape.reduce(1, *) * dtype.byteSize
+            var expected = dtype.byteSize
+            for d in shape {
+                let (product, overflow) = expected.multipliedReportingOverflow(by: d)
+                guard !overflow, product <= dataLength else {
+                    throw TorchError("\(path): tensor '\(name)' of shape \(shape) needs more bytes than the file holds (\(dataLength))")
+                }
+                expected = product
+            }
             guard end - begin == expected else {
                 throw TorchError("\(path): tensor '\(name)' of shape \(shape) and dtype \(code) needs \(expected) bytes, has \(end - begin)")
             }
@@ -71,15 +81,15 @@ public enum SafeTensors {
         }
         var tensors: [(String, Tensor)] = []
         for e in entries {
-            let pointer = mapping.base.advanced(by: dataStart + e.begin)
+            let pointer = file.base.advanced(by: dataStart + e.begin)
             let t: Tensor
             if e.end == e.begin {
                 t = try Tensor.zeros(e.shape, dtype: e.dtype)
             } else if Int(bitPattern: pointer) % e.dtype.byteSize == 0 {
-                t = try Tensor.wrapping(pointer, shape: e.shape, dtype: e.dtype) { withExtendedLifetime(mapping) {} }
+                t = try Tensor.wrapping(pointer, shape: e.shape, dtype: e.dtype) { withExtendedLifetime(file) {} }
             } else {
                 // Misaligned data: copy rather than hand libtorch an unaligned pointer.
-                let wrapped = try Tensor.wrapping(pointer, shape: e.shape, dtype: e.dtype) { withExtendedLifetime(mapping) {} }
+                let wrapped = try Tensor.wrapping(pointer, shape: e.shape, dtype: e.dtype) { withExtendedLifetime(file) {} }
                 t = try wrapped.clone()
             }
             tensors.append((e.name, t))
@@ -123,27 +133,5 @@ public enum SafeTensors {
         } catch let e as FileError {
             throw TorchError(e.message)
         }
-    }
-
-    /// A private (copy-on-write) memory map of a whole file.
-    final class Mapping {
-        let base: UnsafeMutableRawPointer
-        let size: Int
-
-        init(path: String) throws {
-            let fd = open(path, O_RDONLY)
-            guard fd >= 0 else { throw TorchError("cannot open \(path): \(String(cString: strerror(errno)))") }
-            defer { close(fd) }
-            var st = stat()
-            guard fstat(fd, &st) == 0 else { throw TorchError("cannot read \(path): \(String(cString: strerror(errno)))") }
-            size = Int(st.st_size)
-            guard size > 0 else { throw TorchError("\(path): the file is empty") }
-            guard let p = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0), p != MAP_FAILED else {
-                throw TorchError("cannot map \(path): \(String(cString: strerror(errno)))")
-            }
-            base = p
-        }
-
-        deinit { munmap(base, size) }
     }
 }

@@ -37,7 +37,7 @@ public final class Image {
             throw VisionError("\(bytes.count) bytes for a \(width)x\(height)x\(channels) image")
         }
         var out: cv_image?
-        try check(cv_image_new(Int32(width), Int32(height), Int32(channels), bytes, &out))
+        try check(cv_image_new(try Checked.int32(width, "width"), try Checked.int32(height, "height"), try Checked.int32(channels, "channels"), bytes, &out))
         self.init(handle: out!)
     }
 
@@ -57,7 +57,7 @@ public final class Image {
     public func encode(_ extension: String, quality: Int? = nil) throws -> [UInt8] {
         var bytes: UnsafeMutablePointer<UInt8>?
         var length = 0
-        try check(cv_encode(handle, `extension`, Int32(quality ?? -1), &bytes, &length))
+        try check(cv_encode(handle, `extension`, Int32(min(max(quality ?? -1, -1), 100)), &bytes, &length))
         defer { cv_free_bytes(bytes) }
         return Array(UnsafeBufferPointer(start: bytes, count: length))
     }
@@ -83,12 +83,14 @@ public final class Image {
 
     /// OpenCV's bilinear resize.
     public func resized(width: Int, height: Int) throws -> Image {
-        try Image.make { cv_resize_bilinear(handle, Int32(width), Int32(height), $0) }.keeping(order)
+        let (w, h) = (try Checked.int32(width, "width"), try Checked.int32(height, "height"))
+        return try Image.make { cv_resize_bilinear(handle, w, h, $0) }.keeping(order)
     }
 
     /// Pillow's antialiased bilinear resize: what Detectron2's ResizeShortestEdge does to uint8 images.
     public func resizedLikePIL(width: Int, height: Int) throws -> Image {
-        try Image.make { cv_resize_pil_bilinear(handle, Int32(width), Int32(height), $0) }.keeping(order)
+        let (w, h) = (try Checked.int32(width, "width"), try Checked.int32(height, "height"))
+        return try Image.make { cv_resize_pil_bilinear(handle, w, h, $0) }.keeping(order)
     }
 
     public enum Conversion: Int32 { case bgrToRGB = 0, bgrToGray = 1, grayToBGR = 2, bgraToBGR = 3 }
@@ -115,7 +117,8 @@ public final class Image {
     }
 
     public func cropped(x: Int, y: Int, width: Int, height: Int) throws -> Image {
-        try Image.make { cv_crop(handle, Int32(x), Int32(y), Int32(width), Int32(height), $0) }.keeping(order)
+        let r = (try Checked.int32(x, "x"), try Checked.int32(y, "y"), try Checked.int32(width, "width"), try Checked.int32(height, "height"))
+        return try Image.make { cv_crop(handle, r.0, r.1, r.2, r.3, $0) }.keeping(order)
     }
 
     public func flippedHorizontally() throws -> Image { try Image.make { cv_flip(handle, 1, $0) }.keeping(order) }
@@ -123,7 +126,7 @@ public final class Image {
 
     /// Pastes another image (alpha-blended when it has alpha) with its top-left corner at (x, y).
     public func paste(_ other: Image, x: Int, y: Int) throws {
-        try check(cv_paste(handle, other.handle, Int32(x), Int32(y)))
+        try check(cv_paste(handle, other.handle, try Checked.int32(x, "x"), try Checked.int32(y, "y")))
     }
 
     public func rotatedCounterClockwise() throws -> Image { try Image.make { cv_rotate_ccw(handle, $0) }.keeping(order) }
@@ -147,36 +150,48 @@ public struct Color: Equatable, Sendable {
 extension Image {
     /// The three values to hand OpenCV (which writes them as channels 0, 1, 2).
     func channelValues(_ c: Color) -> (Int32, Int32, Int32) {
-        order == .rgb ? (Int32(c.r), Int32(c.g), Int32(c.b)) : (Int32(c.b), Int32(c.g), Int32(c.r))
+        order == .rgb ? (Int32(clamping: c.r), Int32(clamping: c.g), Int32(clamping: c.b)) : (Int32(clamping: c.b), Int32(clamping: c.g), Int32(clamping: c.r))
     }
 }
 
 extension Image {
+    /// Line thickness: 1 to 1000 pixels (-1 fills, as OpenCV's FILLED).
+    static func thickness(_ t: Int) throws -> Int32 {
+        guard t == -1 || (1...1000).contains(t) else { throw VisionError("thickness must be from 1 to 1000 pixels (or -1 to fill), not \(t)") }
+        return Int32(t)
+    }
+
     public func drawRectangle(x1: Int, y1: Int, x2: Int, y2: Int, color: Color, thickness: Int = 2) throws {
         let cv = channelValues(color)
-        try check(cv_draw_rectangle(handle, Int32(x1), Int32(y1), Int32(x2), Int32(y2), cv.0, cv.1, cv.2, Int32(thickness)))
+        try check(cv_draw_rectangle(handle, try Checked.coordinate(x1, "x1"), try Checked.coordinate(y1, "y1"), try Checked.coordinate(x2, "x2"),
+                                    try Checked.coordinate(y2, "y2"), cv.0, cv.1, cv.2, try Self.thickness(thickness)))
     }
 
     /// A filled rectangle with opacity alpha (0 transparent, 1 opaque).
     public func fillRectangle(x1: Int, y1: Int, x2: Int, y2: Int, color: Color, alpha: Double = 1) throws {
         let cv = channelValues(color)
-        try check(cv_fill_rectangle(handle, Int32(x1), Int32(y1), Int32(x2), Int32(y2), cv.0, cv.1, cv.2, alpha))
+        guard alpha.isFinite else { throw VisionError("alpha must be a number from 0 to 1, not \(alpha)") }
+        try check(cv_fill_rectangle(handle, try Checked.coordinate(x1, "x1"), try Checked.coordinate(y1, "y1"), try Checked.coordinate(x2, "x2"),
+                                    try Checked.coordinate(y2, "y2"), cv.0, cv.1, cv.2, min(max(alpha, 0), 1)))
     }
 
     public func drawLine(x1: Int, y1: Int, x2: Int, y2: Int, color: Color, thickness: Int = 1) throws {
         let cv = channelValues(color)
-        try check(cv_draw_line(handle, Int32(x1), Int32(y1), Int32(x2), Int32(y2), cv.0, cv.1, cv.2, Int32(thickness)))
+        try check(cv_draw_line(handle, try Checked.coordinate(x1, "x1"), try Checked.coordinate(y1, "y1"), try Checked.coordinate(x2, "x2"),
+                               try Checked.coordinate(y2, "y2"), cv.0, cv.1, cv.2, try Self.thickness(thickness)))
     }
 
     public func drawCircle(x: Int, y: Int, radius: Int, color: Color, thickness: Int = 1) throws {
         let cv = channelValues(color)
-        try check(cv_draw_circle(handle, Int32(x), Int32(y), Int32(radius), cv.0, cv.1, cv.2, Int32(thickness)))
+        try check(cv_draw_circle(handle, try Checked.coordinate(x, "x"), try Checked.coordinate(y, "y"), try Checked.coordinate(radius, "radius"),
+                                 cv.0, cv.1, cv.2, try Self.thickness(thickness)))
     }
 
     /// Size of text drawn at a capital height: width, ascent and descent in pixels.
     public static func textSize(_ text: String, height: Double, thickness: Int = 1) throws -> (width: Int, ascent: Int, descent: Int) {
         var w: Int32 = 0, a: Int32 = 0, d: Int32 = 0
-        try check(cv_text_size(text, height, Int32(thickness), &w, &a, &d))
+        guard height.isFinite, height > 0, height <= 10_000 else { throw VisionError("text height must be from 0 to 10000 pixels, not \(height)") }
+        try check(cv_text_size(text, height, try Self.thickness(thickness), &w, &a, &d))
         return (Int(w), Int(a), Int(d))
     }
 
@@ -189,7 +204,8 @@ extension Image {
                               y2: y + size.descent + padding, color: background, alpha: backgroundAlpha)
         }
         let cv = channelValues(color)
-        try check(cv_draw_text(handle, text, Int32(x), Int32(y), height, cv.0, cv.1, cv.2, Int32(thickness)))
+        try check(cv_draw_text(handle, text, try Checked.coordinate(x, "x"), try Checked.coordinate(y, "y"), height, cv.0, cv.1, cv.2,
+                               try Self.thickness(thickness)))
     }
 }
 

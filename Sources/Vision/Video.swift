@@ -1,4 +1,5 @@
 import CVision
+import Support
 import Foundation
 
 /// Frames of a video file, read sequentially (grab, and decode only the frames wanted).
@@ -116,8 +117,10 @@ public final class Cascade {
             var boxes = [Int32](repeating: 0, count: capacity * 4)
             var scores = [Double](repeating: 0, count: capacity)
             var count: Int32 = 0
-            try check(cv_cascade_detect(handle, gray.handle, scaleFactor, Int32(minNeighbors), Int32(minSize.0), Int32(minSize.1),
-                                        Int32(maxSize.0), Int32(maxSize.1), &boxes, &scores, Int32(capacity), &count))
+            try check(cv_cascade_detect(handle, gray.handle, scaleFactor, try Checked.int32(minNeighbors, "min_neighbors"),
+                                        try Checked.int32(minSize.0, "min_size"), try Checked.int32(minSize.1, "min_size"),
+                                        try Checked.int32(maxSize.0, "max_size"), try Checked.int32(maxSize.1, "max_size"), &boxes, &scores,
+                                        try Checked.int32(capacity, "capacity"), &count))
             if Int(count) <= capacity {
                 return (0..<Int(count)).map { i in
                     Detection(x: Int(boxes[i * 4]), y: Int(boxes[i * 4 + 1]), width: Int(boxes[i * 4 + 2]),

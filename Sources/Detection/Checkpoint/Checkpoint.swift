@@ -1,4 +1,5 @@
 import Foundation
+import Support
 import Torch
 
 /// What a checkpoint file holds, as Detectron2's DetectionCheckpointer sees it.
@@ -21,9 +22,8 @@ public struct LoadedCheckpoint {
 /// or the older single-pickle layout), model-zoo .pkl files (pickled numpy arrays), safetensors.
 public enum Checkpoint {
     public static func load(_ path: String) throws -> LoadedCheckpoint {
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw CheckpointError("cannot open \(path): no such file or not readable") }
-        let head = [UInt8](handle.readData(ofLength: 16))
-        try? handle.close()
+        let head: [UInt8]
+        do { head = try InputFile.head(path, count: 16) } catch let e as FileError { throw CheckpointError(e.message) }
         guard head.count >= 8 else { throw CheckpointError("\(path): too short to be a checkpoint (\(head.count) bytes)") }
         if head[0] == 0x50 && head[1] == 0x4B { return try loadTorchZip(path) }
         if head[0] == 0x80 { return try loadPickleFile(path) }
@@ -79,8 +79,8 @@ public enum Checkpoint {
     }
 
     static func loadPickleFile(_ path: String) throws -> LoadedCheckpoint {
-        guard let data = FileManager.default.contents(atPath: path) else { throw CheckpointError("cannot read \(path)") }
-        let bytes = [UInt8](data)
+        let bytes: [UInt8]
+        do { bytes = [UInt8](try InputFile.data(path)) } catch let e as FileError { throw CheckpointError(e.message) }
         var first = PickleMachine(bytes, source: path)
         let head = try first.run()
         // torch's legacy layout: magic, protocol, sys info, the object, storage keys, raw storages.

@@ -1,4 +1,5 @@
 import Foundation
+import Support
 
 /// Reads the members of a ZIP archive that are stored uncompressed, as torch.save writes them.
 /// Member data is referenced in the mapped file, not copied.
@@ -10,9 +11,9 @@ struct StoredZip {
 
     init(path: String) throws {
         self.path = path
-        guard let d = try? Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) else {
-            throw CheckpointError("cannot read \(path)")
-        }
+        // Read, not mapped: a file truncated by another process cannot fault us (SIGBUS).
+        let d: Data
+        do { d = try InputFile.data(path) } catch let e as FileError { throw CheckpointError(e.message) }
         data = d
         let bytes = [UInt8](d.suffix(min(d.count, 66_000)))
         // The end-of-central-directory record (and its ZIP64 locator, for big files).

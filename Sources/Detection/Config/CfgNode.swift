@@ -1,4 +1,5 @@
 import Foundation
+import Support
 import Yams
 
 /// A config value: yacs' leaf types (bool, int, float, str, list/tuple, None) or a nested node.
@@ -254,7 +255,8 @@ public final class CfgNode {
 
     static func loadYAMLWithBase(_ path: String, seen: [String]) throws -> [String: Any] {
         guard !seen.contains(path) else { throw ConfigError("\(path): _BASE_ cycle (\((seen + [path]).joined(separator: " -> ")))") }
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw ConfigError("cannot read config file \(path)") }
+        let text: String
+        do { text = try InputFile.text(path, limit: 10_000_000) } catch let e as FileError { throw ConfigError("config file: \(e.message)") }
         let parsed: Any?
         do { parsed = try Yams.load(yaml: text) } catch { throw ConfigError("\(path): not valid YAML: \(error)") }
         guard var dict = parsed as? [String: Any] else {

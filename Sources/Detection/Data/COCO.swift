@@ -82,6 +82,10 @@ public enum COCO {
             guard parts.count == 4, bbox.count == 4, bbox.allSatisfy({ $0.isFinite }) else {
                 throw DataError("\(jsonFile): \(label): 'bbox' must be 4 finite numbers [x, y, w, h]")
             }
+            // Beyond ten million pixels a box is corrupt data, not a box outside its image.
+            guard bbox.allSatisfy({ abs($0) <= 1e7 }) else {
+                throw DataError("\(jsonFile): \(label): 'bbox' [\(bbox.map { "\($0)" }.joined(separator: ", "))] is beyond ten million pixels; the file is corrupt")
+            }
             guard let categoryJSON = a["category_id"], let datasetCategory = categoryJSON.integer else {
                 throw DataError("\(jsonFile): \(label) has no integer 'category_id'")
             }
@@ -177,7 +181,7 @@ extension Array where Element == DatasetDict {
             // COCO's size buckets (area in pixels): small < 32^2 <= medium < 96^2 <= large.
             let small = areas.filter { $0 < 32 * 32 }.count, large = areas.filter { $0 >= 96 * 96 }.count
             let sides = areas.map { $0.squareRoot() }.sorted()
-            func q(_ p: Double) -> Int { Int(sides[Swift.min(sides.count - 1, Int(p * Double(sides.count - 1)))].rounded()) }
+            func q(_ p: Double) -> String { String(format: "%.0f", sides[Swift.min(sides.count - 1, Int(p * Double(sides.count - 1)))]) }
             lines.append("  box sizes (sqrt of area): min \(q(0)), median \(q(0.5)), max \(q(1)); small \(small), medium \(areas.count - small - large), large \(large)")
         }
         return lines.joined(separator: "\n")

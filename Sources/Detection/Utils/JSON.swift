@@ -69,7 +69,8 @@ public enum JSON {
     /// Parses JSON text; errors give line and column.
     /// A JSON file; an unreadable file or bad JSON is a DataError naming the path.
     public static func parseFile(_ path: String) throws -> JSONValue {
-        guard let data = FileManager.default.contents(atPath: path) else { throw DataError("\(path): cannot read the file (missing or unreadable)") }
+        let data: Data
+        do { data = try InputFile.data(path) } catch let e as FileError { throw DataError(e.message) }
         do { return try parse([UInt8](data)) } catch let e as JSONError { throw DataError("\(path): not valid JSON: \(e.message)") }
     }
 
@@ -139,6 +140,7 @@ public enum JSON {
 }
 
 import Foundation
+import Support
 
 struct JSONParser {
     let b: [UInt8]

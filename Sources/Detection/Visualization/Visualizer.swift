@@ -1,4 +1,5 @@
 import Foundation
+import Support
 import Vision
 
 /// Detectron2's Visualizer for boxes: outlines in a colour per class, "name NN%" labels on a
@@ -48,16 +49,15 @@ public final class Visualizer {
     }
 
     func drawBox(_ box: [Double], color: Color, label: String?) throws {
-        let b = box.map { $0 * scale }
+        let b = try box.enumerated().map { try Checked.coordinate($1 * scale, "box[\($0 + 1)]") }
         let thickness = max(Int(fontHeight / 4), 1)
-        try image.drawRectangle(x1: Int(b[0].rounded()), y1: Int(b[1].rounded()), x2: Int(b[2].rounded()), y2: Int(b[3].rounded()),
-                                color: color, thickness: thickness)
+        try image.drawRectangle(x1: b[0], y1: b[1], x2: b[2], y2: b[3], color: color, thickness: thickness)
         guard let label else { return }
         let h = max(fontHeight * 0.75, 9)
         let size = try Image.textSize(label, height: h)
-        var y = Int(b[1].rounded()) - size.descent - 3
-        if y - size.ascent < 0 { y = Int(b[1].rounded()) + size.ascent + 3 }   // no room above: inside the box
-        try image.drawText(label, x: Int(b[0].rounded()) + 2, y: y, height: h, color: brighter(color),
+        var y = b[1] - size.descent - 3
+        if y - size.ascent < 0 { y = b[1] + size.ascent + 3 }   // no room above: inside the box
+        try image.drawText(label, x: b[0] + 2, y: y, height: h, color: brighter(color),
                            background: Color(r: 0, g: 0, b: 0), backgroundAlpha: 0.8)
     }
 

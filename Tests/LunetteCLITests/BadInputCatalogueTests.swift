@@ -1,0 +1,146 @@
+import Foundation
+import XCTest
+import TestFixtures
+
+/// The bad-input catalogue: each case is Lua run by a fresh `lunette` process in a scratch
+/// folder holding broken files (see `makeBadFiles`). No case may kill the process with a signal;
+/// each must fail with a message that contains every `expect` string (what was wrong, where).
+/// Adding a case is one line.
+final class BadInputCatalogueTests: XCTestCase {
+    struct Case {
+        let name: String
+        let lua: String
+        let expect: [String]
+    }
+
+    static let fixtureConfig = "(os.getenv('FIXTURES') .. '/random/config.yaml')"
+    /// A config of the small fixture model, then `changes` (Lua statements on cfg), then `action`.
+    static func model(_ changes: String, _ action: String = "d2.modeling.build_model(cfg)") -> String {
+        "local d2 = require 'detectron2'; local cfg = d2.config.get_cfg(); cfg:merge_from_file(\(fixtureConfig)); \(changes); \(action)"
+    }
+
+    static let cases: [Case] = [
+        // ---- numbers that do not fit ----
+        Case(name: "draw_rectangle NaN", lua: "local cv = require 'cv'; cv.new_image(10, 10):draw_rectangle({0/0, 0, 5, 5})", expect: ["box[1] is NaN"]),
+        Case(name: "draw_rectangle inf", lua: "local cv = require 'cv'; cv.new_image(10, 10):draw_rectangle({0, 0, math.huge, 5})", expect: ["box[3] is infinite"]),
+        Case(name: "draw_rectangle 1e300", lua: "local cv = require 'cv'; cv.new_image(10, 10):draw_rectangle({0, 0, 1e300, 5})", expect: ["box[3] = 1e+300 is too large"]),
+        Case(name: "draw_line NaN", lua: "local cv = require 'cv'; cv.new_image(10, 10):draw_line({0/0, 0}, {5, 5})", expect: ["from[1] is NaN"]),
+        Case(name: "draw_line 1e300", lua: "local cv = require 'cv'; cv.new_image(10, 10):draw_line({0, 0}, {1e300, 5})", expect: ["to[1] = 1e+300"]),
+        Case(name: "draw_text NaN", lua: "local cv = require 'cv'; cv.new_image(10, 10):draw_text('hi', 0/0, 3)", expect: ["x is NaN"]),
+        Case(name: "draw_text 1e300", lua: "local cv = require 'cv'; cv.new_image(10, 10):draw_text('hi', 3, 1e300)", expect: ["y = 1e+300"]),
+        Case(name: "visualizer NaN box", lua: "local cv, d2 = require 'cv', require 'detectron2'; d2.utils.visualizer.Visualizer(cv.new_image(10, 10)):draw_instance_predictions({{box = {0/0, 0, 4, 4}, score = 0.5, class = 0}})", expect: ["box[1] is NaN"]),
+        Case(name: "visualizer 1e300 box", lua: "local cv, d2 = require 'cv', require 'detectron2'; d2.utils.visualizer.Visualizer(cv.new_image(10, 10)):draw_instance_predictions({{box = {0, 0, 1e300, 4}, score = 0.5, class = 0}})", expect: ["box[3] = 1e+300 is too large"]),
+        // ---- model inputs ----
+        Case(name: "model with an empty batch", lua: model("", "d2.modeling.build_model(cfg)({})"), expect: ["batch"]),
+        Case(name: "model with three empty tables", lua: model("", "d2.modeling.build_model(cfg)({}, {}, {})"), expect: ["batch"]),
+        Case(name: "model with a 2-D image", lua: model("", "local torch = require 'torch'; d2.modeling.build_model(cfg)({{image = torch.zeros({8, 8})}})"), expect: ["image", "(3, H, W)"]),
+        // ---- checkpoints ----
+        Case(name: "a folder as MODEL.WEIGHTS", lua: model("cfg.MODEL.WEIGHTS = 'folder.safetensors'", "d2.engine.DefaultPredictor(cfg)"), expect: ["folder.safetensors", "folder"]),
+        Case(name: "a folder to model:load", lua: model("", "d2.modeling.build_model(cfg):load('folder.safetensors')"), expect: ["folder.safetensors", "folder"]),
+        Case(name: "a folder to DetectionCheckpointer", lua: model("", "d2.checkpoint.DetectionCheckpointer(d2.modeling.build_model(cfg)):load('folder.safetensors')"), expect: ["folder.safetensors"]),
+        Case(name: "safetensors of random bytes", lua: model("", "d2.modeling.build_model(cfg):load('random.safetensors')"), expect: ["random.safetensors"]),
+        Case(name: "safetensors header length 2^64-1", lua: model("", "d2.modeling.build_model(cfg):load('huge_header.safetensors')"), expect: ["huge_header.safetensors"]),
+        Case(name: "safetensors shape overflow", lua: model("", "d2.modeling.build_model(cfg):load('overflow.safetensors')"), expect: ["overflow.safetensors"]),
+        Case(name: "safetensors offsets past the end", lua: "local torch = require 'torch'; torch.load('short.safetensors')", expect: ["short.safetensors"]),
+        Case(name: "torch.load of a folder", lua: "local torch = require 'torch'; torch.load('folder.safetensors')", expect: ["folder.safetensors"]),
+        Case(name: "empty checkpoint", lua: model("", "d2.modeling.build_model(cfg):load('empty.pth')"), expect: ["empty.pth"]),
+        // ---- configs ----
+        Case(name: "RPN on p3..p6", lua: model("cfg.MODEL.RPN.IN_FEATURES = {'p3', 'p4', 'p5', 'p6'}; cfg.MODEL.ANCHOR_GENERATOR.SIZES = {{32}, {64}, {128}, {256}}", "print(d2.modeling.build_model(cfg)); error('built')"), expect: ["built"]),
+        Case(name: "MASK_ON", lua: model("cfg.MODEL.MASK_ON = true"), expect: ["MODEL.MASK_ON = True is not supported"]),
+        Case(name: "ROI_HEADS.NAME", lua: model("cfg.MODEL.ROI_HEADS.NAME = 'CascadeROIHeads'"), expect: ["MODEL.ROI_HEADS.NAME 'CascadeROIHeads' is not supported"]),
+        Case(name: "a _BASE_ that is a folder", lua: "local d2 = require 'detectron2'; d2.config.get_cfg():merge_from_file('base_folder.yaml')", expect: ["folder"]),
+        Case(name: "a config that is a folder", lua: "local d2 = require 'detectron2'; d2.config.get_cfg():merge_from_file('folder.safetensors')", expect: ["folder.safetensors"]),
+        // ---- COCO ----
+        Case(name: "COCO bbox 1e300", lua: "local d2 = require 'detectron2'; local ds = d2.data.datasets.load_coco_json('huge_box.json', '.', 'h'); print(ds)", expect: ["huge_box.json: annotation 1", "beyond ten million pixels"]),
+        Case(name: "COCO JSON that is a folder", lua: "local d2 = require 'detectron2'; d2.data.datasets.load_coco_json('folder.safetensors', '.', 'x')", expect: ["folder.safetensors"]),
+    ]
+
+    nonisolated(unsafe) static var scratch = ""
+
+    override class func setUp() {
+        super.setUp()
+        scratch = (try? scratchDirectory()) ?? NSTemporaryDirectory()
+        try? makeBadFiles(in: scratch)
+    }
+
+    override class func tearDown() {
+        try? FileManager.default.removeItem(atPath: scratch)
+        super.tearDown()
+    }
+
+    static func makeBadFiles(in dir: String) throws {
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: dir + "/folder.safetensors", withIntermediateDirectories: true)
+        try fm.createDirectory(atPath: dir + "/a_folder", withIntermediateDirectories: true)
+        try "_BASE_: a_folder\nMODEL:\n  MASK_ON: false\n".write(toFile: dir + "/base_folder.yaml", atomically: true, encoding: .utf8)
+        var random = [UInt8](repeating: 0, count: 4096)
+        var g = SystemRandomNumberGenerator()
+        for i in random.indices { random[i] = UInt8.random(in: 0...255, using: &g) }
+        random[8] = UInt8(ascii: "{")   // looks like a safetensors header to the format sniffing
+        try Data(random).write(to: URL(fileURLWithPath: dir + "/random.safetensors"))
+        func safetensors(_ header: String, lengthField: UInt64? = nil, data: Int = 0) -> Data {
+            var d = Data()
+            var n = (lengthField ?? UInt64(header.utf8.count)).littleEndian
+            withUnsafeBytes(of: &n) { d.append(contentsOf: $0) }
+            d.append(Data(header.utf8))
+            d.append(Data(repeating: 0, count: data))
+            return d
+        }
+        try safetensors("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", lengthField: UInt64.max, data: 4)
+            .write(to: URL(fileURLWithPath: dir + "/huge_header.safetensors"))
+        try safetensors("{\"a\":{\"dtype\":\"F32\",\"shape\":[4294967296,4294967296,16],\"data_offsets\":[0,4]}}", data: 4)
+            .write(to: URL(fileURLWithPath: dir + "/overflow.safetensors"))
+        try safetensors("{\"a\":{\"dtype\":\"F32\",\"shape\":[100],\"data_offsets\":[0,400]}}", data: 8)
+            .write(to: URL(fileURLWithPath: dir + "/short.safetensors"))
+        try Data().write(to: URL(fileURLWithPath: dir + "/empty.pth"))
+        try """
+            {"images": [{"id": 1, "file_name": "a.jpg", "height": 10, "width": 10}],
+             "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [0, 0, 1e300, 5], "iscrowd": 0}],
+             "categories": [{"id": 1, "name": "logo"}]}
+            """.write(toFile: dir + "/huge_box.json", atomically: true, encoding: .utf8)
+    }
+
+    func testNoBadInputKillsTheProcess() throws {
+        let fixtures = Fixtures.root
+        guard FileManager.default.fileExists(atPath: fixtures) else { throw Missing.requirement("fixtures at \(fixtures)") }
+        var failures: [String] = []
+        for c in Self.cases {
+            let r = try runLunetteCase(["-e", c.lua], directory: Self.scratch, environment: ["FIXTURES": fixtures])
+            if let signal = r.signal {
+                failures.append("\(c.name): killed by signal \(signal)\n\(r.stderr.suffix(600))")
+            } else if r.status == 0 {
+                failures.append("\(c.name): succeeded, but it should fail")
+            } else if let missing = c.expect.first(where: { !r.stderr.contains($0) }) {
+                failures.append("\(c.name): the message does not say '\(missing)': \(r.stderr.suffix(400))")
+            }
+        }
+        XCTAssertTrue(failures.isEmpty, "\(failures.count) of \(Self.cases.count) cases:\n" + failures.joined(separator: "\n"))
+    }
+}
+
+struct CaseResult {
+    var status: Int32
+    var signal: Int32?
+    var stderr: String
+}
+
+/// Runs lunette and says whether a signal ended it (a crash), with stderr.
+func runLunetteCase(_ arguments: [String], directory: String, environment: [String: String] = [:], timeout: TimeInterval = 60) throws -> CaseResult {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: lunettePath)
+    p.arguments = arguments
+    var env = ProcessInfo.processInfo.environment
+    env["NO_COLOR"] = "1"
+    for (k, v) in environment { env[k] = v }
+    p.environment = env
+    p.currentDirectoryURL = URL(fileURLWithPath: directory)
+    let err = Pipe()
+    p.standardOutput = FileHandle.nullDevice
+    p.standardError = err
+    p.standardInput = FileHandle.nullDevice
+    try p.run()
+    let e = err.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    let signal = p.terminationReason == .uncaughtSignal ? p.terminationStatus : nil
+    return CaseResult(status: p.terminationStatus, signal: signal, stderr: String(decoding: e, as: UTF8.self))
+}
