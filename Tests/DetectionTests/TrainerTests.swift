@@ -171,6 +171,71 @@ final class TrainerTests: XCTestCase {
                        "[('b', b'\\x00\\xc8A'), ('big', 1099511627776), ('n', None), ('t', (-3, 'é')), ('x', -0.25)]", o.output)
     }
 
+    /// Nothing lost on resume: a broken last_checkpoint never restarts from 0 over existing
+    /// checkpoints; a pointer that lags behind a newer complete checkpoint is passed over; stale
+    /// temporary files go; a run killed before its final safetensors copy gets it on resume;
+    /// a metrics.json line cut short is dropped, the lines before it kept.
+    func testResumeNeverLosesWork() throws {
+        let data = try catalog()
+        let dir = scratch + "/resume"
+        func trainer(_ extra: [String] = []) throws -> DefaultTrainer {
+            try DefaultTrainer(cfg: try config(["SOLVER.MAX_ITER", "6", "SOLVER.CHECKPOINT_PERIOD", "2"] + extra, output: dir), catalog: data)
+        }
+        let first = try trainer()
+        try first.resumeOrLoad(resume: false)
+        try first.train()
+        for name in ["model_0000001.pth", "model_0000003.pth", "model_final.pth", "model_final.safetensors", "last_checkpoint", "metrics.json"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: "\(dir)/\(name)"), name)
+        }
+        let pointer = dir + "/last_checkpoint"
+        for (broken, problem) in [(Data(), "is empty"), (Data([0xFF, 0xFE, 0x00, 0x41]), "is not valid UTF-8"),
+                                  (Data("model_0000099.pth".utf8), "names model_0000099.pth, which is missing or incomplete")] {
+            try broken.write(to: URL(fileURLWithPath: pointer))
+            _ = DetectionLog.shared.takeWarnings()
+            let t = try trainer()
+            XCTAssertEqual(try t.resumeOrLoad(resume: true), dir + "/model_final.pth", problem)
+            XCTAssertEqual(t.startIter, 6, problem)
+            XCTAssertTrue(DetectionLog.shared.takeWarnings().contains { $0.contains(problem) && $0.contains("newest complete checkpoint") }, problem)
+        }
+        // A pointer behind a newer complete checkpoint (killed between the two writes).
+        try "model_0000001.pth".write(toFile: pointer, atomically: true, encoding: .utf8)
+        try FileManager.default.removeItem(atPath: dir + "/model_final.pth")
+        let lagging = try trainer()
+        XCTAssertEqual(try lagging.resumeOrLoad(resume: true), dir + "/model_0000003.pth")
+        XCTAssertEqual(lagging.startIter, 4)
+        // A temporary file of a dead writer goes; the final safetensors is written on resume.
+        let stale = dir + "/model_0000005.pth.tmp-999999"
+        try Data([1, 2, 3]).write(to: URL(fileURLWithPath: stale))
+        try FileManager.default.removeItem(atPath: dir + "/model_final.safetensors")
+        var metrics = try Data(contentsOf: URL(fileURLWithPath: dir + "/metrics.json"))
+        let lines = metrics.split(separator: UInt8(ascii: "\n")).count
+        metrics.append(contentsOf: Array("{\"iteration\": 7, \"loss".utf8))      // cut short by a kill
+        try metrics.write(to: URL(fileURLWithPath: dir + "/metrics.json"))
+        let resumed = try trainer()
+        XCTAssertEqual(try resumed.resumeOrLoad(resume: true), dir + "/model_0000003.pth")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: stale))
+        try resumed.train()
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/model_final.safetensors"))
+        let after = try String(contentsOfFile: dir + "/metrics.json", encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(after.count, lines + 1, "the old lines, then the resumed run's final line")
+        XCTAssertTrue(after.allSatisfy { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) != nil }, "every line is JSON")
+        // A finished run killed before its safetensors copy: resume writes it and trains nothing.
+        try FileManager.default.removeItem(atPath: dir + "/model_final.safetensors")
+        let done = try trainer()
+        try done.resumeOrLoad(resume: true)
+        XCTAssertEqual(done.startIter, 6)
+        try done.train()
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/model_final.safetensors"))
+        // No checkpoint at all and a broken pointer: an error naming it, not a silent restart.
+        let empty = scratch + "/empty-run"
+        try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
+        try Data().write(to: URL(fileURLWithPath: empty + "/last_checkpoint"))
+        let none = try DefaultTrainer(cfg: try config(["SOLVER.MAX_ITER", "6"], output: empty), catalog: data)
+        XCTAssertThrowsError(try none.resumeOrLoad(resume: true)) {
+            XCTAssertTrue("\($0)".contains("\(empty)/last_checkpoint is empty, and \(empty) holds no complete checkpoint"), "\($0)")
+        }
+    }
+
     /// Resuming from Detectron2's own training checkpoint (the fixture's model_final.pth, written
     /// by its PeriodicCheckpointer at iteration 1999): weights, every momentum buffer, iteration.
     func testResumesFromADetectron2TrainingCheckpoint() throws {

@@ -35,6 +35,22 @@ public enum Checkpoint {
         throw CheckpointError("\(path): not a checkpoint Lunette knows (torch .pth, Detectron2 .pkl or .safetensors)")
     }
 
+    /// Whether `path` is a whole checkpoint file, cheaply: a zip (torch.save) ends with its
+    /// end-of-central-directory record; other formats only need to exist and be non-empty.
+    public static func looksComplete(_ path: String) -> Bool {
+        guard let head = try? InputFile.head(path, count: 4), head.count == 4 else { return false }
+        guard head[0] == 0x50 && head[1] == 0x4B else { return true }
+        guard let fd = try? InputFile.open(path) else { return false }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { return false }
+        let size = Int(st.st_size), tail = min(size, 66_000)
+        var bytes = [UInt8](repeating: 0, count: tail)
+        let n = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress, tail, off_t(size - tail)) }
+        guard n == tail, tail >= 22 else { return false }
+        return stride(from: tail - 22, through: 0, by: -1).contains { bytes[$0] == 0x50 && bytes[$0 + 1] == 0x4B && bytes[$0 + 2] == 0x05 && bytes[$0 + 3] == 0x06 }
+    }
+
     static func rebuild(_ storage: Tensor, offset: Int, size: [Int], stride: [Int]) throws -> Tensor {
         try storage.asStrided(size, strides: stride, offset: offset).contiguous()
     }

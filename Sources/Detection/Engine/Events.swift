@@ -77,6 +77,7 @@ public final class JSONMetricsWriter {
             }.joined(separator: ", ") + "}\n"
         }
         lastWrite = byIteration.keys.max()!
+        if !repaired { try repairTail(); repaired = true }
         guard let h = FileHandle(forWritingAtPath: path) ?? {
             _ = FileManager.default.createFile(atPath: path, contents: nil)
             return FileHandle(forWritingAtPath: path)
@@ -84,6 +85,17 @@ public final class JSONMetricsWriter {
         defer { try? h.close() }
         try h.seekToEnd()
         try h.write(contentsOf: Data(text.utf8))
+    }
+
+    private var repaired = false
+
+    /// A line cut short by a kill would glue onto the next one appended: drop it, once, before
+    /// a run appends (the lines before it are kept).
+    private func repairTail() throws {
+        guard let data = FileManager.default.contents(atPath: path), let last = data.last, last != UInt8(ascii: "\n") else { return }
+        let keep = (data.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 }) ?? 0
+        guard truncate(path, off_t(keep)) == 0 else { throw TrainingError("cannot repair \(path): \(String(cString: strerror(errno)))") }
+        DetectionLog.shared.warn("metrics", "\(path) ended in a line cut short (a killed run); it is dropped and the lines before it kept")
     }
 
     private func jsonString(_ s: String) -> String {

@@ -83,9 +83,7 @@ public final class PeriodicCheckpointer: TrainerHook {
     public func afterStep(_ t: DefaultTrainer) throws {
         let last = t.iter == t.maxIter - 1
         if last {
-            let path = try t.saveCheckpoint("model_final", iteration: t.iter)
-            try SafeTensors.write(t.model.stateDict(), metadata: ["format": "pt", "iteration": String(t.iter)],
-                                  to: (path as NSString).deletingPathExtension + ".safetensors")
+            try t.writeFinalWeights(checkpoint: try t.saveCheckpoint("model_final", iteration: t.iter), iteration: t.iter)
         } else if (t.iter + 1) % period == 0 {
             try t.saveCheckpoint(String(format: "model_%07d", t.iter), iteration: t.iter)
         }

@@ -128,11 +128,11 @@ public final class DefaultTrainer {
 
     // MARK: - resume_or_load
 
-    /// resume: the checkpoint named by OUTPUT_DIR/last_checkpoint (model, optimizer, iteration),
-    /// training continues after its iteration. Otherwise MODEL.WEIGHTS (model only), from 0.
+    /// resume: the checkpoint to resume from (`resumeCheckpoint()`: model, optimizer,
+    /// iteration), training continues after its iteration. Otherwise MODEL.WEIGHTS (model only), from 0.
     @discardableResult
     public func resumeOrLoad(resume: Bool) throws -> String? {
-        if resume, let path = lastCheckpoint {
+        if resume, let path = try resumeCheckpoint() {
             try restore(from: path)
             return path
         }
@@ -246,6 +246,12 @@ public final class DefaultTrainer {
     /// current iteration with a checkpoint, and throws `Stopped` saying how to continue.
     public func train() throws {
         guard startIter < maxIter else {
+            // A run killed after its final checkpoint still owes the safetensors copy.
+            let final = (outputDir as NSString).appendingPathComponent("model_final.pth")
+            if FileManager.default.fileExists(atPath: final) && !FileManager.default.fileExists(atPath: (final as NSString).deletingPathExtension + ".safetensors") {
+                try writeFinalWeights(checkpoint: final, iteration: startIter - 1)
+                DetectionLog.shared.info("DefaultTrainer", "Wrote the missing model_final.safetensors of the finished run")
+            }
             DetectionLog.shared.info("DefaultTrainer", "Nothing to train: the run already reached SOLVER.MAX_ITER = \(maxIter) (raise it to train longer)")
             return
         }
@@ -327,11 +333,94 @@ public final class DefaultTrainer {
 
     private var lastCheckpointFile: String { (outputDir as NSString).appendingPathComponent("last_checkpoint") }
 
-    /// The checkpoint OUTPUT_DIR/last_checkpoint names (Detectron2's pointer file), if any.
-    public var lastCheckpoint: String? {
-        guard let name = try? String(contentsOfFile: lastCheckpointFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines),
-              !name.isEmpty else { return nil }
-        return name.hasPrefix("/") ? name : (outputDir as NSString).appendingPathComponent(name)
+    /// The checkpoint OUTPUT_DIR/last_checkpoint names (Detectron2's pointer file), if it names one.
+    public var lastCheckpoint: String? { try? pointedCheckpoint()?.get() }
+
+    /// What last_checkpoint names, or why it names nothing usable (nil: there is no such file).
+    private func pointedCheckpoint() -> Result<String, CheckpointError>? {
+        guard FileManager.default.fileExists(atPath: lastCheckpointFile) else { return nil }
+        let text: String
+        do { text = try InputFile.text(lastCheckpointFile, limit: 4096) } catch {
+            return .failure(CheckpointError("\(error)"))
+        }
+        let name = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !name.isEmpty else { return .failure(CheckpointError("\(lastCheckpointFile) is empty")) }
+        guard !name.contains("\n"), !name.contains("\0") else { return .failure(CheckpointError("\(lastCheckpointFile) does not hold one file name")) }
+        let path = name.hasPrefix("/") ? name : (outputDir as NSString).appendingPathComponent(name)
+        guard Checkpoint.looksComplete(path) else {
+            return .failure(CheckpointError("\(lastCheckpointFile) names \(name), which is missing or incomplete"))
+        }
+        return .success(path)
+    }
+
+    /// The checkpoints in OUTPUT_DIR by iteration, newest first (model_final last of all runs),
+    /// keeping only complete files (atomic writes mean a partial one can only be foreign).
+    func completeCheckpoints() -> [(iteration: Int, path: String)] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: outputDir)) ?? []
+        var found: [(Int, String)] = []
+        for name in names where name.hasSuffix(".pth") {
+            let stem = String(name.dropLast(4))
+            let iteration: Int
+            if stem == "model_final" { iteration = Int.max } else if stem.hasPrefix("model_"), let i = Int(stem.dropFirst(6)) { iteration = i } else { continue }
+            let path = (outputDir as NSString).appendingPathComponent(name)
+            if Checkpoint.looksComplete(path) { found.append((iteration, path)) }
+        }
+        return found.sorted { $0.0 > $1.0 }
+    }
+
+    /// The checkpoint `resume_or_load{resume = true}` continues from: the one last_checkpoint
+    /// names, unless a newer complete checkpoint stands beside it (a kill between writing a
+    /// checkpoint and its pointer) or the pointer is missing, unreadable or names nothing
+    /// usable; then the newest complete one, said in a warning. A broken pointer with no
+    /// checkpoint to fall back to is an error naming it, never a silent restart from 0.
+    /// Temporary files left by killed writers are removed first.
+    public func resumeCheckpoint() throws -> String? {
+        removeStaleTemporaries()
+        let newest = completeCheckpoints().first
+        let log = DetectionLog.shared
+        switch pointedCheckpoint() {
+        case .success(let path)?:
+            if let newest, newest.path != path, newest.iteration > checkpointIteration(path) {
+                log.warn("checkpoint", "\(lastCheckpointFile) names \(path), but \(newest.path) is newer and complete; resuming from it")
+                return newest.path
+            }
+            return path
+        case .failure(let problem)?:
+            guard let newest else {
+                throw CheckpointError("\(problem.message), and \(outputDir) holds no complete checkpoint to resume from. Fix or delete it, or resume_or_load{resume = false} to start again.")
+            }
+            log.warn("checkpoint", "\(problem.message); resuming from the newest complete checkpoint, \(newest.path)")
+            return newest.path
+        case nil:
+            if let newest {
+                log.warn("checkpoint", "\(outputDir) has no last_checkpoint; resuming from the newest complete checkpoint, \(newest.path)")
+            }
+            return newest?.path
+        }
+    }
+
+    /// The iteration a checkpoint's file name says (model_final: after every other).
+    private func checkpointIteration(_ path: String) -> Int {
+        let stem = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+        if stem == "model_final" { return Int.max }
+        return stem.hasPrefix("model_") ? Int(stem.dropFirst(6)) ?? -1 : -1
+    }
+
+    /// `<name>.tmp-<pid>` files in OUTPUT_DIR whose writer is no longer running.
+    func removeStaleTemporaries() {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: outputDir)) ?? []
+        for name in names {
+            guard let r = name.range(of: ".tmp-", options: .backwards), let pid = Int32(name[r.upperBound...]) else { continue }
+            guard pid != getpid(), kill(pid, 0) != 0, errno == ESRCH else { continue }
+            let path = (outputDir as NSString).appendingPathComponent(name)
+            if unlink(path) == 0 { DetectionLog.shared.info("checkpoint", "Removed \(path), left by a writer that was killed") }
+        }
+    }
+
+    /// model_final.pth's safetensors copy of the weights (written after the final checkpoint).
+    func writeFinalWeights(checkpoint path: String, iteration: Int) throws {
+        try SafeTensors.write(model.stateDict(), metadata: ["format": "pt", "iteration": String(iteration)],
+                              to: (path as NSString).deletingPathExtension + ".safetensors")
     }
 
     // MARK: - evaluation
