@@ -25,6 +25,16 @@ extension LunetteBindings {
         return .table(t)
     }
 
+    /// cfg.KEY = value from Lua: type-checked as yacs does (integers accepted for floats), and
+    /// `nil` is refused, since assigning nil would delete the key (or a whole node) silently.
+    static func assign(_ node: CfgNode, _ key: String, _ value: LuaValue) throws {
+        if case .nil = value, let old = node[key], old != .none {
+            let what = { if case .node = old { return "a config node" } else { return "its default is \(old)" } }()
+            throw LuaError.message("cfg.\(node.qualified(key)) = nil: config keys cannot be removed (\(what)); assign a value instead")
+        }
+        try node.set(key, try cfgFromLua(value, key: node.qualified(key)), coerceIntToFloat: true)
+    }
+
     static func cfgFromLua(_ v: LuaValue, key: String) throws -> CfgValue {
         switch v {
         case .nil: return .none
@@ -60,8 +70,7 @@ extension LunetteBindings {
                 }
                 return call.push(cfgToLua(v))
             }, set: { n, call in
-                let key = try call.string(2)
-                try n.set(key, try cfgFromLua(try call.value(3), key: key), coerceIntToFloat: true)
+                try assign(n, try call.string(2), try call.value(3))
             })
             c.method("merge_from_file", [LuaParameter("path", .string)], returns: "CfgNode", doc: "Merges a YAML config (its _BASE_ first); returns cfg.") { n, call in
                 try n.mergeFromFile(try call.string(2))
@@ -97,7 +106,7 @@ extension LunetteBindings {
             c.method("set", [LuaParameter("path", .string), LuaParameter("value", .any)], returns: "CfgNode",
                      doc: "Sets a dotted path: cfg:set(\"SOLVER.BASE_LR\", 0.0025).") { n, call in
                 let path = try call.string(2)
-                try n.set(path, try cfgFromLua(try call.value(3), key: path), coerceIntToFloat: true)
+                try assign(n, path, try call.value(3))
                 return call.push(object: n)
             }
         }

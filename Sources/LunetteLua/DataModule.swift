@@ -75,7 +75,11 @@ extension LunetteBindings {
                 let at = try [String: LuaValue].decode(a, at: ap)
                 guard let bv = at["bbox"] else { throw LuaError.message("\(ap) has no 'bbox'") }
                 let bbox = try [Double].decode(bv, at: "\(ap).bbox")
-                guard bbox.count == 4 else { throw LuaError.message("\(ap).bbox must have 4 numbers") }
+                guard bbox.count == 4 else { throw LuaError.message("\(ap).bbox must have 4 numbers, has \(bbox.count)") }
+                // The same rule as COCO JSON: finite, and within ten million pixels.
+                guard bbox.allSatisfy({ $0.isFinite && abs($0) <= 1e7 }) else {
+                    throw LuaError.message("\(ap).bbox \(bbox) must be 4 finite numbers within ten million pixels")
+                }
                 let mode = try at["bbox_mode"].map { try Int.decode($0, at: "\(ap).bbox_mode") } ?? 1
                 guard let m = BoxMode(rawValue: mode) else { throw LuaError.message("\(ap).bbox_mode must be 0 (XYXY_ABS) or 1 (XYWH_ABS)") }
                 guard let cv = at["category_id"] else { throw LuaError.message("\(ap) has no 'category_id'") }

@@ -31,10 +31,16 @@ public enum TorchRuntime {
 
     public static var numThreads: Int { Int(ct_get_num_threads()) }
 
+    /// Intra-op threads: from 1 to `maximumThreads` (more only contend, and libtorch hangs
+    /// creating a million of them).
     public static func setNumThreads(_ n: Int) throws {
-        guard n > 0, n <= Int(Int32.max) else { throw TorchError("thread count must be positive, got \(n)") }
+        guard n > 0, n <= maximumThreads else {
+            throw TorchError("thread count must be from 1 to \(maximumThreads) (this machine has \(ProcessInfo.processInfo.activeProcessorCount) cores), got \(n)")
+        }
         try check(ct_set_num_threads(Int32(n)))
     }
+
+    public static let maximumThreads = 1024
 
     /// True when libtorch has CUDA and a GPU is present.
     public static var cudaIsAvailable: Bool { ct_cuda_is_available() != 0 }

@@ -221,7 +221,16 @@ public final class CfgNode {
     /// default takes anything and anything may be set to None; int is not float (a Lua caller
     /// may allow that one, since Lua writes 1 for 1.0 easily).
     static func checked(_ new: CfgValue, against old: CfgValue, key: String, coerceIntToFloat: Bool) throws -> CfgValue {
+        let value = try typeChecked(new, against: old, key: key, coerceIntToFloat: coerceIntToFloat)
+        if case .node = value { return value }
+        // Values too: a list of the wrong elements or a value out of range fails here, naming the key.
+        if let problem = ConfigSupport.problem(key, value, default: old) { throw ConfigError("\(key) = \(value): \(problem)") }
+        return value
+    }
+
+    static func typeChecked(_ new: CfgValue, against old: CfgValue, key: String, coerceIntToFloat: Bool) throws -> CfgValue {
         switch (old, new) {
+        case (.node, .none): throw ConfigError("\(key) is a config node; it cannot be set to None")
         case (.none, _), (_, .none): return new
         case (.bool, .bool), (.int, .int), (.float, .float), (.string, .string), (.list, .list): return new
         case (.float, .int(let i)) where coerceIntToFloat: return .float(Double(i))

@@ -107,3 +107,119 @@ public enum ConfigSupport {
         }
     }
 }
+
+/// Values checked when they are set (assignment, merge_from_list, merge_from_file), so a bad
+/// one is an error naming the key at once, not at train().
+extension ConfigSupport {
+    /// Image sides beyond this are refused: a 16384-pixel side is already gigabytes per image.
+    public static let maximumImageSide = 16384
+
+    /// What is wrong with `value` for `key`, or nil.
+    static func problem(_ key: String, _ value: CfgValue, default original: CfgValue) -> String? {
+        if let kind = listElementKind(key, original), case .list(let items) = value {
+            for (i, leaf) in leaves(items).enumerated() where !kind.accepts(leaf) {
+                return "element \(i + 1) (\(leaf)) is a \(leaf.typeName); the list holds \(kind)"
+            }
+        }
+        guard let rule = rules[key] else { return nil }
+        return rule(value)
+    }
+
+    enum ElementKind: CustomStringConvertible {
+        case number, string, bool
+        func accepts(_ v: CfgValue) -> Bool {
+            switch (self, v) {
+            case (.number, .int), (.number, .float), (.string, .string), (.bool, .bool): return true
+            default: return false
+            }
+        }
+        var description: String { self == .number ? "numbers" : self == .string ? "strings" : "booleans" }
+    }
+
+    static func leaves(_ items: [CfgValue]) -> [CfgValue] {
+        items.flatMap { v -> [CfgValue] in if case .list(let inner) = v { return leaves(inner) } else { return [v] } }
+    }
+
+    /// The kind of a list's elements, from its default (or, for lists empty by default, by key).
+    static func listElementKind(_ key: String, _ original: CfgValue) -> ElementKind? {
+        let named: [String: ElementKind] = ["DATASETS.TRAIN": .string, "DATASETS.TEST": .string, "DATASETS.PROPOSAL_FILES_TRAIN": .string,
+                                            "DATASETS.PROPOSAL_FILES_TEST": .string, "MODEL.FPN.IN_FEATURES": .string,
+                                            "TEST.KEYPOINT_OKS_SIGMAS": .number]
+        if let k = named[key] { return k }
+        guard case .list(let items) = original, let first = leaves(items).first else { return nil }
+        switch first {
+        case .int, .float: return .number
+        case .string: return .string
+        case .bool: return .bool
+        default: return nil
+        }
+    }
+
+    static func number(_ v: CfgValue) -> Double? {
+        switch v { case .int(let i): return Double(i); case .float(let d): return d; default: return nil }
+    }
+
+    static func range(_ low: Double, _ high: Double, _ what: String = "") -> (CfgValue) -> String? {
+        { v in
+            guard let x = number(v) else { return nil }
+            return x >= low && x <= high ? nil : "must be \(what.isEmpty ? "from \(low.clean) to \(high.clean)" : what), not \(v)"
+        }
+    }
+
+    static func positive(_ v: CfgValue) -> String? {
+        guard let x = number(v) else { return nil }
+        return x > 0 && x.isFinite ? nil : "must be positive, not \(v)"
+    }
+
+    static func nonNegative(_ v: CfgValue) -> String? {
+        guard let x = number(v) else { return nil }
+        return x >= 0 && x.isFinite ? nil : "must be 0 or more, not \(v)"
+    }
+
+    static func imageSide(allowZero: Bool) -> (CfgValue) -> String? {
+        { v in
+            let values: [Double]
+            if case .list(let l) = v { values = leaves(l).compactMap(number) } else { values = number(v).map { [$0] } ?? [] }
+            for x in values where !(x >= (allowZero ? 0 : 1) && x <= Double(maximumImageSide)) {
+                return "image sides must be from \(allowZero ? 0 : 1) to \(maximumImageSide) pixels, not \(x.clean)"
+                    + (x > Double(maximumImageSide) ? " (a 3-channel float image \(x.clean) pixels on its short side needs \(memory(x)) or more)" : "")
+            }
+            return nil
+        }
+    }
+
+    static func memory(_ side: Double) -> String {
+        let bytes = side * side * 3 * 4
+        return bytes >= 1e9 ? String(format: "%.0f GB", bytes / 1e9) : String(format: "%.0f MB", bytes / 1e6)
+    }
+
+    nonisolated(unsafe) static let rules: [String: (CfgValue) -> String?] = [
+        "INPUT.MIN_SIZE_TRAIN": imageSide(allowZero: false), "INPUT.MAX_SIZE_TRAIN": imageSide(allowZero: false),
+        "INPUT.MIN_SIZE_TEST": imageSide(allowZero: true), "INPUT.MAX_SIZE_TEST": imageSide(allowZero: false),
+        "DATALOADER.NUM_WORKERS": nonNegative, "DATALOADER.REPEAT_THRESHOLD": nonNegative,
+        "SOLVER.IMS_PER_BATCH": positive, "SOLVER.BASE_LR": nonNegative, "SOLVER.BASE_LR_END": nonNegative,
+        "SOLVER.MAX_ITER": nonNegative, "SOLVER.CHECKPOINT_PERIOD": positive, "SOLVER.GAMMA": positive,
+        "SOLVER.MOMENTUM": nonNegative, "SOLVER.WEIGHT_DECAY": nonNegative, "SOLVER.WEIGHT_DECAY_NORM": nonNegative,
+        "SOLVER.WEIGHT_DECAY_BIAS": nonNegative, "SOLVER.BIAS_LR_FACTOR": nonNegative,
+        "SOLVER.WARMUP_FACTOR": range(0, 1), "SOLVER.WARMUP_ITERS": nonNegative,
+        "SOLVER.CLIP_GRADIENTS.CLIP_VALUE": positive, "SOLVER.CLIP_GRADIENTS.NORM_TYPE": positive,
+        "SOLVER.STEPS": { v in
+            guard case .list(let l) = v else { return nil }
+            let steps = l.compactMap(number)
+            if let bad = steps.first(where: { $0 < 0 }) { return "steps must be 0 or more, not \(bad.clean)" }
+            return zip(steps, steps.dropFirst()).allSatisfy { $0 < $1 } ? nil : "must increase (Detectron2's WarmupMultiStepLR needs sorted milestones), not \(v)"
+        },
+        "TEST.EVAL_PERIOD": nonNegative, "TEST.DETECTIONS_PER_IMAGE": range(-1, 100_000, "-1 (all) or a count up to 100000"),
+        "MODEL.ROI_HEADS.SCORE_THRESH_TEST": range(0, 1), "MODEL.ROI_HEADS.NMS_THRESH_TEST": range(0, 1), "MODEL.RPN.NMS_THRESH": range(0, 1),
+        "MODEL.ROI_HEADS.NUM_CLASSES": positive, "MODEL.ROI_HEADS.BATCH_SIZE_PER_IMAGE": positive, "MODEL.RPN.BATCH_SIZE_PER_IMAGE": positive,
+        "MODEL.ROI_HEADS.POSITIVE_FRACTION": range(0, 1), "MODEL.RPN.POSITIVE_FRACTION": range(0, 1),
+        "MODEL.RPN.PRE_NMS_TOPK_TRAIN": positive, "MODEL.RPN.PRE_NMS_TOPK_TEST": positive,
+        "MODEL.RPN.POST_NMS_TOPK_TRAIN": positive, "MODEL.RPN.POST_NMS_TOPK_TEST": positive,
+        "MODEL.PROPOSAL_GENERATOR.MIN_SIZE": nonNegative, "MODEL.BACKBONE.FREEZE_AT": range(0, 5),
+    ]
+}
+
+extension Double {
+    /// 800 rather than 800.0 in messages.
+    var clean: String { self == rounded() && abs(self) < 1e15 ? String(Int64(self)) : String(self) }
+}

@@ -132,6 +132,9 @@ public struct LoaderSettings: Sendable {
     /// Skip images that cannot be read (counting them) instead of failing. Not a config key.
     public var skipUnreadable = false
 
+    /// Decoding threads beyond this only contend (each holds a decoded image in memory).
+    public static let maximumWorkers = 64
+
     /// Detectron2's defaults (the built-in default tree always reads).
     public init() {
         // swiftlint:disable:next force_try
@@ -150,7 +153,11 @@ public struct LoaderSettings: Sendable {
         randomFlip = try cfg.string("INPUT.RANDOM_FLIP")
         guard ["none", "horizontal"].contains(randomFlip) else { throw ConfigError("INPUT.RANDOM_FLIP must be \"horizontal\" or \"none\", got '\(randomFlip)'") }
         imsPerBatch = try cfg.int("SOLVER.IMS_PER_BATCH")
-        numWorkers = Swift.max(0, try cfg.int("DATALOADER.NUM_WORKERS"))
+        let workers = try cfg.int("DATALOADER.NUM_WORKERS")
+        numWorkers = Swift.min(Swift.max(0, workers), Self.maximumWorkers)
+        if workers > Self.maximumWorkers {
+            DetectionLog.shared.warn("build_detection_loader", "DATALOADER.NUM_WORKERS = \(workers) is more threads than helps; using \(Self.maximumWorkers)")
+        }
         filterEmptyAnnotations = try cfg.bool("DATALOADER.FILTER_EMPTY_ANNOTATIONS")
         aspectRatioGrouping = try cfg.bool("DATALOADER.ASPECT_RATIO_GROUPING")
         seed = try cfg.int("SEED")
