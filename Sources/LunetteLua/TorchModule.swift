@@ -314,7 +314,7 @@ extension LunetteBindings {
     /// A 1-based Lua dimension to libtorch's 0-based one (negative counts from the end).
     static func luaDim(_ d: Int, rank: Int, _ call: LuaCall, _ idx: Int32) throws -> Int {
         if d >= 1 && d <= Swift.max(rank, 1) { return d - 1 }
-        if d < 0 && -d <= Swift.max(rank, 1) { return d }
+        if d < 0 && d >= -Swift.max(rank, 1) { return d }
         throw call.argumentError(idx, "dimension \(d) is out of range for a tensor of \(rank) dimension\(rank == 1 ? "" : "s") (dimensions are 1-based)")
     }
 

@@ -29,7 +29,8 @@ extension Tensor {
     }
     public func split(_ size: Int, dim: Int = 0) throws -> [Tensor] {
         guard size > 0 else { throw TorchError("split size must be positive, got \(size)") }
-        let parts = Swift.max(1, (try self.size(dim) + size - 1) / size)
+        let length = try self.size(dim)
+        let parts = Swift.max(1, length / size + (length % size == 0 ? 0 : 1))
         var outs = [ct_tensor?](repeating: nil, count: parts)
         var count: Int32 = 0
         try check(ct_split(handle, Int64(size), Int64(dim), &outs, Int32(parts), &count))

@@ -134,6 +134,25 @@ final class BadInputCatalogueTests: XCTestCase {
     }
 }
 
+/// The argument-type sweep (Scripts/argument_sweep.lua): every function of every module and
+/// every method of an object of each class, called with nil, booleans, extreme numbers,
+/// strings, tables, functions, wrong objects, frozen configs and "." for ":". Any Lua error is
+/// fine; a signal fails the test and names the call that caused it.
+final class ArgumentSweepTests: XCTestCase {
+    func testNoArgumentsKillTheProcess() throws {
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Scripts/argument_sweep.lua").path
+        let dir = try scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let out = dir + "/calls.txt"
+        let r = try runLunetteCase([script], directory: dir, stdoutPath: out)
+        let lines = ((try? String(contentsOfFile: out, encoding: .utf8)) ?? "").split(separator: "\n")
+        XCTAssertNil(r.signal, "killed by signal \(r.signal ?? 0) at \(lines.last ?? "the start"):\n\(r.stderr.suffix(1500))")
+        XCTAssertEqual(r.status, 0, r.stderr.suffix(800).description)
+        let done = lines.last.flatMap { $0.hasPrefix("sweep done ") ? Int($0.dropFirst(11)) : nil } ?? 0
+        XCTAssertGreaterThan(done, 20_000, "the sweep made \(done) calls")
+    }
+}
+
 struct CaseResult {
     var status: Int32
     var signal: Int32?
@@ -141,7 +160,7 @@ struct CaseResult {
 }
 
 /// Runs lunette and says whether a signal ended it (a crash), with stderr.
-func runLunetteCase(_ arguments: [String], directory: String, environment: [String: String] = [:], timeout: TimeInterval = 60) throws -> CaseResult {
+func runLunetteCase(_ arguments: [String], directory: String, environment: [String: String] = [:], stdoutPath: String? = nil) throws -> CaseResult {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: lunettePath)
     p.arguments = arguments
@@ -151,7 +170,12 @@ func runLunetteCase(_ arguments: [String], directory: String, environment: [Stri
     p.environment = env
     p.currentDirectoryURL = URL(fileURLWithPath: directory)
     let err = Pipe()
-    p.standardOutput = FileHandle.nullDevice
+    if let stdoutPath {
+        FileManager.default.createFile(atPath: stdoutPath, contents: nil)
+        p.standardOutput = FileHandle(forWritingAtPath: stdoutPath)
+    } else {
+        p.standardOutput = FileHandle.nullDevice
+    }
     p.standardError = err
     p.standardInput = FileHandle.nullDevice
     try p.run()
