@@ -12,8 +12,6 @@
 #include <climits>
 #include <cmath>
 #include <cstring>
-#include <fstream>
-#include <sys/stat.h>
 #include <string>
 #include <vector>
 
@@ -217,25 +215,6 @@ int cv_image_new(int width, int height, int channels, const uint8_t *data, cv_im
 }
 
 int cv_image_clone(cv_image img, cv_image *out) { return guarded([&] { *out = wrap(M(img).clone()); }); }
-
-int cv_decode_file(const char *path, int mode, cv_image *out) {
-    return guarded([&] {
-        struct stat st;
-        const bool known = stat(path, &st) == 0;
-        if (known && S_ISDIR(st.st_mode)) fail(std::string(path) + ": is a directory, not an image");
-        std::ifstream f(path, std::ios::binary);
-        if (!f) fail(std::string("cannot open ") + path + ": " + std::strerror(errno));
-        std::vector<uint8_t> bytes;
-        if (known && S_ISREG(st.st_mode)) {  // one read of the known size
-            bytes.resize(static_cast<size_t>(st.st_size));
-            f.read(reinterpret_cast<char *>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-            bytes.resize(static_cast<size_t>(f.gcount()));
-        } else {  // a pipe or device: read to the end
-            bytes.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
-        }
-        *out = wrap(decode(bytes.data(), bytes.size(), mode, path));
-    });
-}
 
 int cv_decode_bytes(const uint8_t *bytes, size_t length, int mode, cv_image *out) {
     return guarded([&] {

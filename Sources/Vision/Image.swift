@@ -44,9 +44,43 @@ public final class Image {
     public enum DecodeMode: Int32 { case bgr = 0, unchanged = 1, gray = 2 }
 
     /// Reads an image file: BGR with EXIF orientation applied (grayscale and alpha become BGR),
-    /// or unchanged (keeps alpha), or gray.
+    /// or unchanged (keeps alpha), or gray. The file goes through the one file reader (a folder
+    /// or a FIFO is an error naming it), and a JPEG or PNG that ends before its format's end
+    /// marker is refused as truncated: decoders would fill the missing rows with grey and say
+    /// nothing, and a model would train on them.
     public static func read(_ path: String, mode: DecodeMode = .bgr) throws -> Image {
-        try make { cv_decode_file(path, mode.rawValue, $0) }
+        let file: FileBytes
+        do { file = try InputFile.read(path) } catch let e as FileError { throw VisionError(e.message) }
+        if let problem = truncation(file.bytes) { throw VisionError("\(path): \(problem)") }
+        do {
+            return try make { cv_decode_bytes(file.base.assumingMemoryBound(to: UInt8.self), file.count, mode.rawValue, $0) }
+        } catch let e as VisionError {
+            throw VisionError("\(path): \(e.message)")
+        }
+    }
+
+    /// Why encoded image bytes are a truncated file, or nil: a JPEG needs its end-of-image
+    /// marker after its last start-of-scan (the entropy-coded data never holds FF D9, so a
+    /// thumbnail's own marker earlier in the file does not count); a PNG needs its IEND chunk.
+    /// Other formats are not checked.
+    public static func truncation(_ b: UnsafeRawBufferPointer) -> String? {
+        let n = b.count
+        if n >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF {
+            var i = n - 2
+            while i >= 2 {
+                if b[i] == 0xFF && b[i + 1] == 0xD9 { return nil }
+                if b[i] == 0xFF && b[i + 1] == 0xDA { break }
+                i -= 1
+            }
+            return "the JPEG ends before its end-of-image marker (a truncated file, \(n) bytes)"
+        }
+        if n >= 8 && Array(b[0..<8]) == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] {
+            let tail = Array(b[max(8, n - 4096)..<n])
+            let iend: [UInt8] = Array("IEND".utf8)
+            if tail.count >= 4, (0...(tail.count - 4)).contains(where: { Array(tail[$0..<($0 + 4)]) == iend }) { return nil }
+            return "the PNG ends before its IEND chunk (a truncated file, \(n) bytes)"
+        }
+        return nil
     }
 
     public static func decode(_ bytes: [UInt8], mode: DecodeMode = .bgr) throws -> Image {

@@ -48,7 +48,7 @@ final class VisionTests: XCTestCase {
         XCTAssertThrowsError(try Image.read("\(dir)/missing.jpg")) { XCTAssertTrue("\($0)".contains("missing.jpg")) }
         FileManager.default.createFile(atPath: "\(dir)/empty.jpg", contents: Data())
         XCTAssertThrowsError(try Image.read("\(dir)/empty.jpg")) { XCTAssertTrue("\($0)".contains("empty (0 bytes)"), "\($0)") }
-        XCTAssertThrowsError(try Image.read(dir)) { XCTAssertTrue("\($0)".contains("\(dir): is a directory"), "\($0)") }
+        XCTAssertThrowsError(try Image.read(dir)) { XCTAssertTrue("\($0)".contains("\(dir): it is a folder"), "\($0)") }
         let jpeg = try Image(width: 40, height: 20).encode(".jpg")
         FileManager.default.createFile(atPath: "\(dir)/truncated.jpg", contents: Data(jpeg.prefix(jpeg.count / 3)))
         XCTAssertThrowsError(try Image.read("\(dir)/truncated.jpg")) { XCTAssertTrue("\($0)".contains("truncated.jpg"), "\($0)") }

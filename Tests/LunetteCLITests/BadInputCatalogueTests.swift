@@ -66,6 +66,15 @@ final class BadInputCatalogueTests: XCTestCase {
         Case(name: "a million threads", lua: "require('torch').set_num_threads(1e6)", expect: ["thread count must be from 1 to 1024"]),
         Case(name: "a Lua loader's NaN box", lua: "local d2 = require 'detectron2'; d2.data.DatasetCatalog.register('n', function() return {{file_name = 'a.jpg', height = 4, width = 4, image_id = 1, annotations = {{bbox = {0/0, 0, 1, 1}, bbox_mode = 1, category_id = 0}}}} end); print(d2.data.DatasetCatalog.get('n'))", expect: ["bbox", "finite"]),
         Case(name: "a Lua loader's 3-number box", lua: "local d2 = require 'detectron2'; d2.data.DatasetCatalog.register('n', function() return {{file_name = 'a.jpg', height = 4, width = 4, image_id = 1, annotations = {{bbox = {0, 0, 1}, bbox_mode = 1, category_id = 0}}}} end); print(d2.data.DatasetCatalog.get('n'))", expect: ["bbox must have 4 numbers, has 3"]),
+        Case(name: "a YAML billion laughs", lua: "require('detectron2').config.get_cfg():merge_from_file('laughs.yaml')", expect: ["laughs.yaml", "YAML aliases"]),
+        Case(name: "a config that is not UTF-8", lua: "require('detectron2').config.get_cfg():merge_from_file('latin1.yaml')", expect: ["latin1.yaml is not valid UTF-8"]),
+        // ---- images ----
+        Case(name: "a truncated JPEG", lua: "require('cv').imread('truncated.jpg')", expect: ["truncated.jpg: the JPEG ends before its end-of-image marker"]),
+        Case(name: "a truncated PNG", lua: "require('cv').imread('truncated.png')", expect: ["truncated.png: the PNG ends before its IEND chunk"]),
+        Case(name: "an image that is a folder", lua: "require('cv').imread('a_folder')", expect: ["a_folder: it is a folder"]),
+        Case(name: "an image that is a FIFO", lua: "require('cv').imread('fifo.jpg')", expect: ["fifo.jpg: it is a pipe"]),
+        Case(name: "an image of random bytes", lua: "require('cv').imread('random.safetensors')", expect: ["random.safetensors"]),
+        Case(name: "an empty image file", lua: "require('cv').imread('empty.pth')", expect: ["empty.pth"]),
         // ---- COCO ----
         Case(name: "COCO bbox 1e300", lua: "local d2 = require 'detectron2'; local ds = d2.data.datasets.load_coco_json('huge_box.json', '.', 'h'); print(ds)", expect: ["huge_box.json: annotation 1", "beyond ten million pixels"]),
         Case(name: "COCO JSON that is a folder", lua: "local d2 = require 'detectron2'; d2.data.datasets.load_coco_json('folder.safetensors', '.', 'x')", expect: ["folder.safetensors"]),
@@ -109,6 +118,19 @@ final class BadInputCatalogueTests: XCTestCase {
         try safetensors("{\"a\":{\"dtype\":\"F32\",\"shape\":[100],\"data_offsets\":[0,400]}}", data: 8)
             .write(to: URL(fileURLWithPath: dir + "/short.safetensors"))
         try Data().write(to: URL(fileURLWithPath: dir + "/empty.pth"))
+        mkfifo(dir + "/fifo.jpg", 0o644)
+        var laughs = "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n"
+        for i in 1...9 { laughs += "\(Character(UnicodeScalar(97 + i)!)): &\(Character(UnicodeScalar(97 + i)!)) [" + Array(repeating: "*\(Character(UnicodeScalar(96 + i)!))", count: 9).joined(separator: ",") + "]\n" }
+        try laughs.write(toFile: dir + "/laughs.yaml", atomically: true, encoding: .utf8)
+        try Data([0x4D, 0x4F, 0x44, 0x45, 0x4C, 0x3A, 0x0A, 0x20, 0x20, 0x44, 0x45, 0x56, 0x49, 0x43, 0x45, 0x3A, 0x20, 0x63, 0xE9, 0x0A])
+            .write(to: URL(fileURLWithPath: dir + "/latin1.yaml"))
+        // A real JPEG and PNG, cut in half.
+        let sample = "/usr/share/doc/opencv-doc/examples/data/"
+        for (source, name) in [("apple.jpg", "truncated.jpg"), ("box.png", "truncated.png")] {
+            if let d = FileManager.default.contents(atPath: sample + source) {
+                try d.prefix(d.count / 2).write(to: URL(fileURLWithPath: dir + "/" + name))
+            }
+        }
         try """
             {"images": [{"id": 1, "file_name": "a.jpg", "height": 10, "width": 10}],
              "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [0, 0, 1e300, 5], "iscrowd": 0}],

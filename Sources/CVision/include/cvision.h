@@ -26,9 +26,9 @@ int cv_image_clone(cv_image img, cv_image *out);
 
 // ---- decoding and encoding -------------------------------------------------------------------
 enum { CV_DECODE_BGR = 0, CV_DECODE_UNCHANGED = 1, CV_DECODE_GRAY = 2 };
-// Decodes a file or a buffer (JPEG, PNG, WebP, BMP, TIFF, ...). BGR mode applies EXIF
-// orientation and turns grayscale or alpha images into 3-channel BGR; UNCHANGED keeps alpha.
-int cv_decode_file(const char *path, int mode, cv_image *out);
+// Decodes encoded bytes (JPEG, PNG, WebP, BMP, TIFF, ...; files are read by Swift's one reader).
+// BGR mode applies EXIF orientation and turns grayscale or alpha images into 3-channel BGR;
+// UNCHANGED keeps alpha.
 int cv_decode_bytes(const uint8_t *bytes, size_t length, int mode, cv_image *out);
 // Encodes by extension (".png", ".jpg", ...) with a JPEG quality (0-100; <0 for the default).
 // The caller frees *bytes with cv_free_bytes.

@@ -266,6 +266,11 @@ public final class CfgNode {
         guard !seen.contains(path) else { throw ConfigError("\(path): _BASE_ cycle (\((seen + [path]).joined(separator: " -> ")))") }
         let text: String
         do { text = try InputFile.text(path, limit: 10_000_000) } catch let e as FileError { throw ConfigError("config file: \(e.message)") }
+        // Aliases can expand exponentially ("billion laughs"); Detectron2's configs use none.
+        let aliases = text.matches(of: /(^|[\s\[,{:-])\*[A-Za-z0-9_.-]+/.anchorsMatchLineEndings()).count
+        guard aliases <= 64 else {
+            throw ConfigError("\(path): \(aliases) YAML aliases (*name); a config needs few or none, and this many can expand without bound")
+        }
         let parsed: Any?
         do { parsed = try Yams.load(yaml: text) } catch { throw ConfigError("\(path): not valid YAML: \(error)") }
         guard var dict = parsed as? [String: Any] else {
