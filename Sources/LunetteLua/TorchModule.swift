@@ -165,7 +165,7 @@ extension LunetteBindings {
                 return 0
             }
             m.function("load", [LuaParameter("path", .string)], returns: "table",
-                       doc: "Reads a .safetensors file into a table name -> tensor (memory-mapped, not copied).") { call in
+                       doc: "Reads a .safetensors file into a table name -> tensor (read into memory once; the tensors share it).") { call in
                 let file = try SafeTensors.read(try call.string(1))
                 var table = LuaTable()
                 for (name, t) in file.tensors { table.hash[.string(name)] = .object(t) }

@@ -206,3 +206,31 @@ func runLunetteCase(_ arguments: [String], directory: String, environment: [Stri
     let signal = p.terminationReason == .uncaughtSignal ? p.terminationStatus : nil
     return CaseResult(status: p.terminationStatus, signal: signal, stderr: String(decoding: e, as: UTF8.self))
 }
+
+/// A short kill campaign (scripts/reliability/kill.sh): training killed with SIGKILL at random
+/// moments and resumed; every checkpoint loads after each kill, each leg resumes right after the
+/// newest complete checkpoint, and the finished run has all its artefacts. The long campaign
+/// (100+ trials) is `scripts/reliability/kill.sh train 100`.
+final class KillCampaignTests: XCTestCase {
+    func testTrainingSurvivesKillNine() throws {
+        guard FileManager.default.fileExists(atPath: "/usr/share/doc/opencv-doc/examples/data/apple.jpg") else {
+            throw Missing.requirement("opencv-doc is not installed (the demo dataset needs it)")
+        }
+        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/bash")
+        p.arguments = [repository + "/scripts/reliability/kill.sh", "train", "3", "12"]
+        var env = ProcessInfo.processInfo.environment
+        env["LUNETTE"] = lunettePath
+        p.environment = env
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let e = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 0, e)
+        XCTAssertTrue(o.contains("kill campaign train: 3 trials, 0 failures"), o + e)
+    }
+}

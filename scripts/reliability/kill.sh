@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Kill campaign: long work is killed with SIGKILL at random moments (checkpoint writes, renames,
+# metrics writes included, by chance) and resumed; after every kill each checkpoint must load,
+# metrics.json must have no broken line but a last one cut short, and the next leg must resume
+# right after the newest complete checkpoint. At the end the run is finished and its artefacts
+# checked (model_final.pth and .safetensors, no temporary files left).
+# Usage: scripts/reliability/kill.sh train N [max_iter=40]   (LUNETTE= picks the binary)
+# Ends with one line: "kill campaign train: N trials, F failures".
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+KIND=${1:-train}
+N=${2:-10}
+MAX_ITER=${3:-40}
+[[ $KIND == train ]] || { echo "kill.sh: only 'train' is a kind so far" >&2; exit 2; }
+if [[ -z ${LUNETTE:-} ]]; then
+  source scripts/bench/lunette.sh
+fi
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+"$LUNETTE" scripts/make_demo_dataset.lua "$WORK/data" 3 8 2 >/dev/null 2>&1 || { echo "kill.sh: could not make the demo dataset" >&2; exit 1; }
+OUT="$WORK/run"
+trials=0 failures=0 expected=""
+fail() { failures=$((failures + 1)); echo "FAIL (trial $trials): $*" >&2; }
+
+leg() {  # starts a leg in the background; its stdout goes to $WORK/leg.out
+  "$LUNETTE" scripts/reliability/train_once.lua "$WORK/data" "$OUT" "$MAX_ITER" >"$WORK/leg.out" 2>"$WORK/leg.err" &
+  pid=$!
+}
+
+check_start() {  # the leg's first line against what the last kill left
+  local first
+  for _ in $(seq 1 600); do first=$(head -n 1 "$WORK/leg.out" 2>/dev/null); [[ -n $first ]] && break; kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+  if [[ -n $expected && -n $first && $first != "$expected"* ]]; then fail "expected '$expected…', the leg began '$first'"; fi
+}
+
+while ((trials < N)); do
+  leg
+  check_start
+  sleep "$(awk -v r=$RANDOM 'BEGIN { printf "%.2f", 0.05 + (r % 3000) / 1000 }')"
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -9 "$pid"; wait "$pid" 2>/dev/null
+    trials=$((trials + 1))
+    if ! newest=$("$LUNETTE" scripts/reliability/check_run.lua "$OUT" 2>"$WORK/check.err"); then
+      fail "after the kill: $(tail -n 3 "$WORK/check.err")"; expected=""; continue
+    fi
+    case $newest in
+      "newest -1") expected="fresh 0" ;;
+      "newest final") expected="resumed $OUT/model_final.pth $MAX_ITER" ;;
+      *) k=${newest#newest }; expected="resumed $OUT/$(printf 'model_%07d.pth' "$k") $((k + 1))" ;;
+    esac
+  else
+    wait "$pid"; status=$?
+    if ((status != 0)); then fail "a leg failed by itself (status $status): $(tail -n 3 "$WORK/leg.err")"; break; fi
+    if grep -q "^finished" "$WORK/leg.out"; then rm -rf "$OUT"; expected="fresh 0"; fi   # a whole run: start another
+  fi
+done
+# Finish the run and check what a finished run leaves.
+leg; check_start; wait "$pid"; status=$?
+((status == 0)) && grep -q "^finished $MAX_ITER" "$WORK/leg.out" || fail "the final leg did not finish: $(tail -n 3 "$WORK/leg.err")"
+for f in model_final.pth model_final.safetensors last_checkpoint metrics.json; do [[ -s "$OUT/$f" ]] || fail "the finished run has no $f"; done
+if ls "$OUT" | grep -q '\.tmp-'; then fail "temporary files left: $(ls "$OUT" | grep '\.tmp-' | tr '\n' ' ')"; fi
+"$LUNETTE" scripts/reliability/check_run.lua "$OUT" >/dev/null 2>"$WORK/check.err" || fail "the finished run: $(tail -n 3 "$WORK/check.err")"
+echo "kill campaign $KIND: $trials trials, $failures failures"
+((failures == 0))
