@@ -143,7 +143,7 @@ final class BadInputCatalogueTests: XCTestCase {
         guard FileManager.default.fileExists(atPath: fixtures) else { throw Missing.requirement("fixtures at \(fixtures)") }
         var failures: [String] = []
         for c in Self.cases {
-            let r = try runLunetteCase(["-e", c.lua], directory: Self.scratch, environment: ["FIXTURES": fixtures])
+            let r = try runLunette(["-e", c.lua], environment: ["FIXTURES": fixtures], directory: Self.scratch)
             if let signal = r.signal {
                 failures.append("\(c.name): killed by signal \(signal)\n\(r.stderr.suffix(600))")
             } else if r.status == 0 {
@@ -165,46 +165,13 @@ final class ArgumentSweepTests: XCTestCase {
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Scripts/argument_sweep.lua").path
         let dir = try scratchDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let out = dir + "/calls.txt"
-        let r = try runLunetteCase([script], directory: dir, stdoutPath: out)
-        let lines = ((try? String(contentsOfFile: out, encoding: .utf8)) ?? "").split(separator: "\n")
+        let r = try runLunette([script], directory: dir)
+        let lines = r.stdout.split(separator: "\n")
         XCTAssertNil(r.signal, "killed by signal \(r.signal ?? 0) at \(lines.last ?? "the start"):\n\(r.stderr.suffix(1500))")
         XCTAssertEqual(r.status, 0, r.stderr.suffix(800).description)
         let done = lines.last.flatMap { $0.hasPrefix("sweep done ") ? Int($0.dropFirst(11)) : nil } ?? 0
         XCTAssertGreaterThan(done, 20_000, "the sweep made \(done) calls")
     }
-}
-
-struct CaseResult {
-    var status: Int32
-    var signal: Int32?
-    var stderr: String
-}
-
-/// Runs lunette and says whether a signal ended it (a crash), with stderr.
-func runLunetteCase(_ arguments: [String], directory: String, environment: [String: String] = [:], stdoutPath: String? = nil) throws -> CaseResult {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: lunettePath)
-    p.arguments = arguments
-    var env = ProcessInfo.processInfo.environment
-    env["NO_COLOR"] = "1"
-    for (k, v) in environment { env[k] = v }
-    p.environment = env
-    p.currentDirectoryURL = URL(fileURLWithPath: directory)
-    let err = Pipe()
-    if let stdoutPath {
-        FileManager.default.createFile(atPath: stdoutPath, contents: nil)
-        p.standardOutput = FileHandle(forWritingAtPath: stdoutPath)
-    } else {
-        p.standardOutput = FileHandle.nullDevice
-    }
-    p.standardError = err
-    p.standardInput = FileHandle.nullDevice
-    try p.run()
-    let e = err.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    let signal = p.terminationReason == .uncaughtSignal ? p.terminationStatus : nil
-    return CaseResult(status: p.terminationStatus, signal: signal, stderr: String(decoding: e, as: UTF8.self))
 }
 
 /// A short kill campaign (scripts/reliability/kill.sh): training killed with SIGKILL at random

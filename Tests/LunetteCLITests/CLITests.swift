@@ -11,6 +11,8 @@ struct RunResult {
     var status: Int32
     var stdout: String
     var stderr: String
+    /// The signal that ended the process (a crash), if one did.
+    var signal: Int32?
 }
 
 func runLunette(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:],
@@ -30,10 +32,22 @@ func runLunette(_ arguments: [String], stdin: String? = nil, environment: [Strin
     try p.run()
     if let stdin { input.fileHandleForWriting.write(stdin.data(using: .utf8)!) }
     try input.fileHandleForWriting.close()
+    // stderr is drained on its own thread: a child that fills one pipe while we wait on the
+    // other would otherwise block forever.
+    final class Box: @unchecked Sendable { var data = Data() }
+    let errors = Box()
+    let drained = DispatchSemaphore(value: 0)
+    let errHandle = err.fileHandleForReading
+    DispatchQueue.global().async {
+        errors.data = errHandle.readDataToEndOfFile()
+        drained.signal()
+    }
     let o = out.fileHandleForReading.readDataToEndOfFile()
-    let e = err.fileHandleForReading.readDataToEndOfFile()
+    drained.wait()
+    let e = errors.data
     p.waitUntilExit()
-    return RunResult(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    return RunResult(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self),
+                     signal: p.terminationReason == .uncaughtSignal ? p.terminationStatus : nil)
 }
 
 func scratchDirectory() throws -> String {
