@@ -57,7 +57,12 @@ done
 # Finish the run and check what a finished run leaves.
 leg; check_start; wait "$pid"; status=$?
 ((status == 0)) && grep -q "^finished $MAX_ITER" "$WORK/leg.out" || fail "the final leg did not finish: $(tail -n 3 "$WORK/leg.err")"
-for f in model_final.pth model_final.safetensors last_checkpoint metrics.json; do [[ -s "$OUT/$f" ]] || fail "the finished run has no $f"; done
+# metrics.json too, unless the last kill fell between the final checkpoint and the final
+# metrics line of a run that had written none before (its metrics were only in memory, as in
+# Detectron2); the final leg then had nothing left to train.
+artefacts="model_final.pth model_final.safetensors last_checkpoint"
+head -n 1 "$WORK/leg.out" | grep -q "^resumed $OUT/model_final.pth" || artefacts="$artefacts metrics.json"
+for f in $artefacts; do [[ -s "$OUT/$f" ]] || fail "the finished run has no $f"; done
 if ls "$OUT" | grep -q '\.tmp-'; then fail "temporary files left: $(ls "$OUT" | grep '\.tmp-' | tr '\n' ' ')"; fi
 "$LUNETTE" scripts/reliability/check_run.lua "$OUT" >/dev/null 2>"$WORK/check.err" || fail "the finished run: $(tail -n 3 "$WORK/check.err")"
 echo "kill campaign $KIND: $trials trials, $failures failures"
