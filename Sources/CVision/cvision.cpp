@@ -206,7 +206,7 @@ uint8_t *cv_image_data(cv_image img) { return img ? img->mat.data : nullptr; }
 
 int cv_image_new(int width, int height, int channels, const uint8_t *data, cv_image *out) {
     return guarded([&] {
-        if (width < 0 || height < 0) fail("image size must not be negative");
+        if (width < 0 || height < 0) fail("image size must not be negative (width " + std::to_string(width) + ", height " + std::to_string(height) + ")");
         if (channels != 1 && channels != 3 && channels != 4) fail("images have 1, 3 or 4 channels, not " + std::to_string(channels));
         cv::Mat m = cv::Mat::zeros(height, width, CV_8UC(channels));
         if (data != nullptr && m.total() > 0) std::memcpy(m.data, data, m.total() * m.elemSize());

@@ -75,6 +75,49 @@ final class BadInputCatalogueTests: XCTestCase {
         Case(name: "an image that is a FIFO", lua: "require('cv').imread('fifo.jpg')", expect: ["fifo.jpg: it is a pipe"]),
         Case(name: "an image of random bytes", lua: "require('cv').imread('random.safetensors')", expect: ["random.safetensors"]),
         Case(name: "an empty image file", lua: "require('cv').imread('empty.pth')", expect: ["empty.pth"]),
+        // ---- more configs ----
+        Case(name: "an unknown key", lua: model("cfg.SOLVER.MAX_ITERS = 5"), expect: ["SOLVER.MAX_ITERS", "did you mean SOLVER.MAX_ITER"]),
+        Case(name: "a string for an int", lua: model("cfg.SOLVER.MAX_ITER = 'many'"), expect: ["SOLVER.MAX_ITER"]),
+        Case(name: "a table for a string", lua: model("cfg.MODEL.DEVICE = {}"), expect: ["MODEL.DEVICE"]),
+        Case(name: "a frozen config", lua: model("cfg:freeze(); cfg.SOLVER.MAX_ITER = 5"), expect: ["SOLVER.MAX_ITER", "immutable"]),
+        Case(name: "a missing config file", lua: "require('detectron2').config.get_cfg():merge_from_file('nope.yaml')", expect: ["nope.yaml"]),
+        Case(name: "a YAML that is a list", lua: "require('detectron2').config.get_cfg():merge_from_file('list.yaml')", expect: ["list.yaml", "mapping"]),
+        Case(name: "a _BASE_ cycle", lua: "require('detectron2').config.get_cfg():merge_from_file('cycle_a.yaml')", expect: ["_BASE_ cycle"]),
+        Case(name: "merge_from_list odd", lua: model("cfg:merge_from_list({'SOLVER.MAX_ITER'})"), expect: ["KEY, value pairs"]),
+        Case(name: "RPN.IN_FEATURES naming p7", lua: model("cfg.MODEL.RPN.IN_FEATURES = {'p7'}"), expect: ["MODEL.RPN.IN_FEATURES names 'p7'"]),
+        Case(name: "ROI pooler levels with a gap", lua: model("cfg.MODEL.ROI_HEADS.IN_FEATURES = {'p2', 'p4'}"), expect: ["consecutive levels"]),
+        Case(name: "anchor ratios per level mismatch", lua: model("cfg.MODEL.ANCHOR_GENERATOR.ASPECT_RATIOS = {{0.5}, {1.0}}"), expect: ["ASPECT_RATIOS has 2 lists for 5 feature maps"]),
+        Case(name: "R18 with groups", lua: model("cfg.MODEL.RESNETS.DEPTH = 18; cfg.MODEL.RESNETS.RES2_OUT_CHANNELS = 64; cfg.MODEL.RESNETS.NUM_GROUPS = 32"), expect: ["NUM_GROUPS = 32"]),
+        Case(name: "depth 42", lua: model("cfg.MODEL.RESNETS.DEPTH = 42"), expect: ["MODEL.RESNETS.DEPTH must be 18, 34, 50, 101 or 152"]),
+        Case(name: "an unknown norm", lua: model("cfg.MODEL.RESNETS.NORM = 'LN'"), expect: ["MODEL.RESNETS.NORM: unknown norm 'LN'"]),
+        Case(name: "AMP on", lua: model("cfg.SOLVER.AMP.ENABLED = true"), expect: ["SOLVER.AMP.ENABLED = True is not supported"]),
+        Case(name: "a download link as weights", lua: model("cfg.MODEL.WEIGHTS = 'detectron2://ImageNetPretrained/MSRA/R-50.pkl'", "d2.engine.DefaultPredictor(cfg)"), expect: ["download link"]),
+        Case(name: "a missing weights file", lua: model("cfg.MODEL.WEIGHTS = 'nope.pth'", "d2.engine.DefaultPredictor(cfg)"), expect: ["nope.pth"]),
+        Case(name: "four PIXEL_MEAN values", lua: model("cfg.MODEL.PIXEL_MEAN = {1, 2, 3, 4}"), expect: ["MODEL.PIXEL_MEAN"]),
+        Case(name: "a zero PIXEL_STD", lua: model("cfg.MODEL.PIXEL_STD = {0, 1, 1}"), expect: ["MODEL.PIXEL_STD must be positive"]),
+        Case(name: "IoU thresholds out of order", lua: model("cfg.MODEL.RPN.IOU_THRESHOLDS = {0.7, 0.3}"), expect: ["MODEL.RPN.IOU_THRESHOLDS must increase"]),
+        Case(name: "three box-reg weights", lua: model("cfg.MODEL.ROI_BOX_HEAD.BBOX_REG_WEIGHTS = {1, 1, 1}"), expect: ["MODEL.ROI_BOX_HEAD.BBOX_REG_WEIGHTS must be four positive numbers"]),
+        Case(name: "a huge freeze", lua: model("cfg.MODEL.BACKBONE.FREEZE_AT = 9"), expect: ["MODEL.BACKBONE.FREEZE_AT = 9"]),
+        Case(name: "no box head layers", lua: model("cfg.MODEL.ROI_BOX_HEAD.NUM_FC = 0"), expect: ["NUM_CONV and NUM_FC are both 0"]),
+        Case(name: "a bad device", lua: model("cfg.MODEL.DEVICE = 'tpu'", "d2.engine.DefaultPredictor(cfg)"), expect: ["tpu"]),
+        // ---- trainer ----
+        Case(name: "training with no dataset", lua: model("cfg.DATASETS.TRAIN = {}; cfg.OUTPUT_DIR = 'out_none'", "d2.engine.DefaultTrainer(cfg)"), expect: ["DATASETS.TRAIN names no dataset"]),
+        Case(name: "training an unregistered dataset", lua: model("cfg.DATASETS.TRAIN = {'nope'}; cfg.OUTPUT_DIR = 'out_nope'", "d2.engine.DefaultTrainer(cfg)"), expect: ["nope"]),
+        Case(name: "an OUTPUT_DIR that is a file", lua: model("d2.data.datasets.register_coco_instances('t', {}, os.getenv('FIXTURES') .. '/data/annotations/instances_train.json', os.getenv('FIXTURES') .. '/data/train'); cfg.DATASETS.TRAIN = {'t'}; cfg.OUTPUT_DIR = 'empty.pth'", "d2.engine.DefaultTrainer(cfg)"), expect: ["OUTPUT_DIR 'empty.pth' cannot be created"]),
+        Case(name: "register_hooks with a number", lua: model("d2.data.datasets.register_coco_instances('t', {}, os.getenv('FIXTURES') .. '/data/annotations/instances_train.json', os.getenv('FIXTURES') .. '/data/train'); cfg.DATASETS.TRAIN = {'t'}; cfg.OUTPUT_DIR = 'out_hooks'", "d2.engine.DefaultTrainer(cfg):register_hooks{ 5 }"), expect: ["hook 1 is a number"]),
+        Case(name: "register_hooks with an unknown event", lua: model("d2.data.datasets.register_coco_instances('t', {}, os.getenv('FIXTURES') .. '/data/annotations/instances_train.json', os.getenv('FIXTURES') .. '/data/train'); cfg.DATASETS.TRAIN = {'t'}; cfg.OUTPUT_DIR = 'out_hooks2'", "d2.engine.DefaultTrainer(cfg):register_hooks{ { after_stop = print } }"), expect: ["unknown field", "after_stop"]),
+        Case(name: "a hook that errors", lua: model("d2.data.datasets.register_coco_instances('t', {}, os.getenv('FIXTURES') .. '/data/annotations/instances_train.json', os.getenv('FIXTURES') .. '/data/train'); cfg.DATASETS.TRAIN = {'t'}; cfg.OUTPUT_DIR = 'out_hooks3'; cfg.SOLVER.MAX_ITER = 2; cfg.DATALOADER.NUM_WORKERS = 0; cfg.SOLVER.IMS_PER_BATCH = 1", "local t = d2.engine.DefaultTrainer(cfg); t:register_hooks{ { after_step = function() error('hook says no') end } }; t:resume_or_load{resume = false}; t:train()"), expect: ["hook says no"]),
+        // ---- tensors ----
+        Case(name: "a tensor of a string", lua: "require('torch').tensor('abc')", expect: ["tensor"]),
+        Case(name: "a ragged tensor", lua: "require('torch').tensor({{1, 2}, {3}})", expect: ["tensor"]),
+        Case(name: "negative sizes", lua: "require('torch').zeros({-1, 2})", expect: ["-1"]),
+        Case(name: "a dimension out of range", lua: "require('torch').zeros({2, 2}):sum(5)", expect: ["dimension 5 is out of range"]),
+        Case(name: "cat of nothing", lua: "local t = require('torch'); t.cat({}, 1)", expect: ["non-empty list of tensors"]),
+        Case(name: "safetensors save to a folder", lua: "local t = require('torch'); t.save({a = t.zeros({2})}, 'a_folder')", expect: ["a_folder"]),
+        Case(name: "an image written without extension", lua: "require('cv').imwrite('noext', require('cv').new_image(4, 4))", expect: ["noext", "extension"]),
+        Case(name: "an image of negative size", lua: "require('cv').new_image(-4, 4)", expect: ["-4"]),
+        Case(name: "a resize to 1e300", lua: "require('cv').new_image(4, 4):resize(1e300, 2)", expect: ["bad argument #1 to 'resize'"]),
+        Case(name: "a video that is not one", lua: "require('cv').extract_frames('empty.pth', {out = 'frames'})", expect: ["empty.pth"]),
         // ---- COCO ----
         Case(name: "COCO bbox 1e300", lua: "local d2 = require 'detectron2'; local ds = d2.data.datasets.load_coco_json('huge_box.json', '.', 'h'); print(ds)", expect: ["huge_box.json: annotation 1", "beyond ten million pixels"]),
         Case(name: "COCO JSON that is a folder", lua: "local d2 = require 'detectron2'; d2.data.datasets.load_coco_json('folder.safetensors', '.', 'x')", expect: ["folder.safetensors"]),
@@ -119,6 +162,9 @@ final class BadInputCatalogueTests: XCTestCase {
             .write(to: URL(fileURLWithPath: dir + "/short.safetensors"))
         try Data().write(to: URL(fileURLWithPath: dir + "/empty.pth"))
         mkfifo(dir + "/fifo.jpg", 0o644)
+        try "- 1\n- 2\n".write(toFile: dir + "/list.yaml", atomically: true, encoding: .utf8)
+        try "_BASE_: cycle_b.yaml\n".write(toFile: dir + "/cycle_a.yaml", atomically: true, encoding: .utf8)
+        try "_BASE_: cycle_a.yaml\n".write(toFile: dir + "/cycle_b.yaml", atomically: true, encoding: .utf8)
         var laughs = "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n"
         for i in 1...9 { laughs += "\(Character(UnicodeScalar(97 + i)!)): &\(Character(UnicodeScalar(97 + i)!)) [" + Array(repeating: "*\(Character(UnicodeScalar(96 + i)!))", count: 9).joined(separator: ",") + "]\n" }
         try laughs.write(toFile: dir + "/laughs.yaml", atomically: true, encoding: .utf8)
