@@ -112,6 +112,8 @@ final class BadInputCatalogueTests: XCTestCase {
         Case(name: "a ragged tensor", lua: "require('torch').tensor({{1, 2}, {3}})", expect: ["tensor"]),
         Case(name: "negative sizes", lua: "require('torch').zeros({-1, 2})", expect: ["-1"]),
         Case(name: "a dimension out of range", lua: "require('torch').zeros({2, 2}):sum(5)", expect: ["dimension 5 is out of range"]),
+        Case(name: "a 4 TB tensor", lua: "require('torch').zeros({1000000, 1000000})", expect: ["torch.zeros", "can't allocate memory", "4000000000000 bytes"]),
+        Case(name: "a 40 GB tensor", lua: "require('torch').ones({100000, 100000})", expect: ["torch.ones", "can't allocate memory"]),
         Case(name: "cat of nothing", lua: "local t = require('torch'); t.cat({}, 1)", expect: ["non-empty list of tensors"]),
         Case(name: "safetensors save to a folder", lua: "local t = require('torch'); t.save({a = t.zeros({2})}, 'a_folder')", expect: ["a_folder"]),
         Case(name: "an image written without extension", lua: "require('cv').imwrite('noext', require('cv').new_image(4, 4))", expect: ["noext", "extension"]),
