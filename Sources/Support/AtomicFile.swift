@@ -27,22 +27,25 @@ public enum AtomicFile {
     /// Data, a String's UTF-8) are written in place, never copied: a checkpoint's file image
     /// can be most of a process's memory.
     public static func write(_ bytes: some Collection<UInt8>, to path: String) throws {
-        try write(to: path) { tmp in
-            let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-            guard fd >= 0 else { throw FileError.errno("create", tmp) }
-            defer { close(fd) }
-            let written: Void? = try bytes.withContiguousStorageIfAvailable { try writeAll(fd, UnsafeRawBufferPointer($0), path: path) }
-            if written == nil { try Array(bytes).withUnsafeBytes { try writeAll(fd, $0, path: path) } }
-        }
+        let written: Void? = try bytes.withContiguousStorageIfAvailable { try write(UnsafeRawBufferPointer($0), to: path) }
+        if written == nil { try Array(bytes).withUnsafeBytes { try write($0, to: path) } }
     }
 
     /// Writes `data` in place (Data does not always offer its storage as a collection).
     public static func write(_ data: Data, to path: String) throws {
+        try data.withUnsafeBytes { try write($0, to: path) }
+    }
+
+    /// Writes `text` as UTF-8 (a native string's bytes in place).
+    public static func write(_ text: String, to path: String) throws { try write(text.utf8, to: path) }
+
+    /// The one byte writer the others share.
+    public static func write(_ buffer: UnsafeRawBufferPointer, to path: String) throws {
         try write(to: path) { tmp in
             let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
             guard fd >= 0 else { throw FileError.errno("create", tmp) }
             defer { close(fd) }
-            try data.withUnsafeBytes { try writeAll(fd, $0, path: path) }
+            try writeAll(fd, buffer, path: path)
         }
     }
 
@@ -57,9 +60,6 @@ public enum AtomicFile {
             done += n
         }
     }
-
-    /// Writes `text` as UTF-8.
-    public static func write(_ text: String, to path: String) throws { try write(Array(text.utf8), to: path) }
 
     /// For writers that open the file themselves (libtorch's archive writer): `produce` writes
     /// the temporary path it is given; then it is synced, renamed over `path` and the folder synced.

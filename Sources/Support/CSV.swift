@@ -5,13 +5,9 @@ import Foundation
 /// with quotes doubled inside.
 public struct CSVWriter {
     public private(set) var text = ""
-    public let columns: Int
 
     /// A table with a header line (rows are expected to have as many fields).
-    public init(header: [String]) {
-        columns = header.count
-        append(header)
-    }
+    public init(header: [String]) { append(header) }
 
     public static func field(_ s: String) -> String {
         let needsQuotes = s.contains { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }

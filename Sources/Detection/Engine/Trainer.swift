@@ -359,10 +359,8 @@ public final class DefaultTrainer {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: outputDir)) ?? []
         var found: [(Int, String)] = []
         for name in names where name.hasSuffix(".pth") {
-            let stem = String(name.dropLast(4))
-            let iteration: Int
-            if stem == "model_final" { iteration = Int.max } else if stem.hasPrefix("model_"), let i = Int(stem.dropFirst(6)) { iteration = i } else { continue }
             let path = (outputDir as NSString).appendingPathComponent(name)
+            guard let iteration = checkpointIteration(path) else { continue }
             if Checkpoint.looksComplete(path) { found.append((iteration, path)) }
         }
         return found.sorted { $0.0 > $1.0 }
@@ -380,7 +378,7 @@ public final class DefaultTrainer {
         let log = DetectionLog.shared
         switch pointedCheckpoint() {
         case .success(let path)?:
-            if let newest, newest.path != path, newest.iteration > checkpointIteration(path) {
+            if let newest, newest.path != path, newest.iteration > checkpointIteration(path) ?? -1 {
                 log.warn("checkpoint", "\(lastCheckpointFile) names \(path), but \(newest.path) is newer and complete; resuming from it")
                 return newest.path
             }
@@ -399,11 +397,12 @@ public final class DefaultTrainer {
         }
     }
 
-    /// The iteration a checkpoint's file name says (model_final: after every other).
-    private func checkpointIteration(_ path: String) -> Int {
+    /// The iteration a checkpoint's file name says (model_final: after every other), or nil
+    /// for a name the trainer does not write.
+    private func checkpointIteration(_ path: String) -> Int? {
         let stem = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
         if stem == "model_final" { return Int.max }
-        return stem.hasPrefix("model_") ? Int(stem.dropFirst(6)) ?? -1 : -1
+        return stem.hasPrefix("model_") ? Int(stem.dropFirst(6)) : nil
     }
 
     /// `<name>.tmp-<pid>` files in OUTPUT_DIR whose writer is no longer running.
