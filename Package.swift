@@ -41,12 +41,14 @@ func locateTorch() -> TorchLocation {
 }
 
 let torch = locateTorch()
+let fuzzing = environment["LUNETTE_FUZZ"] == "1"
 
 let package = Package(
     name: "Lunette",
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "lunette", targets: ["Lunette"]),
+        .executable(name: "lunette-fuzz", targets: ["LunetteFuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
@@ -87,6 +89,11 @@ let package = Package(
         .target(name: "Detection", dependencies: ["Support", "Torch", "Vision", .product(name: "Yams", package: "Yams")]),
         .target(name: "LunetteLua", dependencies: ["LuaHost", "Support", "Torch", "Vision", "Detection"]),
         .executableTarget(name: "Lunette", dependencies: ["LunetteLua", "LuaHost", "Support", "CReadline", "CLua"]),
+        // Fuzz harnesses over the readers of outside data (scripts/fuzz); in an ordinary build, a replay tool.
+        // LUNETTE_FUZZ=1 (set by scripts/fuzz) builds libFuzzer's entry points instead of the replay main.
+        .target(name: "CFuzz"),
+        .executableTarget(name: "LunetteFuzz", dependencies: ["CFuzz", "Detection", "Support", "Torch", "Vision"],
+                          swiftSettings: fuzzing ? [.define("LUNETTE_FUZZ")] : []),
 
         // Test support: spawning the CLI on a pseudo-terminal needs forkpty, which Swift cannot call safely.
         .target(name: "CPty", path: "Tests/CPty", linkerSettings: [.linkedLibrary("util")]),

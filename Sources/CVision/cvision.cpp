@@ -66,11 +66,12 @@ int flags_for(int mode) {
 }
 
 // Decodes encoded bytes (read in place, not copied).
-cv::Mat decode(const uint8_t *bytes, size_t length, int mode, const char *what) {
-    if (length == 0) fail(std::string(what) + ": empty (0 bytes)");
-    if (length > static_cast<size_t>(INT_MAX)) fail(std::string(what) + ": larger than 2 GB, not an image OpenCV can decode");
+// Errors say what is wrong; the caller names the file.
+cv::Mat decode(const uint8_t *bytes, size_t length, int mode) {
+    if (length == 0) fail("empty (0 bytes)");
+    if (length > static_cast<size_t>(INT_MAX)) fail("larger than 2 GB, not an image OpenCV can decode");
     cv::Mat m = cv::imdecode(cv::Mat(1, static_cast<int>(length), CV_8U, const_cast<uint8_t *>(bytes)), flags_for(mode));
-    if (m.empty()) fail(std::string(what) + ": not a decodable image (unsupported format, truncated or corrupt)");
+    if (m.empty()) fail("not a decodable image (unsupported format, truncated or corrupt)");
     if (m.depth() != CV_8U) {
         // 16-bit PNG/TIFF: scale to 8 bits.
         cv::Mat m8;
@@ -218,7 +219,7 @@ int cv_image_clone(cv_image img, cv_image *out) { return guarded([&] { *out = wr
 
 int cv_decode_bytes(const uint8_t *bytes, size_t length, int mode, cv_image *out) {
     return guarded([&] {
-        *out = wrap(decode(bytes, length, mode, "image bytes"));
+        *out = wrap(decode(bytes, length, mode));
     });
 }
 
@@ -390,7 +391,10 @@ int cv_text_size(const char *text, double height, int thickness, int *width, int
 int cv_video_open(const char *path, cv_video *out) {
     return guarded([&] {
         auto v = std::make_unique<cv_video_s>();
-        if (!v->capture.open(path) || !v->capture.isOpened()) fail(std::string("cannot open video ") + path);
+        // FFmpeg only: it reads every container creatives come in, and trying the other
+        // backends after it fails (GStreamer) costs time and prints their own errors.
+        if (!v->capture.open(path, cv::CAP_FFMPEG) || !v->capture.isOpened())
+            fail(std::string("cannot open video ") + path + ": FFmpeg cannot read it (not a video, or damaged)");
         *out = v.release();
     });
 }

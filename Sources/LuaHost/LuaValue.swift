@@ -109,15 +109,20 @@ public struct LuaTable: CustomStringConvertible {
 // MARK: - Reading from and writing to the stack
 
 extension LuaState {
+    /// How deeply nested a table Swift reads: far beyond any data (a config, a tensor's rows),
+    /// and far short of the C stack's end.
+    public static let maxTableDepth = 200
+
     /// Copies the value at idx into Swift. Tables are read raw (no metamethods run), deeply;
-    /// a table that contains itself, or a key that is not a scalar, is an error that names where.
+    /// a table that contains itself, one nested deeper than `maxTableDepth`, or a key that is not
+    /// a scalar, is an error that names where.
     public func value(at idx: Int32, in L: OpaquePointer? = nil) throws -> LuaValue {
         let L = L ?? self.L
         var visiting = Set<UnsafeRawPointer>()
-        return try readValue(L, lua_absindex(L, idx), path: "", visiting: &visiting)
+        return try readValue(L, lua_absindex(L, idx), path: "", depth: 0, visiting: &visiting)
     }
 
-    private func readValue(_ L: OpaquePointer, _ idx: Int32, path: String,
+    private func readValue(_ L: OpaquePointer, _ idx: Int32, path: String, depth: Int,
                            visiting: inout Set<UnsafeRawPointer>) throws -> LuaValue {
         switch lua_type(L, idx) {
         case LUA_TNIL, LUA_TNONE: return .nil
@@ -132,6 +137,11 @@ extension LuaState {
             if visiting.contains(identity) {
                 throw LuaError.message("table\(path.isEmpty ? "" : " at \(path)") contains itself; cyclic tables cannot be converted")
             }
+            guard depth < LuaState.maxTableDepth else {
+                throw LuaError.message("table\(path.isEmpty ? "" : " at \(path)") is nested more than \(LuaState.maxTableDepth) levels deep")
+            }
+            // Each level holds a key and a value on the stack while the next is read.
+            guard lua_checkstack(L, 4) != 0 else { throw LuaError.message("table\(path.isEmpty ? "" : " at \(path)") is nested too deeply for the Lua stack") }
             visiting.insert(identity)
             defer { visiting.remove(identity) }
             var table = LuaTable()
@@ -139,7 +149,7 @@ extension LuaState {
             for i in 1...max(n, 1) where n > 0 {
                 lua_rawgeti(L, idx, i)
                 defer { lh_pop(L, 1) }
-                table.array.append(try readValue(L, lua_gettop(L), path: path + "[\(i)]", visiting: &visiting))
+                table.array.append(try readValue(L, lua_gettop(L), path: path + "[\(i)]", depth: depth + 1, visiting: &visiting))
             }
             lua_pushnil(L)
             while lua_next(L, idx) != 0 {
@@ -165,7 +175,7 @@ extension LuaState {
                 }
                 let v: LuaValue
                 do {
-                    v = try readValue(L, lua_gettop(L), path: path + (key.description.hasPrefix("[") ? key.description : ".\(key.description)"), visiting: &visiting)
+                    v = try readValue(L, lua_gettop(L), path: path + (key.description.hasPrefix("[") ? key.description : ".\(key.description)"), depth: depth + 1, visiting: &visiting)
                 } catch {
                     lh_pop(L, 2)
                     throw error
@@ -196,6 +206,8 @@ extension LuaState {
         case .number(let d): lua_pushnumber(L, d)
         case .string(let s): pushString(L, s)
         case .table(let t):
+            // Room for this table, a key and a value (Swift-made values nest as deep as read ones).
+            guard lua_checkstack(L, 3) != 0 else { lua_pushnil(L); return }
             lua_createtable(L, Int32(clamping: t.array.count), Int32(clamping: t.hash.count))
             for (i, v) in t.array.enumerated() {
                 push(v, in: L)

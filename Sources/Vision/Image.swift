@@ -51,11 +51,19 @@ public final class Image {
     public static func read(_ path: String, mode: DecodeMode = .bgr) throws -> Image {
         let file: FileBytes
         do { file = try InputFile.read(path) } catch let e as FileError { throw VisionError(e.message) }
-        if let problem = truncation(file.bytes) { throw VisionError("\(path): \(problem)") }
+        return try decode(file.bytes, mode: mode, source: path)
+    }
+
+    /// Decodes encoded bytes (`source` names them in errors). Refused before the decoder runs:
+    /// a truncated JPEG or PNG, and a header that claims more pixels than `ImageHeader.maxPixels`
+    /// (the error says how much memory decoding would need).
+    public static func decode(_ bytes: UnsafeRawBufferPointer, mode: DecodeMode = .bgr, source: String) throws -> Image {
+        if let problem = truncation(bytes) { throw VisionError("\(source): \(problem)") }
+        if let claim = ImageHeader.claim(bytes), let problem = ImageHeader.refusal(claim) { throw VisionError("\(source): \(problem)") }
         do {
-            return try make { cv_decode_bytes(file.base.assumingMemoryBound(to: UInt8.self), file.count, mode.rawValue, $0) }
+            return try make { cv_decode_bytes(bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count, mode.rawValue, $0) }
         } catch let e as VisionError {
-            throw VisionError("\(path): \(e.message)")
+            throw VisionError("\(source): \(e.message)")
         }
     }
 
@@ -83,8 +91,8 @@ public final class Image {
         return nil
     }
 
-    public static func decode(_ bytes: [UInt8], mode: DecodeMode = .bgr) throws -> Image {
-        try bytes.withUnsafeBufferPointer { b in try make { cv_decode_bytes(b.baseAddress, b.count, mode.rawValue, $0) } }
+    public static func decode(_ bytes: [UInt8], mode: DecodeMode = .bgr, source: String = "image bytes") throws -> Image {
+        try bytes.withUnsafeBytes { try decode($0, mode: mode, source: source) }
     }
 
     /// Encodes as ".png" or ".jpg" (quality 0-100 for JPEG).

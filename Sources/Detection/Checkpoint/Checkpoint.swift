@@ -51,8 +51,25 @@ public enum Checkpoint {
         return stride(from: tail - 22, through: 0, by: -1).contains { bytes[$0] == 0x50 && bytes[$0 + 1] == 0x4B && bytes[$0 + 2] == 0x05 && bytes[$0 + 3] == 0x06 }
     }
 
-    static func rebuild(_ storage: Tensor, offset: Int, size: [Int], stride: [Int]) throws -> Tensor {
-        try storage.asStrided(size, strides: stride, offset: offset).contiguous()
+    /// torch._utils._rebuild_tensor_v2: a view of a storage, copied out. The view must lie in
+    /// the storage (sizes, strides and offset from the file are checked, with overflow, first).
+    static func rebuild(_ storage: Tensor, offset: Int, size: [Int], stride: [Int], source: String, key: String) throws -> Tensor {
+        func refuse(_ why: String) -> CheckpointError {
+            CheckpointError("\(source): a tensor of size \(size), stride \(stride) and offset \(offset) in storage \(key) (\(storage.numel) elements) \(why)")
+        }
+        guard size.count == stride.count else { throw refuse("does not have one stride per size") }
+        guard offset >= 0, size.allSatisfy({ $0 >= 0 }), stride.allSatisfy({ $0 >= 0 }) else { throw refuse("has a negative size, stride or offset") }
+        if !size.contains(0) {
+            var last = offset
+            for (n, st) in zip(size, stride) {
+                let (span, o1) = (n - 1).multipliedReportingOverflow(by: st)
+                let (sum, o2) = last.addingReportingOverflow(span)
+                guard !o1, !o2 else { throw refuse("reaches beyond any storage") }
+                last = sum
+            }
+            guard last < storage.numel else { throw refuse("reaches past the storage's end") }
+        }
+        return try storage.asStrided(size, strides: stride, offset: offset).contiguous()
     }
 
     static func storageTensor(_ data: Data, dtype: DType, source: String, key: String) throws -> Tensor {
@@ -89,7 +106,7 @@ public enum Checkpoint {
                 storage = try storageTensor(try zip.bytes(root + "data/" + s.key), dtype: s.dtype, source: path, key: s.key)
                 storages[s.key] = storage
             }
-            return try rebuild(storage, offset: offset, size: size, stride: stride)
+            return try rebuild(storage, offset: offset, size: size, stride: stride, source: path, key: s.key)
         }
         return try interpret(try machine.run(), source: path, format: "torch-zip")
     }
@@ -114,33 +131,38 @@ public enum Checkpoint {
             }
             _ = try next()   // protocol version
             _ = try next()   // sys info
-            var pending: [(PickleStorage, Int, [Int], [Int], Int)] = []
-            var placeholders: [Tensor] = []
-            let object = try next({ pid in .storage(try storageFromPID(pid, source: path)) }) { s, off, size, stride in
-                // Storages come after the object: make a placeholder to fill in afterwards.
-                let t = try Tensor.empty(size, dtype: s.dtype)
-                pending.append((s, off, size, stride, placeholders.count))
-                placeholders.append(t)
-                return t
+            // The storages come after the object, so the object is read twice: once to learn
+            // which storages it needs (nothing is allocated from the sizes it claims), and once
+            // the storages are read, to build its tensors from them (checked against their sizes).
+            let objectStart = offset
+            var dtypes: [String: DType] = [:]
+            _ = try next({ pid in .storage(try storageFromPID(pid, source: path)) }) { s, _, _, _ in
+                dtypes[s.key] = s.dtype
+                return try Tensor.empty([0], dtype: s.dtype)
             }
             guard case .list(let keyList) = try next() else { throw CheckpointError("\(path): legacy checkpoint without a storage list") }
+            let reader = LittleEndian(Data(bytes), source: path)
             var storages: [String: Tensor] = [:]
             for k in keyList.items {
                 guard let key = k.string ?? { if case .int(let i) = k { return String(i) }; return nil }() else { continue }
-                guard offset + 8 <= bytes.count else { throw CheckpointError("\(path): truncated storage \(key)") }
-                var count = 0
-                for j in 0..<8 { count |= Int(bytes[offset + j]) << (8 * j) }
+                let count: Int
+                do { count = try reader.u64(offset, "the element count of storage \(key)") } catch let e as InputError { throw CheckpointError(e.message) }
                 offset += 8
-                guard let s = pending.first(where: { $0.0.key == key })?.0 else { continue }
-                let size = count * s.dtype.byteSize
-                guard offset + size <= bytes.count else { throw CheckpointError("\(path): truncated storage \(key)") }
-                storages[key] = try storageTensor(Data(bytes[offset..<(offset + size)]), dtype: s.dtype, source: path, key: key)
+                guard let dtype = dtypes[key] else { continue }
+                let (size, overflow) = count.multipliedReportingOverflow(by: dtype.byteSize)
+                guard !overflow, reader.contains(offset, size) else {
+                    throw CheckpointError("\(path): storage \(key) claims \(count) elements of \(dtype) and the file ends first (truncated?)")
+                }
+                storages[key] = try storageTensor(Data(bytes[offset..<(offset + size)]), dtype: dtype, source: path, key: key)
                 offset += size
             }
-            for (s, off, size, stride, index) in pending {
+            let end = offset
+            offset = objectStart
+            let object = try next({ pid in .storage(try storageFromPID(pid, source: path)) }) { s, off, size, stride in
                 guard let storage = storages[s.key] else { throw CheckpointError("\(path): storage \(s.key) is missing") }
-                try noGrad { try placeholders[index].copy_(try rebuild(storage, offset: off, size: size, stride: stride)) }
+                return try rebuild(storage, offset: off, size: size, stride: stride, source: path, key: s.key)
             }
+            offset = end
             return try interpret(object, source: path, format: "torch-legacy")
         }
         return try interpret(head, source: path, format: "pickle")

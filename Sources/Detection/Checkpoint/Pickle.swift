@@ -107,7 +107,7 @@ struct PickleMachine {
 
     static let allowed: Set<String> = Set<String>([
         "torch._utils._rebuild_tensor_v2", "torch._utils._rebuild_tensor", "torch._utils._rebuild_parameter",
-        "collections.OrderedDict", "builtins.set", "builtins.frozenset", "__builtin__.set",
+        "collections.OrderedDict", "builtins.set", "builtins.frozenset", "__builtin__.set", "__builtin__.frozenset",
         "numpy.core.multiarray._reconstruct", "numpy._core.multiarray._reconstruct", "numpy.ndarray", "numpy.dtype",
         "numpy.core.multiarray.scalar", "numpy._core.multiarray.scalar", "_codecs.encode", "torch.device",
     ]).union(storageTypes.keys.map { "torch.\($0)" })
@@ -151,6 +151,7 @@ struct PickleMachine {
 
     mutating func popMark() throws -> [PyValue] {
         guard let m = marks.popLast() else { throw fail("no mark") }
+        guard m <= stack.count else { throw fail("the stack was popped below its mark") }
         let items = Array(stack[m...])
         stack.removeSubrange(m...)
         return items
@@ -303,7 +304,7 @@ struct PickleMachine {
             return first
         case "collections.OrderedDict":
             return .dict(PyDict())
-        case "builtins.set", "builtins.frozenset", "__builtin__.set":
+        case "builtins.set", "builtins.frozenset", "__builtin__.set", "__builtin__.frozenset":
             let l = PyList()
             if case .list(let items)? = args.first { l.items = items.items }
             return .list(l)

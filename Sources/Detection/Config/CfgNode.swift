@@ -247,10 +247,15 @@ public final class CfgNode {
 
     /// "did you mean ...?" with the closest existing key.
     public func suggestion(for path: String) -> String {
-        let candidates = allKeys.map(qualified)
-        guard let best = candidates.min(by: { editDistance($0, path) < editDistance($1, path) }),
-              editDistance(best, path) <= max(3, path.count / 3) else { return "" }
-        return "; did you mean \(best)?"
+        // Keys are short; a long unknown name is no typo (and would cost time to compare).
+        guard path.utf8.count <= 120 else { return "" }
+        let limit = max(3, path.count / 3)
+        var best: (key: String, distance: Int)?
+        for key in allKeys.map(qualified) where abs(key.utf8.count - path.utf8.count) <= limit {
+            let d = editDistance(key, path)
+            if d <= limit, d < (best?.distance ?? Int.max) { best = (key, d) }
+        }
+        return best.map { "; did you mean \($0.key)?" } ?? ""
     }
 
     // MARK: merging
@@ -266,13 +271,7 @@ public final class CfgNode {
         guard !seen.contains(path) else { throw ConfigError("\(path): _BASE_ cycle (\((seen + [path]).joined(separator: " -> ")))") }
         let text: String
         do { text = try InputFile.text(path, limit: 10_000_000) } catch let e as FileError { throw ConfigError("config file: \(e.message)") }
-        // Aliases can expand exponentially ("billion laughs"); Detectron2's configs use none.
-        let aliases = text.matches(of: /(^|[\s\[,{:-])\*[A-Za-z0-9_.-]+/.anchorsMatchLineEndings()).count
-        guard aliases <= 64 else {
-            throw ConfigError("\(path): \(aliases) YAML aliases (*name); a config needs few or none, and this many can expand without bound")
-        }
-        let parsed: Any?
-        do { parsed = try Yams.load(yaml: text) } catch { throw ConfigError("\(path): not valid YAML: \(error)") }
+        let parsed = try YAMLFile.load(text, source: path)
         guard var dict = parsed as? [String: Any] else {
             if parsed == nil { return [:] }
             throw ConfigError("\(path): a config file is a YAML mapping")
@@ -412,22 +411,27 @@ public final class CfgNode {
     }
 }
 
+/// Levenshtein distance over UTF-8 bytes (config keys are ASCII), two rows reused.
 func editDistance(_ a: String, _ b: String) -> Int {
-    let x = Array(a), y = Array(b)
-    var prev = Array(0...y.count)
-    for i in 1...max(x.count, 1) where !x.isEmpty {
-        var cur = [i] + Array(repeating: 0, count: y.count)
-        for j in 1...max(y.count, 1) where !y.isEmpty {
+    let x = Array(a.utf8), y = Array(b.utf8)
+    if x.isEmpty || y.isEmpty { return max(x.count, y.count) }
+    var prev = Array(0...y.count), cur = Array(repeating: 0, count: y.count + 1)
+    for i in 1...x.count {
+        cur[0] = i
+        for j in 1...y.count {
             cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (x[i - 1] == y[j - 1] ? 0 : 1))
         }
-        prev = cur
+        swap(&prev, &cur)
     }
-    return x.isEmpty ? y.count : prev[y.count]
+    return prev[y.count]
 }
 
 struct LiteralParser {
     let b: [UInt8]
     var i = 0
+    var depth = 0
+    /// Lists nest this deep at most (a value is no literal beyond; the recursion stays shallow).
+    static let maxDepth = 64
     init(_ bytes: [UInt8]) { b = bytes }
     var atEnd: Bool { var j = i; while j < b.count, b[j] == 0x20 { j += 1 }; return j == b.count }
 
@@ -439,6 +443,9 @@ struct LiteralParser {
         let c = b[i]
         if c == UInt8(ascii: "[") || c == UInt8(ascii: "(") {
             let close = c == UInt8(ascii: "[") ? UInt8(ascii: "]") : UInt8(ascii: ")")
+            guard depth < LiteralParser.maxDepth else { return nil }
+            depth += 1
+            defer { depth -= 1 }
             i += 1
             var items: [CfgValue] = []
             while true {

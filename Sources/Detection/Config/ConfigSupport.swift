@@ -120,6 +120,15 @@ extension ConfigSupport {
             for (i, leaf) in leaves(items).enumerated() where !kind.accepts(leaf) {
                 return "element \(i + 1) (\(leaf)) is a \(leaf.typeName); the list holds \(kind)"
             }
+            // Lists nest no deeper than the default does (SIZES is a list of lists, or a flat
+            // list Detectron2 broadcasts; PIXEL_MEAN is flat).
+            let shipped = (try? CfgNode.defaultTree.value(at: key)) ?? original
+            if case .list(let defaults) = shipped, !defaults.isEmpty || listElementKind(key, .list([])) != nil {
+                let allowed = max(1, nesting(shipped))
+                if let (i, inner) = items.enumerated().first(where: { nesting($0.element) + 1 > allowed }) {
+                    return "element \(i + 1) (\(inner)) is a list nested deeper than the list's elements go (\(allowed == 1 ? "a flat list" : "lists \(allowed) deep"))"
+                }
+            }
         }
         guard let rule = rules[key] else { return nil }
         return rule(value)
@@ -134,6 +143,12 @@ extension ConfigSupport {
             }
         }
         var description: String { self == .number ? "numbers" : self == .string ? "strings" : "booleans" }
+    }
+
+    /// How many list levels a value has (0 for a scalar).
+    static func nesting(_ v: CfgValue) -> Int {
+        guard case .list(let items) = v else { return 0 }
+        return 1 + (items.map(nesting).max() ?? 0)
     }
 
     static func leaves(_ items: [CfgValue]) -> [CfgValue] {

@@ -272,9 +272,13 @@ struct JSONParser {
                     if code >= 0xD800 && code < 0xDC00, i + 2 < b.count, b[i + 1] == UInt8(ascii: "\\"), b[i + 2] == UInt8(ascii: "u") {
                         i += 2
                         let low = try hex4()
+                        guard low >= 0xDC00 && low < 0xE000 else { throw error("\\u escape: a high surrogate not followed by a low one") }
                         code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
                     }
-                    out += Array(String(UnicodeScalar(code) ?? "\u{FFFD}").utf8)
+                    // A lone surrogate is no character (Python writes them for file names that
+                    // are not UTF-8): refused, rather than silently becoming U+FFFD.
+                    guard let scalar = UnicodeScalar(code) else { throw error("\\u escape: a lone surrogate (\(String(code, radix: 16))), not a character") }
+                    out += Array(String(scalar).utf8)
                 default: out.append(b[i])
                 }
                 i += 1

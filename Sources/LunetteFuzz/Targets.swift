@@ -1,0 +1,86 @@
+import Detection
+import Foundation
+import Support
+import Torch
+import Vision
+
+/// The fuzz targets: each takes arbitrary bytes to one of Lunette's public readers, through a
+/// file where the reader takes a path (so the one file opener is on the path too). A thrown
+/// error is the expected outcome for nearly every input; a crash, a hang, a sanitizer report or
+/// an allocation beyond the fuzzer's limit is a bug.
+enum FuzzTarget: String, CaseIterable {
+    /// The restricted pickle machine: Detectron2 .pkl files and torch's legacy .pth layout.
+    case pickle
+    /// torch.save's zip layout: the stored zip reader, data.pkl and storages.
+    case torchzip
+    /// .safetensors: header length, JSON header, dtypes, shapes, offsets.
+    case safetensors
+    /// COCO instances JSON, as register_coco_instances reads it.
+    case coco
+    /// A YAML config merged over the defaults, with `_BASE_` resolved beside it.
+    case config
+    /// Encoded images (JPEG, PNG, BMP, ...) as imread decodes them.
+    case image
+    /// Video containers: opened and read frame by frame.
+    case video
+
+    /// Where each input is written: a folder of this process's own in memory where possible.
+    static let folder: String = {
+        let root = FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
+        let path = "\(root)/lunette-fuzz-\(getpid())"
+        DetectionLog.shared.echo = false   // warnings are expected outcomes; millions of them are noise
+        try? FileManager.default.createDirectory(atPath: path + "/configs", withIntermediateDirectories: true)
+        // A base for `_BASE_: ../Base.yaml` (the model zoo's shape): a few keys over the defaults.
+        try? "MODEL:\n  META_ARCHITECTURE: GeneralizedRCNN\n  RPN:\n    IN_FEATURES: [p2, p3, p4, p5, p6]\nSOLVER:\n  BASE_LR: 0.02\n"
+            .write(toFile: path + "/Base.yaml", atomically: false, encoding: .utf8)
+        return path
+    }()
+
+    /// Runs one input; returns the error's message, or nil when the input was read.
+    @discardableResult
+    func run(_ bytes: UnsafeRawBufferPointer) -> String? {
+        let name: String
+        switch self {
+        case .pickle: name = "input.pkl"
+        case .torchzip: name = "input.pth"
+        case .safetensors: name = "input.safetensors"
+        case .coco: name = "input.json"
+        case .config: name = "configs/input.yaml"
+        case .image: name = "input.img"
+        case .video: name = "input.mp4"
+        }
+        let path = FuzzTarget.folder + "/" + name
+        guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else { fatalError("cannot write \(path)") }
+        do {
+            switch self {
+            case .pickle, .torchzip:
+                let loaded = try Checkpoint.load(path)
+                for (_, t) in loaded.model { _ = t.shape }
+            case .safetensors:
+                let file = try SafeTensors.read(path)
+                for (_, t) in file.tensors { _ = try t.sum() }
+            case .coco:
+                let loaded = try COCO.load(jsonFile: path, imageRoot: FuzzTarget.folder)
+                _ = loaded.dicts.count
+            case .config:
+                let cfg = CfgNode.defaults()
+                try cfg.mergeFromFile(path)
+                try ConfigSupport.validate(cfg)
+            case .image:
+                let image = try Image.read(path)
+                _ = image.width * image.height
+            case .video:
+                let video = try Video(path: path)
+                for _ in 0..<4 {
+                    guard case .frame = try video.next(decode: true) else { break }
+                }
+            }
+        } catch {
+            // Every error must have a message; an empty one hides what was wrong.
+            let message = "\(error)"
+            if message.isEmpty { fatalError("\(self): an error without a message: \(type(of: error))") }
+            return message
+        }
+        return nil
+    }
+}
