@@ -103,7 +103,7 @@ let package = Package(
         .target(name: "TestFixtures", path: "Tests/TestFixtures"),
         .testTarget(name: "DetectionTests", dependencies: ["Detection", "Support", "Torch", "Vision", "TestFixtures"], exclude: ["Data"]),
         .testTarget(name: "LunetteLuaTests", dependencies: ["LunetteLua", "LuaHost"]),
-        .testTarget(name: "LunetteCLITests", dependencies: ["CPty", "Lunette", "TestFixtures"], exclude: ["Scripts"]),
+        .testTarget(name: "LunetteCLITests", dependencies: ["CPty", "Lunette", "LunetteFuzz", "TestFixtures"], exclude: ["Scripts"]),
     ],
     cLanguageStandard: .gnu11,
     cxxLanguageStandard: .cxx17

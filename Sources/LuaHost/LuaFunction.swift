@@ -174,6 +174,17 @@ public struct LuaCall {
         }
     }
 
+    /// An options table: a key it does not know is an error naming the key and listing the
+    /// known ones (a misspelt option must never be ignored silently). Absent: empty.
+    public func options(_ idx: Int32, allowed: [String]) throws -> [String: LuaValue] {
+        if isNone(idx) { return [:] }
+        let o = try decode([String: LuaValue].self, idx)
+        if let unknown = o.keys.sorted().first(where: { !allowed.contains($0) }) {
+            throw argumentError(idx, "unknown option '\(unknown)' (the options are \(allowed.joined(separator: ", ")))")
+        }
+        return o
+    }
+
     /// A Swift object of a registered class, or an argument error naming the expected class.
     public func object<T: AnyObject>(_ type: T.Type, _ idx: Int32) throws -> T {
         if let box = lh_to_box(L, idx) {

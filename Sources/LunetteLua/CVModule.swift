@@ -44,7 +44,7 @@ extension LunetteBindings {
             c.method("clone", [], returns: "cv.Image", doc: "A copy.") { i, call in call.push(object: try i.clone()) }
             c.method("resize", [LuaParameter("width", .integer), LuaParameter("height", .integer), LuaParameter("options", .table, optional: true)],
                      returns: "cv.Image", doc: "A resized copy: OpenCV bilinear, or {pil = true} for Pillow's antialiased bilinear (Detectron2's).") { i, call in
-                let opts = call.isNone(4) ? [:] : try call.decode([String: LuaValue].self, 4)
+                let opts = try call.options(4, allowed: ["pil"])
                 let w = try call.integer(2), h = try call.integer(3)
                 if case .boolean(true)? = opts["pil"] { return call.push(object: try i.resizedLikePIL(width: w, height: h)) }
                 return call.push(object: try i.resized(width: w, height: h))
@@ -93,7 +93,7 @@ extension LunetteBindings {
                      doc: "Draws {x1, y1, x2, y2} in place; options {color = {r, g, b}, thickness = 2}.") { i, call in
                 let b = try call.decode([Double].self, 2)
                 guard b.count == 4 else { throw call.argumentError(2, "box must be {x1, y1, x2, y2}") }
-                let o = call.isNone(3) ? [:] : try call.decode([String: LuaValue].self, 3)
+                let o = try call.options(3, allowed: ["color", "thickness"])
                 let thickness = try o.option("thickness", as: Int.self) ?? 2
                 let p = try b.enumerated().map { try Checked.coordinate($1, "box[\($0 + 1)]") }
                 try i.drawRectangle(x1: p[0], y1: p[1], x2: p[2], y2: p[3],
@@ -104,7 +104,7 @@ extension LunetteBindings {
                      doc: "Fills {x1, y1, x2, y2} in place; options {color = {r, g, b}, alpha = 0.5}.") { i, call in
                 let b = try call.decode([Double].self, 2)
                 guard b.count == 4 else { throw call.argumentError(2, "box must be {x1, y1, x2, y2}") }
-                let o = call.isNone(3) ? [:] : try call.decode([String: LuaValue].self, 3)
+                let o = try call.options(3, allowed: ["alpha", "color"])
                 let alpha = try o.option("alpha", as: Double.self) ?? 0.5
                 let p = try b.enumerated().map { try Checked.coordinate($1, "box[\($0 + 1)]") }
                 try i.fillRectangle(x1: p[0], y1: p[1], x2: p[2], y2: p[3],
@@ -115,7 +115,7 @@ extension LunetteBindings {
                      returns: "cv.Image", doc: "Draws a line {x, y} to {x, y} in place; options {color, thickness}.") { i, call in
                 let a = try call.decode([Double].self, 2), b = try call.decode([Double].self, 3)
                 guard a.count == 2, b.count == 2 else { throw LuaError.message("points are {x, y}") }
-                let o = call.isNone(4) ? [:] : try call.decode([String: LuaValue].self, 4)
+                let o = try call.options(4, allowed: ["color", "thickness"])
                 try i.drawLine(x1: try Checked.coordinate(a[0], "from[1]"), y1: try Checked.coordinate(a[1], "from[2]"),
                                x2: try Checked.coordinate(b[0], "to[1]"), y2: try Checked.coordinate(b[1], "to[2]"),
                                color: try color(call, o["color"], default: Color(r: 255, g: 255, b: 255)),
@@ -125,7 +125,7 @@ extension LunetteBindings {
             c.method("draw_text", [LuaParameter("text", .string), LuaParameter("x", .number), LuaParameter("y", .number),
                                    LuaParameter("options", .table, optional: true)], returns: "cv.Image",
                      doc: "Draws text with its baseline at (x, y) in place; options {color, height = 12, background = {r, g, b}, alpha = 1}.") { i, call in
-                let o = call.isNone(5) ? [:] : try call.decode([String: LuaValue].self, 5)
+                let o = try call.options(5, allowed: ["alpha", "background", "color", "height"])
                 let background = try o["background"].map { try color(call, $0, default: Color(r: 0, g: 0, b: 0)) }
                 try i.drawText(try call.string(2), x: try Checked.coordinate(try call.number(3), "x"), y: try Checked.coordinate(try call.number(4), "y"),
                                height: try o.option("height", as: Double.self) ?? 12,
@@ -142,7 +142,7 @@ extension LunetteBindings {
             c.tostring { "cv.CascadeClassifier(\($0.path))" }
             c.method("detect", [LuaParameter("image", .object(I)), LuaParameter("options", .table, optional: true)], returns: "table",
                      doc: "Detections {box = {x1, y1, x2, y2}, score} (score: the last stage's level weight); options {scale_factor = 1.1, min_neighbors = 3, min_size = {w, h}, max_size = {w, h}, equalize = false}.") { cascade, call in
-                let o = call.isNone(3) ? [:] : try call.decode([String: LuaValue].self, 3)
+                let o = try call.options(3, allowed: ["equalize", "max_size", "min_neighbors", "min_size", "scale_factor"])
                 func pair(_ key: String) throws -> (Int, Int) {
                     guard let v = o[key] else { return (0, 0) }
                     let p = try [Int].decode(v, at: key)
@@ -200,7 +200,7 @@ extension LunetteBindings {
             }
             m.function("extract_frames", [LuaParameter("video", .string), LuaParameter("options", .table)], returns: "table",
                        doc: "Writes every Nth frame as <video>_<frame>.jpg: options {every = 10, out = folder, format = \"jpg\"}. Reads until the stream really ends, whatever the container claims; returns {frames_read, written, claimed_frames, files}.") { call in
-                let o = try call.decode([String: LuaValue].self, 2)
+                let o = try call.options(2, allowed: ["every", "format", "out"])
                 guard case .string(let out)? = o["out"] else { throw call.argumentError(2, "options need out = folder") }
                 let every = try o.option("every", as: Int.self) ?? 10
                 let format = try o.option("format", as: String.self) ?? "jpg"

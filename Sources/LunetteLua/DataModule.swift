@@ -302,7 +302,7 @@ extension LunetteBindings {
             m.function("build_detection_train_loader", [LuaParameter("cfg", .tableOr("detectron2.config.CfgNode")), LuaParameter("options", .table, optional: true)],
                        returns: "Loader", doc: "Endless shuffled batches of SOLVER.IMS_PER_BATCH from DATASETS.TRAIN, resized and flipped as INPUT says, decoded on DATALOADER.NUM_WORKERS threads; options {skip_unreadable = true}.") { call in
                 var (settings, train, _) = try loaderSettings(try call.value(1))
-                if !call.isNone(2), case .boolean(let b)? = try call.decode([String: LuaValue].self, 2)["skip_unreadable"] { settings.skipUnreadable = b }
+                if case .boolean(let b)? = try call.options(2, allowed: ["skip_unreadable"])["skip_unreadable"] { settings.skipUnreadable = b }
                 guard !train.isEmpty else { throw call.argumentError(1, "cfg.DATASETS.TRAIN names no dataset") }
                 var dicts: [DatasetDict] = []
                 for name in train {
@@ -316,7 +316,7 @@ extension LunetteBindings {
                                                        LuaParameter("options", .table, optional: true)],
                        returns: "Loader", doc: "Every image of a dataset in order, one per batch, resized to INPUT.MIN_SIZE_TEST; options {skip_unreadable = true}.") { call in
                 var (settings, _, _) = try loaderSettings(try call.value(1))
-                if !call.isNone(3), case .boolean(let b)? = try call.decode([String: LuaValue].self, 3)["skip_unreadable"] { settings.skipUnreadable = b }
+                if case .boolean(let b)? = try call.options(3, allowed: ["skip_unreadable"])["skip_unreadable"] { settings.skipUnreadable = b }
                 return call.push(object: LoaderObject(test: try TestLoader(dicts: try catalog.get(try call.string(2)), settings: settings)))
             }
         }

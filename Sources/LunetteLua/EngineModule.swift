@@ -57,7 +57,7 @@ extension LunetteBindings {
             c.property("output_dir", type: "string", doc: "OUTPUT_DIR: checkpoints, metrics.json, inference/.") { t, call in call.push(.string(t.outputDir)) }
             c.method("resume_or_load", [LuaParameter("options", .table, optional: true)], returns: "string or nil",
                      doc: "{resume = true}: continue from OUTPUT_DIR/last_checkpoint (model, optimizer, iteration); otherwise load MODEL.WEIGHTS and start at 0. Returns the file loaded.") { t, call in
-                let o = call.isNone(2) ? [:] : try call.decode([String: LuaValue].self, 2)
+                let o = try call.options(2, allowed: ["resume"])
                 let resume = try o.option("resume", as: Bool.self) ?? true
                 if let path = try t.resumeOrLoad(resume: resume) { return call.push(.string(path)) }
                 return call.pushNil()
@@ -121,7 +121,7 @@ extension LunetteBindings {
         try state.defineModule("detectron2.solver", doc: "Learning-rate helpers.") { m in
             m.function("linear_scaled_lr", [LuaParameter("options", .table)], returns: "number",
                        doc: "The linear scaling rule: base * batch / base_batch ({base = 0.02, base_batch = 16, batch = 2} gives 0.0025).") { call in
-                let o = try call.decode([String: LuaValue].self, 1)
+                let o = try call.options(1, allowed: ["base", "base_batch", "batch"])
                 guard let base = try o.option("base", as: Double.self), let batch = try o.option("batch", as: Double.self) else {
                     throw LuaError.message("linear_scaled_lr needs {base = <LR at base_batch>, batch = <your IMS_PER_BATCH>} (base_batch defaults to 16)")
                 }

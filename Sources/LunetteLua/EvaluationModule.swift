@@ -119,7 +119,7 @@ extension LunetteBindings {
             }
             c.method("pr_curves", [LuaParameter("options", .table, optional: true)], returns: "cv.Image",
                      doc: "Precision against recall per class at IoU 0.5 (options {iou = 0.5, title = ...}).") { r, call in
-                let o = call.isNone(2) ? [:] : try call.decode([String: LuaValue].self, 2)
+                let o = try call.options(2, allowed: ["iou", "title"])
                 let iou = try o.option("iou", as: Double.self) ?? 0.5
                 let series = try r.results.precisionRecallCurves(iou: iou).map { c in
                     Plots.Series(name: c.className, points: c.points.map { (x: $0.recall, y: $0.precision) })
@@ -174,7 +174,7 @@ extension LunetteBindings {
             }
             c.method("best_per_class", [LuaParameter("options", .table, optional: true)], returns: "table",
                      doc: "{class = {threshold, <metric>}} maximising options.metric (default accuracy); ties go to the higher threshold.") { p, call in
-                let o = call.isNone(2) ? [:] : try call.decode([String: LuaValue].self, 2)
+                let o = try call.options(2, allowed: ["metric"])
                 let metric = try o.option("metric", as: String.self) ?? "accuracy"
                 var t = LuaTable()
                 for (k, name) in p.presence.classes.enumerated() {
@@ -185,7 +185,7 @@ extension LunetteBindings {
             }
             c.method("confusion_matrix", [LuaParameter("options", .table)], returns: "ConfusionMatrix",
                      doc: "The 2x2 presence matrix: options {class = name, threshold = t}.") { p, call in
-                let o = try call.decode([String: LuaValue].self, 2)
+                let o = try call.options(2, allowed: ["class", "threshold"])
                 guard case .string(let name)? = o["class"], let tv = o["threshold"] else { throw call.argumentError(2, "options need class and threshold") }
                 let t = try Double.decode(tv, at: "threshold")
                 let cnt = p.presence.counts[try p.presence.classIndex(name)][try p.presence.thresholdIndex(t)]
@@ -193,7 +193,7 @@ extension LunetteBindings {
             }
             c.method("plot", [LuaParameter("options", .table, optional: true)], returns: "cv.Image",
                      doc: "The metric against the threshold, one line per class: options {metric = \"accuracy\", title = ...}.") { p, call in
-                let o = call.isNone(2) ? [:] : try call.decode([String: LuaValue].self, 2)
+                let o = try call.options(2, allowed: ["metric", "title"])
                 let metric = try o.option("metric", as: String.self) ?? "accuracy"
                 let series = try p.presence.curves(metric: metric).map { c in
                     Plots.Series(name: c.className, points: c.points.map { (x: $0.threshold, y: $0.value) })
@@ -220,7 +220,7 @@ extension LunetteBindings {
         try state.defineModule("detectron2.evaluation", doc: "COCO AP (pycocotools' numbers), presence accuracy, confusion matrices, plots.") { m in
             m.function("COCOEvaluator", [LuaParameter("dataset_name", .string), LuaParameter("options", .table, optional: true)],
                        returns: "COCOEvaluator", doc: "An evaluator for a registered dataset; options {output_dir = folder} for coco_instances_results.json.") { call in
-                let o = call.isNone(2) ? [:] : try call.decode([String: LuaValue].self, 2)
+                let o = try call.options(2, allowed: ["output_dir"])
                 let out = try o.option("output_dir", as: String.self)
                 return call.push(object: try COCOEvaluator(datasetName: try call.string(1), outputDir: out))
             }
@@ -255,7 +255,7 @@ extension LunetteBindings {
                        returns: "Presence", doc: "Image-level presence metrics: options {thresholds = {0.2, 0.4, ...}} or {from = 0.2, to = 0.99, step = 0.01}.") { call in
                 let name = try call.string(1)
                 let preds = try predictionsArgument(call, 2)
-                let o = call.isNone(3) ? [:] : try call.decode([String: LuaValue].self, 3)
+                let o = try call.options(3, allowed: ["from", "step", "thresholds", "to"])
                 let thresholds: [Double]
                 if let t = o["thresholds"] { thresholds = try [Double].decode(t, at: "thresholds") } else {
                     thresholds = try PresenceEvaluation.sweep(from: try o.option("from", as: Double.self) ?? 0.2,
@@ -269,7 +269,7 @@ extension LunetteBindings {
             m.function("confusion_matrix", [LuaParameter("dataset_name", .string), LuaParameter("predictions", .any), LuaParameter("options", .table, optional: true)],
                        returns: "ConfusionMatrix", doc: "The box-level matrix (classes + background): options {score_threshold = 0.5, iou = 0.5}.") { call in
                 let name = try call.string(1)
-                let o = call.isNone(3) ? [:] : try call.decode([String: LuaValue].self, 3)
+                let o = try call.options(3, allowed: ["iou", "score_threshold"])
                 let m = try ConfusionMatrix.boxes(dicts: try catalog.get(name), predictions: try predictionsArgument(call, 2),
                                               classes: catalog.metadata(name).thingClasses ?? [],
                                               scoreThreshold: try o.option("score_threshold", as: Double.self) ?? 0.5,
@@ -278,7 +278,7 @@ extension LunetteBindings {
             }
             m.function("plot_heatmap", [LuaParameter("options", .table)], returns: "cv.Image",
                        doc: "A heat map: options {values = {{...}, ...} (nil or nan: not run), rows = labels, cols = labels, row_title, col_title, title}.") { call in
-                let o = try call.decode([String: LuaValue].self, 1)
+                let o = try call.options(1, allowed: ["col_title", "cols", "row_title", "rows", "title", "values"])
                 guard let v = o["values"], let r = o["rows"], let c = o["cols"] else { throw call.argumentError(1, "options need values, rows and cols") }
                 let n = try [LuaValue].decode(c, at: "cols").count
                 let rows = try [LuaValue].decode(v, at: "values").enumerated().map { i, row -> [Double?] in
@@ -299,7 +299,7 @@ extension LunetteBindings {
             }
             m.function("plot_curves", [LuaParameter("options", .table)], returns: "cv.Image",
                        doc: "Line plot: options {series = {name = {{x, y}, ...}, ...}, x_label, y_label, title, x_range = {0, 1}, y_range = {0, 1}}.") { call in
-                let o = try call.decode([String: LuaValue].self, 1)
+                let o = try call.options(1, allowed: ["series", "title", "x_label", "x_range", "y_label", "y_range"])
                 guard let s = o["series"] else { throw call.argumentError(1, "options need series") }
                 let named = try [String: [[Double]]].decode(s, at: "series")
                 let series = named.keys.sorted().map { k in Plots.Series(name: k, points: named[k]!.filter { $0.count == 2 }.map { (x: $0[0], y: $0[1]) }) }

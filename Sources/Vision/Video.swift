@@ -8,7 +8,11 @@ public final class Video {
     public let path: String
 
     public init(path: String) throws {
-        guard FileManager.default.fileExists(atPath: path) else { throw VisionError("cannot open video \(path): no such file") }
+        // The one check of what a path is: a folder or a FIFO (which would block FFmpeg's open
+        // for ever) is an error naming it.
+        do { close(try InputFile.open(path)) } catch let e as FileError {
+            throw VisionError(e.message.replacingOccurrences(of: "cannot read", with: "cannot open video"))
+        }
         var out: cv_video?
         try check(cv_video_open(path, &out))
         handle = out!
@@ -59,7 +63,13 @@ public final class Video {
         guard n >= 1 else { throw VisionError("every must be at least 1, got \(n)") }
         guard ["jpg", "jpeg", "png"].contains(format.lowercased()) else { throw VisionError("frames are written as jpg or png, not \(format)") }
         let video = try Video(path: path)
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), !isFolder.boolValue {
+            throw VisionError("cannot write frames to \(folder): it is a file, not a folder")
+        }
+        do { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) } catch {
+            throw VisionError("cannot create the folder \(folder) for frames: \((error as NSError).localizedDescription)")
+        }
         let stem = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
         var result = Extraction(framesRead: 0, written: [], claimedFrames: video.info.claimedFrames)
         var index = 0
@@ -75,6 +85,8 @@ public final class Video {
             index += 1
         }
         result.framesRead = index
+        // A file FFmpeg opens but yields no frame from is no video (an image, or damaged).
+        if index == 0 && !shouldStop() { throw VisionError("\(path): no frame could be read (not a video, or damaged)") }
         return result
     }
 }

@@ -165,7 +165,7 @@ final class TrainerTests: XCTestCase {
         // big ints, floats, None, tuples.
         let other = scratch + "/other.pth"
         try TorchSave.write(.dict(TorchSave.dict([("b", .bytes([0, 200, 65])), ("big", .int(1 << 40)), ("x", .float(-0.25)), ("n", .none),
-                                                  ("t", .tuple([.int(-3), .string("é")]))])), to: other)
+                                                  ("t", .tuple(PyTuple([.int(-3), .string("é")])))])), to: other)
         let o = run(python, ["-c", "import torch, sys; print(sorted(torch.load(sys.argv[1]).items()))", other])
         XCTAssertEqual(o.output.trimmingCharacters(in: .whitespacesAndNewlines),
                        "[('b', b'\\x00\\xc8A'), ('big', 1099511627776), ('n', None), ('t', (-3, 'é')), ('x', -0.25)]", o.output)

@@ -17,8 +17,14 @@ struct RunResult {
 
 func runLunette(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:],
                 directory: String? = nil) throws -> RunResult {
+    try runBuilt(lunettePath, arguments, stdin: stdin, environment: environment, directory: directory)
+}
+
+/// Runs a program of this build (`lunette`, `lunette-fuzz`) to its end.
+func runBuilt(_ executable: String, _ arguments: [String], stdin: String? = nil, environment: [String: String] = [:],
+              directory: String? = nil) throws -> RunResult {
     let p = Process()
-    p.executableURL = URL(fileURLWithPath: lunettePath)
+    p.executableURL = URL(fileURLWithPath: executable)
     p.arguments = arguments
     var env = ProcessInfo.processInfo.environment
     env["NO_COLOR"] = "1"

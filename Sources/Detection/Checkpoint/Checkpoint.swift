@@ -18,6 +18,11 @@ public struct LoadedCheckpoint {
     public var stateDict: [String: Tensor] { Dictionary(model.map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a }) }
 }
 
+/// Why a tensor cannot be built from its storage; becomes an error naming the tensor.
+struct TensorRebuildError: Error {
+    let why: String
+}
+
 /// Reads Detectron2 checkpoints without Python and without running code: model_final.pth (zip
 /// or the older single-pickle layout), model-zoo .pkl files (pickled numpy arrays), safetensors.
 public enum Checkpoint {
@@ -54,8 +59,8 @@ public enum Checkpoint {
     /// torch._utils._rebuild_tensor_v2: a view of a storage, copied out. The view must lie in
     /// the storage (sizes, strides and offset from the file are checked, with overflow, first).
     static func rebuild(_ storage: Tensor, offset: Int, size: [Int], stride: [Int], source: String, key: String) throws -> Tensor {
-        func refuse(_ why: String) -> CheckpointError {
-            CheckpointError("\(source): a tensor of size \(size), stride \(stride) and offset \(offset) in storage \(key) (\(storage.numel) elements) \(why)")
+        func refuse(_ why: String) -> TensorRebuildError {
+            TensorRebuildError(why: "of size \(size), stride \(stride) and offset \(offset) in storage \(key) (\(storage.numel) elements) \(why)")
         }
         guard size.count == stride.count else { throw refuse("does not have one stride per size") }
         guard offset >= 0, size.allSatisfy({ $0 >= 0 }), stride.allSatisfy({ $0 >= 0 }) else { throw refuse("has a negative size, stride or offset") }
@@ -78,7 +83,7 @@ public enum Checkpoint {
     }
 
     static func storageFromPID(_ pid: PyValue, source: String) throws -> PickleStorage {
-        guard case .tuple(let t) = pid, t.count >= 3, t[0].string == "storage", case .global(_, let typeName) = t[1] else {
+        guard case .tuple(let tuple) = pid, case let t = tuple.items, t.count >= 3, t[0].string == "storage", case .global(_, let typeName) = t[1] else {
             throw CheckpointError("\(source): unsupported persistent id \(pid)")
         }
         guard let dtype = PickleMachine.storageTypes[typeName] else { throw CheckpointError("\(source): unsupported storage type \(typeName)") }
@@ -190,6 +195,7 @@ public enum Checkpoint {
             case .tensor(let t): model.append((name, t))
             case .int(let i): model.append((name, try Tensor([i], shape: [])))
             case .float(let d): model.append((name, try Tensor.scalar(d, dtype: .float64)))
+            case .unreadable(let why): throw CheckpointError("\(source): tensor '\(name)' \(why)")
             default: skipped.append(name)
             }
         }

@@ -10,7 +10,7 @@ public indirect enum PyValue: CustomStringConvertible {
     case string(String)
     case bytes([UInt8])
     case list(PyList)
-    case tuple([PyValue])
+    case tuple(PyTuple)
     case dict(PyDict)
     case tensor(Tensor)
     /// A reference to an allowed global (class or function), by module and name.
@@ -19,6 +19,9 @@ public indirect enum PyValue: CustomStringConvertible {
     case dtype(String)
     case ndarrayStub
     case storage(PickleStorage)
+    /// A tensor the file describes but that cannot be built from its storage (the reason); an
+    /// error naming the tensor's key once the key is known (see `Checkpoint.interpret`).
+    case unreadable(String)
 
     public var description: String {
         switch self {
@@ -29,20 +32,86 @@ public indirect enum PyValue: CustomStringConvertible {
         case .string(let s): return String(reflecting: s)
         case .bytes(let b): return "bytes(\(b.count))"
         case .list(let l): return "list(\(l.items.count))"
-        case .tuple(let t): return "tuple(\(t.count))"
+        case .tuple(let t): return "tuple(\(t.items.count))"
         case .dict(let d): return "dict(\(d.keys.count))"
         case .tensor(let t): return "tensor\(t.shape)"
         case .global(let m, let n): return "\(m).\(n)"
         case .dtype(let d): return "dtype(\(d))"
         case .ndarrayStub: return "ndarray"
         case .storage(let s): return "storage(\(s.key))"
+        case .unreadable(let why): return "unreadable tensor (\(why))"
         }
     }
 
     var string: String? { if case .string(let s) = self { return s }; return nil }
+
+    /// The container's identity and the values it holds, or nil for a scalar.
+    var container: (id: ObjectIdentifier, children: [PyValue])? {
+        switch self {
+        case .list(let l): return (ObjectIdentifier(l), l.items)
+        case .tuple(let t): return (ObjectIdentifier(t), t.items)
+        case .dict(let d): return (ObjectIdentifier(d), d.keys + d.values)
+        default: return nil
+        }
+    }
+
+    /// How deeply containers nest below `roots` when that exceeds `limit` (else nil): walked
+    /// without recursion, each container once (files may share them, or build cycles).
+    static func nesting(of roots: [PyValue], beyond limit: Int) -> Int? {
+        var height: [ObjectIdentifier: Int] = [:]     // finished containers: levels from them down
+        var onPath = Set<ObjectIdentifier>()
+        var path: [(id: ObjectIdentifier, children: [PyValue], next: Int, height: Int)] = []
+        for root in roots {
+            guard let r = root.container, height[r.id] == nil else { continue }
+            path.append((r.id, r.children, 0, 1))
+            onPath.insert(r.id)
+            while let top = path.last {
+                if path.count > limit { return path.count }
+                if top.next < top.children.count {
+                    let child = top.children[top.next]
+                    path[path.count - 1].next += 1
+                    guard let c = child.container else { continue }
+                    if let h = height[c.id] {
+                        path[path.count - 1].height = max(top.height, h + 1)
+                        if path.count - 1 + h + 1 > limit { return path.count + h }
+                    } else if !onPath.contains(c.id) {
+                        path.append((c.id, c.children, 0, 1))
+                        onPath.insert(c.id)
+                    }
+                } else {
+                    path.removeLast()
+                    onPath.remove(top.id)
+                    height[top.id] = top.height
+                    if !path.isEmpty { path[path.count - 1].height = max(path[path.count - 1].height, top.height + 1) }
+                }
+            }
+        }
+        return nil
+    }
+
+    /// Empties every container below `roots`, without recursion, so that releasing a deeply
+    /// nested value cannot overflow the stack (and cycles are broken).
+    static func dismantle(_ roots: [PyValue]) {
+        var pending = roots
+        while let v = pending.popLast() {
+            switch v {
+            case .list(let l): pending += l.items; l.items = []
+            case .tuple(let t): pending += t.items; t.items = []
+            case .dict(let d): pending += d.keys + d.values; d.removeAll()
+            default: break
+            }
+        }
+    }
 }
 
 public final class PyList { public var items: [PyValue] = [] }
+
+/// A tuple: a class like the other containers, so that walks over a loaded value (its depth,
+/// its dismantling) can visit each container once even when the file shares it.
+public final class PyTuple {
+    public internal(set) var items: [PyValue]
+    public init(_ items: [PyValue]) { self.items = items }
+}
 
 /// An insertion-ordered dict with string or int keys (what state dicts use).
 public final class PyDict {
@@ -71,6 +140,12 @@ public final class PyDict {
     }
 
     public subscript(key: String) -> PyValue? { index["s:" + key].map { values[$0] } }
+
+    func removeAll() {
+        keys = []
+        values = []
+        index = [:]
+    }
 
     /// (name, value) pairs whose keys are strings.
     public var stringItems: [(String, PyValue)] { zip(keys, values).compactMap { k, v in k.string.map { ($0, v) } } }
@@ -157,11 +232,39 @@ struct PickleMachine {
         return items
     }
 
+    /// Values nest at most this deep (state dicts nest a handful of levels).
+    static let maxNesting = 1000
+
+    /// Runs to STOP. Whatever the outcome, no value left behind nests deeper than `maxNesting`:
+    /// deeper values are refused and taken apart without recursion (releasing them the ordinary
+    /// way recurses once per level).
     mutating func run() throws -> PyValue {
+        let result: PyValue
+        do {
+            result = try runOpcodes()
+        } catch {
+            PyValue.dismantle(stack + Array(memo.values))
+            stack = []
+            memo = [:]
+            throw error
+        }
+        let everything = [result] + stack + Array(memo.values)
+        if let depth = PyValue.nesting(of: everything, beyond: PickleMachine.maxNesting) {
+            PyValue.dismantle(everything)
+            stack = []
+            memo = [:]
+            throw fail("values nested \(depth) levels deep; a checkpoint nests a handful, and Lunette reads up to \(PickleMachine.maxNesting)")
+        }
+        return result
+    }
+
+    private mutating func runOpcodes() throws -> PyValue {
         while true {
             let op = try u8()
             switch op {
-            case 0x80: _ = try u8()                                   // PROTO
+            case 0x80:                                                  // PROTO
+                let version = try u8()
+                guard version <= 5 else { throw fail("pickle protocol \(version) is newer than any Python writes (0 to 5)") }
             case 0x95: _ = try read(8)                                // FRAME
             case 0x2E: return try pop()                                // STOP
             case 0x28: marks.append(stack.count)                       // MARK
@@ -205,12 +308,12 @@ struct PickleMachine {
             case 0x96: let n = try uint(8); stack.append(.bytes(Array(try read(n))))   // BYTEARRAY8
             case 0x7D: stack.append(.dict(PyDict()))                   // EMPTY_DICT
             case 0x5D: stack.append(.list(PyList()))                   // EMPTY_LIST
-            case 0x29: stack.append(.tuple([]))                        // EMPTY_TUPLE
+            case 0x29: stack.append(.tuple(PyTuple([])))               // EMPTY_TUPLE
             case 0x8F: stack.append(.list(PyList()))                   // EMPTY_SET (kept as a list)
-            case 0x74: stack.append(.tuple(try popMark()))             // TUPLE
-            case 0x85: stack.append(.tuple([try pop()]))               // TUPLE1
-            case 0x86: let b2 = try pop(), a = try pop(); stack.append(.tuple([a, b2]))            // TUPLE2
-            case 0x87: let c = try pop(), b2 = try pop(), a = try pop(); stack.append(.tuple([a, b2, c]))  // TUPLE3
+            case 0x74: stack.append(.tuple(PyTuple(try popMark())))    // TUPLE
+            case 0x85: stack.append(.tuple(PyTuple([try pop()])))      // TUPLE1
+            case 0x86: let b2 = try pop(), a = try pop(); stack.append(.tuple(PyTuple([a, b2])))   // TUPLE2
+            case 0x87: let c = try pop(), b2 = try pop(), a = try pop(); stack.append(.tuple(PyTuple([a, b2, c])))  // TUPLE3
             case 0x6C: let l = PyList(); l.items = try popMark(); stack.append(.list(l))            // LIST
             case 0x64:                                                  // DICT
                 let items = try popMark()
@@ -284,7 +387,7 @@ struct PickleMachine {
 
     func ints(_ v: PyValue, _ what: String) throws -> [Int] {
         guard case .tuple(let t) = v else { throw fail("\(what) must be a tuple") }
-        return try t.map { x -> Int in
+        return try t.items.map { x -> Int in
             guard case .int(let i) = x else { throw fail("\(what) must hold integers") }
             return Int(i)
         }
@@ -292,13 +395,18 @@ struct PickleMachine {
 
     mutating func reduce(_ callable: PyValue, _ argsValue: PyValue) throws -> PyValue {
         guard case .global(let module, let name) = callable else { throw fail("call of a non-global \(callable)") }
-        guard case .tuple(let args) = argsValue else { throw fail("\(module).\(name) called without an argument tuple") }
+        guard case .tuple(let argsTuple) = argsValue else { throw fail("\(module).\(name) called without an argument tuple") }
+        let args = argsTuple.items
         switch "\(module).\(name)" {
         case "torch._utils._rebuild_tensor_v2", "torch._utils._rebuild_tensor":
             guard args.count >= 4, case .storage(let s) = args[0], case .int(let offset) = args[1], let rebuild = rebuildTensor else {
                 throw fail("malformed _rebuild_tensor_v2 call")
             }
-            return .tensor(try rebuild(s, Int(offset), try ints(args[2], "size"), try ints(args[3], "stride")))
+            do {
+                return .tensor(try rebuild(s, Int(offset), try ints(args[2], "size"), try ints(args[3], "stride")))
+            } catch let e as TensorRebuildError {
+                return .unreadable(e.why)
+            }
         case "torch._utils._rebuild_parameter":
             guard let first = args.first else { throw fail("malformed _rebuild_parameter call") }
             return first
@@ -348,13 +456,13 @@ struct PickleMachine {
         switch obj {
         case .dtype(let code):
             // state: (version, byte order, ...): big-endian data is not supported.
-            if case .tuple(let t) = state, t.count > 1, case .string(let order) = t[1], order == ">" {
+            if case .tuple(let tt) = state, tt.items.count > 1, case .string(let order) = tt.items[1], order == ">" {
                 throw fail("big-endian numpy arrays are not supported")
             }
             return .dtype(code)
         case .ndarrayStub:
             // state: (version, shape, dtype, fortran order, raw data)
-            guard case .tuple(let t) = state, t.count >= 5, case .dtype(let code) = t[2] else { throw fail("malformed numpy array state") }
+            guard case .tuple(let tt) = state, case let t = tt.items, t.count >= 5, case .dtype(let code) = t[2] else { throw fail("malformed numpy array state") }
             let shape = try ints(t[1], "array shape")
             if case .bool(true) = t[3] { throw fail("Fortran-ordered numpy arrays are not supported") }
             let raw: [UInt8]

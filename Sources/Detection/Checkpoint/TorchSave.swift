@@ -132,7 +132,7 @@ struct PickleWriter {
                 for item in l.items { put(item) }
                 op("e")
             }
-        case .tuple(let t): tuple(t)
+        case .tuple(let t): tuple(t.items)
         case .dict(let d):
             if ordered.contains(ObjectIdentifier(d)) { emptyOrderedDict() } else { op("}") }
             if !d.keys.isEmpty {
@@ -162,7 +162,7 @@ struct PickleWriter {
             op("t")
             op("R")
         case .global(let m, let n): global(m, n)
-        case .dtype, .ndarrayStub, .storage:
+        case .dtype, .ndarrayStub, .storage, .unreadable:
             op("N")
         }
     }

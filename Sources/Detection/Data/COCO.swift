@@ -38,6 +38,11 @@ public enum COCO {
             throw DataError("\(jsonFile): category id \(a.id) appears twice ('\(a.name)' and '\(b.name)')")
         }
         if categories.isEmpty { DetectionLog.shared.warn("load_coco_json", "\(jsonFile): no categories") }
+        var idsByName: [String: [Int64]] = [:]
+        for c in categories { idsByName[c.name, default: []].append(c.id) }
+        for (name, ids) in idsByName.sorted(by: { $0.key < $1.key }) where ids.count > 1 {
+            DetectionLog.shared.warn("load_coco_json", "\(jsonFile): categories \(ids.map(String.init).joined(separator: ", ")) share the name '\(name)'; thing_classes will hold it \(ids.count) times and predictions cannot tell them apart")
+        }
         var idMap: [Int64: Int] = [:]
         for (i, c) in categories.enumerated() { idMap[c.id] = i }
 
@@ -48,6 +53,7 @@ public enum COCO {
         for (i, im) in imagesJSON.enumerated() {
             guard let id = im["id"]?.integer else { throw DataError("\(jsonFile): images[\(i)] has no integer 'id'") }
             guard let file = im["file_name"]?.string else { throw DataError("\(jsonFile): image \(id) has no string 'file_name'") }
+            guard !file.isEmpty else { throw DataError("\(jsonFile): image \(id) has an empty 'file_name'") }
             guard let w = im["width"]?.integer, let h = im["height"]?.integer else {
                 throw DataError("\(jsonFile): image \(id) ('\(file)') needs integer 'width' and 'height'")
             }
@@ -92,6 +98,9 @@ public enum COCO {
             guard let contiguous = idMap[datasetCategory] else {
                 throw DataError("\(jsonFile): \(label): Encountered category_id=\(datasetCategory) but this id does not exist in 'categories' of the json file.")
             }
+            if let area = a["area"], area != .null, area.number == nil {
+                warn("\(label): 'area' is \(area.typeName), not a number; COCO evaluation will refuse it")
+            }
             var crowd = 0
             switch a["iscrowd"] {
             case nil, .null?: crowd = 0
@@ -119,6 +128,10 @@ public enum COCO {
         }
         if warnings > 20 { DetectionLog.shared.warn("load_coco_json", "\(jsonFile): \(warnings - 20) more warnings like these") }
 
+        var isFolder: ObjCBool = false
+        if !imageRoot.isEmpty && !(FileManager.default.fileExists(atPath: imageRoot, isDirectory: &isFolder) && isFolder.boolValue) {
+            DetectionLog.shared.warn("load_coco_json", "\(jsonFile): the image root '\(imageRoot)' is \(FileManager.default.fileExists(atPath: imageRoot) ? "not a folder" : "missing"); its images cannot be read")
+        }
         let dicts = images.keys.sorted().map { id -> DatasetDict in
             let r = images[id]!
             return DatasetDict(fileName: imageRoot.isEmpty ? r.fileName : (imageRoot as NSString).appendingPathComponent(r.fileName),

@@ -48,6 +48,9 @@ public struct COCOGroundTruth: Sendable {
             }
             guard let b = a["bbox"]?.array?.compactMap(\.number), b.count == 4 else { throw DataError("\(path): annotation \(id) needs a 'bbox' of 4 numbers") }
             var area = a["area"]?.number
+            if let given = a["area"], given != .null, area == nil {
+                throw DataError("\(path): annotation \(id): 'area' must be a number, found \(given.typeName)")
+            }
             if area == nil { missingArea += 1; area = b[2] * b[3] }
             var crowd = false
             if case .bool(let c)? = a["iscrowd"] { crowd = c } else if let c = a["iscrowd"]?.integer { crowd = c != 0 }

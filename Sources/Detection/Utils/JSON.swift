@@ -247,17 +247,18 @@ struct JSONParser {
         i += 1  // opening quote
         let start = i
         // Fast path: no escapes.
-        while i < b.count, b[i] != UInt8(ascii: "\""), b[i] != UInt8(ascii: "\\") { i += 1 }
+        while i < b.count, b[i] != UInt8(ascii: "\""), b[i] != UInt8(ascii: "\\"), b[i] >= 0x20 { i += 1 }
         guard i < b.count else { throw error("unterminated string") }
         if b[i] == UInt8(ascii: "\"") {
-            let s = String(decoding: b[start..<i], as: UTF8.self)
+            let s = try text(b[start..<i])
             i += 1
             return s
         }
         var out = Array(b[start..<i])
         while i < b.count {
             let c = b[i]
-            if c == UInt8(ascii: "\"") { i += 1; return String(decoding: out, as: UTF8.self) }
+            if c == UInt8(ascii: "\"") { i += 1; return try text(out[...]) }
+            if c < 0x20 { throw error("a control character (0x\(String(c, radix: 16))) inside a string; JSON writes it as an escape") }
             if c == UInt8(ascii: "\\") {
                 i += 1
                 guard i < b.count else { break }
@@ -279,7 +280,8 @@ struct JSONParser {
                     // are not UTF-8): refused, rather than silently becoming U+FFFD.
                     guard let scalar = UnicodeScalar(code) else { throw error("\\u escape: a lone surrogate (\(String(code, radix: 16))), not a character") }
                     out += Array(String(scalar).utf8)
-                default: out.append(b[i])
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.append(b[i])
+                default: throw error("invalid escape \\\(Character(UnicodeScalar(b[i]))) in a string")
                 }
                 i += 1
             } else {
@@ -288,6 +290,13 @@ struct JSONParser {
             }
         }
         throw error("unterminated string")
+    }
+
+    /// String bytes as text: invalid UTF-8 is an error (as Python's json.load reads a file),
+    /// never silently replaced.
+    func text(_ bytes: ArraySlice<UInt8>) throws -> String {
+        guard let s = String(validating: bytes, as: UTF8.self) else { throw error("a string that is not valid UTF-8") }
+        return s
     }
 
     mutating func hex4() throws -> UInt32 {
