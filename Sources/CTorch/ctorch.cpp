@@ -1,5 +1,6 @@
 // The flat C API over libtorch. Thin: argument marshalling and exception capture only; the
 // detection kernels are in kernels.cpp.
+#include <limits>
 #include "ctorch.h"
 #include "internal.h"
 
@@ -74,8 +75,26 @@ std::vector<at::Tensor> tensors(const ct_tensor *ts, int n) {
 }
 
 // The element-wise binary ops by CT_ code, shared by the tensor-tensor and tensor-number entries.
+// An integer type's smallest value divided by -1 overflows, and the CPU traps (SIGFPE) inside
+// the kernel: floor division and remainder of integers are checked for that pair first.
+void check_integer_division(const at::Tensor &a, const at::Tensor &b) {
+    const auto type = at::result_type(a, b);
+    int64_t lowest = 0;
+    const char *name = "";
+    switch (type) {
+    case at::kLong: lowest = std::numeric_limits<int64_t>::min(); name = "int64"; break;
+    case at::kInt: lowest = std::numeric_limits<int32_t>::min(); name = "int32"; break;
+    case at::kShort: lowest = std::numeric_limits<int16_t>::min(); name = "int16"; break;
+    case at::kChar: lowest = std::numeric_limits<int8_t>::min(); name = "int8"; break;
+    default: return;   // floating point, bool, or uint8 (which has no -1)
+    }
+    const bool overflows = a.to(type).eq(lowest).logical_and(b.to(type).eq(-1)).any().item<bool>();
+    TORCH_CHECK(!overflows, "integer overflow: ", lowest, " (the smallest ", name, ") divided by -1 does not fit in ", name);
+}
+
 at::Tensor binary_op(int op, const at::Tensor &a, const at::Tensor &b) {
     at::Tensor r;
+    if (op == CT_REMAINDER || op == CT_FLOOR_DIVIDE) check_integer_division(a, b);
     switch (op) {
     case CT_ADD: r = a + b; break;
     case CT_SUB: r = a - b; break;

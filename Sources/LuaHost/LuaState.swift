@@ -35,7 +35,55 @@ public final class LuaState {
         lua_setfield(L, -2, "__mode")
         lua_setmetatable(L, -2)
         objectCacheRef = luaL_ref(L, lh_registryindex())
+        // (Fully initialised here: a throw runs deinit, which closes L.)
+        do { _ = try evaluate(LuaState.textOnlyLoading, name: "=(lunette)") } catch {
+            throw LuaError.message("cannot set up chunk loading: \(error)")
+        }
     }
+
+    /// load, loadfile, dofile and require read text only: Lua 5.4 does not verify bytecode, so a
+    /// binary chunk (string.dump's output, or a corrupt one) can crash the interpreter. A load
+    /// error that does not say where (the parser's "C stack overflow") gets the chunk's name.
+    static let textOnlyLoading = """
+        local load, loadfile, select, error, type = load, loadfile, select, error, type
+        local function named(name, message)
+            if type(message) == "string" and type(name) == "string" and not message:find(name, 1, true) then
+                return name .. ": " .. message
+            end
+            return message
+        end
+        function _G.load(chunk, name, mode, ...)
+            if mode ~= nil and mode ~= "t" then
+                return nil, "binary chunks are not loaded (Lunette loads text only: a corrupt binary chunk can crash Lua); mode must be 't'"
+            end
+            local f, message
+            if select("#", ...) > 0 then f, message = load(chunk, name, "t", ...) else f, message = load(chunk, name, "t") end
+            if f then return f end
+            if type(name) == "string" then message = named((name:gsub("^[=@]", "")), message) end
+            return nil, message
+        end
+        function _G.loadfile(filename, mode, ...)
+            if mode ~= nil and mode ~= "t" then
+                return nil, "binary chunks are not loaded (Lunette loads text only: a corrupt binary chunk can crash Lua); mode must be 't'"
+            end
+            local f, message
+            if select("#", ...) > 0 then f, message = loadfile(filename, "t", ...) else f, message = loadfile(filename, "t") end
+            if f then return f end
+            return nil, named(filename, message)
+        end
+        function _G.dofile(filename)
+            local f, message = _G.loadfile(filename)
+            if not f then error(message, 2) end
+            return f()
+        end
+        package.searchers[2] = function(name)
+            local path, message = package.searchpath(name, package.path)
+            if not path then return message end
+            local f, problem = _G.loadfile(path)
+            if not f then error(("error loading module '%s' from file '%s':\\n\\t%s"):format(name, path, problem), 2) end
+            return f, path
+        end
+        """
 
     deinit {
         lifetime.isOpen = false

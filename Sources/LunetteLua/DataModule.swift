@@ -86,8 +86,12 @@ extension LunetteBindings {
                 return Annotation(bbox: bbox, bboxMode: m, categoryID: try Int.decode(cv, at: "\(ap).category_id"),
                                   isCrowd: try at["iscrowd"].map { try Int.decode($0, at: "\(ap).iscrowd") } ?? 0)
             }
-            return DatasetDict(fileName: try need("file_name", String.self), height: try need("height", Int.self),
-                               width: try need("width", Int.self), imageID: Int64(try need("image_id", Int.self)), annotations: annotations)
+            // The same rules as COCO JSON: a file name, and a size of at least one pixel each way.
+            let fileName = try need("file_name", String.self)
+            guard !fileName.isEmpty else { throw LuaError.message("\(path).file_name is empty") }
+            let height = try need("height", Int.self), width = try need("width", Int.self)
+            guard height > 0, width > 0 else { throw LuaError.message("\(path) has size \(width)x\(height) (width x height); both must be positive") }
+            return DatasetDict(fileName: fileName, height: height, width: width, imageID: Int64(try need("image_id", Int.self)), annotations: annotations)
         }
     }
 

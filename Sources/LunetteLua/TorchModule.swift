@@ -1,5 +1,6 @@
 import CLua
 import LuaHost
+import Detection
 import Torch
 
 /// The `torch` module: tensors as Torch7 users know them. Positions written in Lua (t[i],
@@ -165,10 +166,10 @@ extension LunetteBindings {
                 return 0
             }
             m.function("load", [LuaParameter("path", .string)], returns: "table",
-                       doc: "Reads a .safetensors file into a table name -> tensor (read into memory once; the tensors share it).") { call in
-                let file = try SafeTensors.read(try call.string(1))
+                       doc: "Reads tensors into a table name -> tensor: a .safetensors file, or a checkpoint (torch .pth, Detectron2 .pkl) whose state dict it returns; never runs code from the file.") { call in
+                let file = try Checkpoint.load(try call.string(1))
                 var table = LuaTable()
-                for (name, t) in file.tensors { table.hash[.string(name)] = .object(t) }
+                for (name, t) in file.model { table.hash[.string(name)] = .object(t) }
                 return call.push(.table(table))
             }
             m.submodule("cuda", doc: "CUDA devices.") { cuda in
@@ -328,6 +329,18 @@ extension LunetteBindings {
         return try call.object(Tensor.self, idx)
     }
 
+    /// The values an integer dtype holds (inclusive), or nil for floating point and bool.
+    static func integerRange(_ d: DType) -> (Int64, Int64)? {
+        switch d {
+        case .int64: return (.min, .max)
+        case .int32: return (Int64(Int32.min), Int64(Int32.max))
+        case .int16: return (Int64(Int16.min), Int64(Int16.max))
+        case .int8: return (Int64(Int8.min), Int64(Int8.max))
+        case .uint8: return (0, 255)
+        default: return nil
+        }
+    }
+
     /// Builds a tensor from a Lua number, boolean or nested table.
     static func tensorFromLua(_ value: LuaValue, dtype: DType?) throws -> Tensor {
         var shape: [Int] = []
@@ -364,6 +377,18 @@ extension LunetteBindings {
         // Integers go through int64 so that values beyond 2^53 stay exact.
         let t = sawFloat ? try Tensor(flat, shape: shape) : try Tensor(ints, shape: shape)
         let target = dtype ?? inferred
+        // A value an integer dtype cannot hold is an error, not a wrapped number (torch.full and
+        // fill_ refuse the same values).
+        if let (low, high) = integerRange(target) {
+            for (k, d) in flat.enumerated() {
+                let exact = sawFloat ? nil : ints[k]
+                let fits = exact.map { $0 >= low && $0 <= high } ?? (d.isFinite && d >= Double(low) && d < Double(high) + 1)
+                if !fits {
+                    let shown = exact.map(String.init) ?? "\(d)"
+                    throw LuaError.message("element \(k + 1) (\(shown)) does not fit in \(target)")
+                }
+            }
+        }
         return t.dtype == target ? t : try t.to(dtype: target)
     }
 }

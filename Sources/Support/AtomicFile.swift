@@ -64,6 +64,8 @@ public enum AtomicFile {
     /// For writers that open the file themselves (libtorch's archive writer): `produce` writes
     /// the temporary path it is given; then it is synced, renamed over `path` and the folder synced.
     public static func write(to path: String, _ produce: (String) throws -> Void) throws {
+        guard !path.isEmpty else { throw FileError(path, "cannot write a file with an empty name") }
+        guard !path.hasSuffix("/") else { throw FileError(path, "cannot write \(path): the name ends in '/', which names a folder") }
         let folder = (path as NSString).deletingLastPathComponent
         if !folder.isEmpty && !FileManager.default.fileExists(atPath: folder) {
             do { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) } catch {

@@ -121,7 +121,10 @@ public final class Tensor {
     /// Copies Swift values into a new CPU tensor of the given shape.
     public convenience init<T: TensorElement>(_ values: [T], shape: [Int]? = nil) throws {
         let shape = shape ?? [values.count]
-        guard shape.reduce(1, *) == values.count else {
+        let count = shape.reduce(into: Optional(1)) { total, d in
+            total = total.flatMap { t in d < 0 ? nil : { let (p, o) = t.multipliedReportingOverflow(by: d); return o ? nil : p }() }
+        }
+        guard count == values.count else {
             throw TorchError("\(values.count) values do not fill a tensor of shape \(shape)")
         }
         var out: ct_tensor?

@@ -48,9 +48,15 @@ extension Tensor {
     public func indexSelect(_ dim: Int, _ index: Tensor) throws -> Tensor {
         try Tensor.make { ct_index_select(handle, Int64(dim), index.handle, $0) }
     }
-    public func maskedSelect(_ mask: Tensor) throws -> Tensor { try Tensor.make { ct_masked_select(handle, mask.handle, $0) } }
+    public func maskedSelect(_ mask: Tensor) throws -> Tensor {
+        guard mask.dtype == .bool else { throw TorchError("masked_select: the mask must be a bool tensor, not \(mask.dtype)") }
+        return try Tensor.make { ct_masked_select(handle, mask.handle, $0) }
+    }
+    /// A copy with `value` where the mask (bool) is true. libtorch 1.13 would take a float mask
+    /// and change nothing, silently.
     public func maskedFill(_ mask: Tensor, _ value: Double) throws -> Tensor {
-        try Tensor.make { ct_masked_fill(handle, mask.handle, value, $0) }
+        guard mask.dtype == .bool else { throw TorchError("masked_fill: the mask must be a bool tensor, not \(mask.dtype)") }
+        return try Tensor.make { ct_masked_fill(handle, mask.handle, value, $0) }
     }
     public func gather(_ dim: Int, _ index: Tensor) throws -> Tensor {
         try Tensor.make { ct_gather(handle, Int64(dim), index.handle, $0) }

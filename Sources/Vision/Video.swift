@@ -11,7 +11,8 @@ public final class Video {
         // The one check of what a path is: a folder or a FIFO (which would block FFmpeg's open
         // for ever) is an error naming it.
         do { close(try InputFile.open(path)) } catch let e as FileError {
-            throw VisionError(e.message.replacingOccurrences(of: "cannot read", with: "cannot open video"))
+            let reason = e.message.range(of: "\(path): ").map { String(e.message[$0.upperBound...]) } ?? e.message
+            throw VisionError("cannot open video \(path): \(reason)")
         }
         var out: cv_video?
         try check(cv_video_open(path, &out))

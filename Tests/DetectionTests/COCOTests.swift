@@ -14,7 +14,8 @@ final class COCOTests: XCTestCase {
 
     func testFixtureDatasetAsDetectron2BuildsIt() throws {
         let json = try Fixtures.path("data/annotations/instances_train.json")
-        let loaded = try COCO.load(jsonFile: json, imageRoot: "/images")
+        let root = try Fixtures.path("data/train")
+        let loaded = try COCO.load(jsonFile: json, imageRoot: root)
         XCTAssertEqual(loaded.thingClasses, ["logo", "product", "brand_cue", "face", "smile"])
         XCTAssertEqual(loaded.dicts.count, 120)
         XCTAssertEqual(loaded.dicts.map(\.imageID), loaded.dicts.map(\.imageID).sorted())
@@ -25,7 +26,7 @@ final class COCOTests: XCTestCase {
         let raw = try JSON.parse([UInt8](try Data(contentsOf: URL(fileURLWithPath: json))))
         let firstImage = raw["images"]!.array!.min { $0["id"]!.integer! < $1["id"]!.integer! }!
         let d = loaded.dicts[0]
-        XCTAssertEqual(d.fileName, "/images/" + firstImage["file_name"]!.string!)
+        XCTAssertEqual(d.fileName, root + "/" + firstImage["file_name"]!.string!)
         XCTAssertEqual(d.width, 512)
         XCTAssertEqual(d.height, 384)
         let firstAnnotation = raw["annotations"]!.array!.first { $0["image_id"]!.integer! == d.imageID }!

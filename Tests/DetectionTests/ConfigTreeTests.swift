@@ -32,7 +32,8 @@ final class ConfigTreeTests: XCTestCase {
         "MODEL.ANCHOR_GENERATOR.ASPECT_RATIOS": ("[[1.0, 2.0, 0.5]]", []), "MODEL.ANCHOR_GENERATOR.NAME": ("'RotatedAnchorGenerator'", []),
         "MODEL.ANCHOR_GENERATOR.OFFSET": ("0.5", []), "MODEL.ANCHOR_GENERATOR.SIZES": ("[[16], [32], [64], [128], [256]]", []),
         "MODEL.BACKBONE.FREEZE_AT": ("3", []), "MODEL.BACKBONE.NAME": ("'build_resnet_backbone'", []),
-        "MODEL.DEVICE": ("'cuda'", []),
+        // 'cuda' falls back to the CPU with a warning on a machine without CUDA; 'cuda:0' is refused there, naming the key.
+        "MODEL.DEVICE": ("'cuda:0'", []),
         "MODEL.FPN.FUSE_TYPE": ("'avg'", []), "MODEL.FPN.IN_FEATURES": ("['res3', 'res4', 'res5']", ["MODEL.RPN.IN_FEATURES", "['p3', 'p4', 'p5']",
                                                                  "MODEL.ROI_HEADS.IN_FEATURES", "['p3', 'p4', 'p5']", "MODEL.ANCHOR_GENERATOR.SIZES", "[[32]]"]),
         "MODEL.FPN.NORM": ("'GN'", []), "MODEL.FPN.OUT_CHANNELS": ("64", []),
@@ -105,7 +106,7 @@ final class ConfigTreeTests: XCTestCase {
     func signature(_ cfg: CfgNode, _ catalog: DataCatalog) throws -> String {
         let trainer = try DefaultTrainer(cfg: cfg, catalog: catalog)
         let predictor = try DefaultPredictor(cfg: cfg, catalog: catalog)
-        return [dump(trainer), dump(try LoaderSettings(cfg: trainer.cfg)), dump(predictor), "\(try GeneralizedRCNN.device(configuredIn: cfg))"]
+        return [dump(trainer), dump(try LoaderSettings(cfg: trainer.cfg)), dump(predictor), "\(try GeneralizedRCNN.device(configuredIn: cfg, for: "ConfigTreeTests"))"]
             .joined(separator: "\n")
     }
 

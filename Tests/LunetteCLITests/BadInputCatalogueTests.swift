@@ -11,7 +11,24 @@ final class BadInputCatalogueTests: XCTestCase {
         let name: String
         let lua: String
         let expect: [String]
+        /// false: the input is accepted with a warning (the strings are the warning's), not refused.
+        var fails = true
+
+        init(name: String, lua: String, expect: [String]) {
+            self.name = name
+            self.lua = lua
+            self.expect = expect
+        }
+
+        /// An input Lunette accepts, but only with a warning that says what is wrong.
+        init(name: String, lua: String, warns: [String]) {
+            self.init(name: name, lua: lua, expect: warns)
+            fails = false
+        }
     }
+
+    /// Every case of every category (the tables live beside this file, one per category).
+    static var allCases: [Case] { cases + fileCases + valueCases }
 
     static let fixtureConfig = "(os.getenv('FIXTURES') .. '/random/config.yaml')"
     /// A config of the small fixture model, then `changes` (Lua statements on cfg), then `action`.
@@ -131,6 +148,8 @@ final class BadInputCatalogueTests: XCTestCase {
         super.setUp()
         scratch = (try? scratchDirectory()) ?? NSTemporaryDirectory()
         try? makeBadFiles(in: scratch)
+        try? makeBadDataFiles(in: scratch)
+        try? makeBadValueFiles(in: scratch)
     }
 
     override class func tearDown() {
@@ -189,18 +208,70 @@ final class BadInputCatalogueTests: XCTestCase {
     func testNoBadInputKillsTheProcess() throws {
         let fixtures = Fixtures.root
         guard FileManager.default.fileExists(atPath: fixtures) else { throw Missing.requirement("fixtures at \(fixtures)") }
-        var failures: [String] = []
-        for c in Self.cases {
-            let r = try runLunette(["-e", c.lua], environment: ["FIXTURES": fixtures], directory: Self.scratch)
-            if let signal = r.signal {
-                failures.append("\(c.name): killed by signal \(signal)\n\(r.stderr.suffix(600))")
-            } else if r.status == 0 {
-                failures.append("\(c.name): succeeded, but it should fail")
-            } else if let missing = c.expect.first(where: { !r.stderr.contains($0) }) {
-                failures.append("\(c.name): the message does not say '\(missing)': \(r.stderr.suffix(400))")
+        let cases = Self.allCases
+        let names = Dictionary(grouping: cases, by: \.name).filter { $0.value.count > 1 }.keys
+        XCTAssertTrue(names.isEmpty, "case names must be unique: \(names.sorted())")
+        // Four processes at a time: each case is mostly process start-up and waiting.
+        let failures = Collected()
+        let next = Counter()
+        DispatchQueue.concurrentPerform(iterations: 4) { _ in
+            while let i = next.take(below: cases.count) {
+                let c = cases[i]
+                let problem: String?
+                do {
+                    let r = try runLunette(["-e", c.lua], environment: ["FIXTURES": fixtures], directory: Self.scratch)
+                    if let signal = r.signal {
+                        problem = "killed by signal \(signal)\n\(r.stderr.suffix(600))"
+                    } else if c.fails && r.status == 0 {
+                        problem = "succeeded, but it should fail"
+                    } else if !c.fails && r.status != 0 {
+                        problem = "failed, but it should be accepted with a warning: \(r.stderr.suffix(400))"
+                    } else if let missing = c.expect.first(where: { !r.stderr.contains($0) }) {
+                        problem = "the message does not say '\(missing)': \(r.stderr.suffix(400))"
+                    } else {
+                        problem = nil
+                    }
+                } catch {
+                    problem = "could not run: \(error)"
+                }
+                if let problem { failures.append("\(c.name): \(problem)") }
             }
         }
-        XCTAssertTrue(failures.isEmpty, "\(failures.count) of \(Self.cases.count) cases:\n" + failures.joined(separator: "\n"))
+        XCTAssertGreaterThanOrEqual(cases.count, 400)
+        let found = failures.items.sorted()
+        XCTAssertTrue(found.isEmpty, "\(found.count) of \(cases.count) cases:\n" + found.joined(separator: "\n"))
+    }
+}
+
+/// Hands out 0, 1, 2, ... to concurrent workers.
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = 0
+
+    func take(below limit: Int) -> Int? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard value < limit else { return nil }
+        value += 1
+        return value - 1
+    }
+}
+
+/// Lines gathered by concurrent workers.
+final class Collected: @unchecked Sendable {
+    private let lock = NSLock()
+    private var lines: [String] = []
+
+    func append(_ line: String) {
+        lock.lock()
+        lines.append(line)
+        lock.unlock()
+    }
+
+    var items: [String] {
+        lock.lock()
+        defer { lock.unlock() }
+        return lines
     }
 }
 

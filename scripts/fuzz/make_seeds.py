@@ -52,7 +52,7 @@ for protocol in (2, 4):
 with open(os.path.join(pickle_dir, "caffe2_blobs.pkl"), "wb") as f:
     pickle.dump({"blobs": {"conv1_w": arrays["backbone.conv.weight"], "conv1_b": arrays["backbone.conv.bias"]}}, f, protocol=2)
 with open(os.path.join(pickle_dir, "values.pkl"), "wb") as f:
-    pickle.dump({"model": {}, "numbers": [1, -2, 2**40, 1.5, True, None], "text": ("é", b"\x00\x01"),
+    pickle.dump({"model": {"w": np.arange(3, dtype=np.float32)}, "numbers": [1, -2, 2**40, 1.5, True, None], "text": ("é", b"\x00\x01"),
                  "set": {1, 2}, "frozen": frozenset([3]), "nested": [[{}], ()]}, f, protocol=2)
 
 # safetensors, written by hand to the format's rules (8-byte length, JSON header, raw data).

@@ -474,7 +474,14 @@ struct PickleMachine {
             guard let dtype = Self.numpyDTypes[code.trimmingCharacters(in: CharacterSet(charactersIn: "<|="))] else {
                 throw fail("unsupported numpy dtype \(code)")
             }
-            guard raw.count == shape.reduce(1, *) * dtype.byteSize else { throw fail("numpy array of shape \(shape) has \(raw.count) bytes") }
+            // The shape's byte count, with overflow and negative sizes caught, must be the data's.
+            var needed = dtype.byteSize
+            for d in shape {
+                let (product, overflow) = needed.multipliedReportingOverflow(by: d)
+                guard d >= 0, !overflow else { throw fail("numpy array of shape \(shape) cannot exist (a negative or enormous size)") }
+                needed = product
+            }
+            guard raw.count == needed else { throw fail("numpy array of shape \(shape) and dtype \(code) needs \(needed) bytes, has \(raw.count)") }
             return .tensor(try raw.withUnsafeBytes { try Tensor(rawBytes: $0, shape: shape, dtype: dtype) })
         case .dict:
             // The state of a dict subclass is its attribute __dict__ (torch's `_metadata`), not items.

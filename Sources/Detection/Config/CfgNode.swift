@@ -228,6 +228,12 @@ public final class CfgNode {
         return value
     }
 
+    /// A value for a message: long ones (a 200000-character string) shortened, saying so.
+    static func brief(_ v: CfgValue) -> String {
+        let text = "\(v)"
+        return text.count <= 200 ? text : "\(text.prefix(120))... (\(text.count) characters)"
+    }
+
     static func typeChecked(_ new: CfgValue, against old: CfgValue, key: String, coerceIntToFloat: Bool) throws -> CfgValue {
         switch (old, new) {
         case (.node, .none): throw ConfigError("\(key) is a config node; it cannot be set to None")
@@ -241,7 +247,7 @@ public final class CfgNode {
             }
             return .node(o)
         default:
-            throw ConfigError("Type mismatch (\(old.typeName) vs. \(new.typeName)) with values (\(old) vs. \(new)) for config key: \(key)")
+            throw ConfigError("Type mismatch (\(old.typeName) vs. \(new.typeName)) with values (\(brief(old)) vs. \(brief(new))) for config key: \(key)")
         }
     }
 
@@ -308,8 +314,16 @@ public final class CfgNode {
             let key = prefix.isEmpty ? k : "\(prefix).\(k)"
             let v = dict[k]!
             if let sub = v as? [String: Any] {
-                guard case .node(let child)? = entries[k] else {
+                guard let existing = entries[k] else {
                     throw ConfigError("\(source): Non-existent config key: \(key)\(root.suggestion(for: key))")
+                }
+                guard case .node(let child) = existing else {
+                    // A mapping where the config has a value (None defaults take anything).
+                    if case .none = existing {
+                        entries[k] = try CfgNode.checked(try CfgValue.fromYAML(v, key: key), against: existing, key: key, coerceIntToFloat: false)
+                        continue
+                    }
+                    throw ConfigError("\(source): \(key) is a \(existing.typeName) (now \(existing)), not a mapping of keys")
                 }
                 try child.merge(sub, prefix: key, source: source, root: root)
                 continue

@@ -100,6 +100,9 @@ public enum ConfigSupport {
 
     /// Rejects every key set away from its default whose feature is not implemented.
     public static func validate(_ cfg: CfgNode) throws {
+        // Detectron2 also reads "L" and YUV; Lunette's models and loaders take colour images.
+        let format = try cfg.string("INPUT.FORMAT")
+        guard ["BGR", "RGB"].contains(format) else { throw ConfigError("INPUT.FORMAT '\(format)' is not supported; use BGR or RGB") }
         for (key, _) in defaultOnly {
             guard let reason = defaultOnlyReason(key), let value = try? cfg.value(at: key),
                   let original = try? CfgNode.defaultTree.value(at: key), value != original else { continue }
@@ -214,7 +217,7 @@ extension ConfigSupport {
         "DATALOADER.NUM_WORKERS": nonNegative, "DATALOADER.REPEAT_THRESHOLD": nonNegative,
         "SOLVER.IMS_PER_BATCH": positive, "SOLVER.BASE_LR": nonNegative, "SOLVER.BASE_LR_END": nonNegative,
         "SOLVER.MAX_ITER": nonNegative, "SOLVER.CHECKPOINT_PERIOD": positive, "SOLVER.GAMMA": positive,
-        "SOLVER.MOMENTUM": nonNegative, "SOLVER.WEIGHT_DECAY": nonNegative, "SOLVER.WEIGHT_DECAY_NORM": nonNegative,
+        "SOLVER.WEIGHT_DECAY": nonNegative, "SOLVER.WEIGHT_DECAY_NORM": nonNegative,
         "SOLVER.WEIGHT_DECAY_BIAS": nonNegative, "SOLVER.BIAS_LR_FACTOR": nonNegative,
         "SOLVER.WARMUP_FACTOR": range(0, 1), "SOLVER.WARMUP_ITERS": nonNegative,
         "SOLVER.CLIP_GRADIENTS.CLIP_VALUE": positive, "SOLVER.CLIP_GRADIENTS.NORM_TYPE": positive,
@@ -231,6 +234,13 @@ extension ConfigSupport {
         "MODEL.RPN.PRE_NMS_TOPK_TRAIN": positive, "MODEL.RPN.PRE_NMS_TOPK_TEST": positive,
         "MODEL.RPN.POST_NMS_TOPK_TRAIN": positive, "MODEL.RPN.POST_NMS_TOPK_TEST": positive,
         "MODEL.PROPOSAL_GENERATOR.MIN_SIZE": nonNegative, "MODEL.BACKBONE.FREEZE_AT": range(0, 5),
+        "SOLVER.MOMENTUM": range(0, 1), "MODEL.RPN.LOSS_WEIGHT": nonNegative, "MODEL.RPN.BBOX_REG_LOSS_WEIGHT": nonNegative,
+        "MODEL.ROI_BOX_HEAD.BBOX_REG_LOSS_WEIGHT": nonNegative,
+        "MODEL.ANCHOR_GENERATOR.SIZES": { v in
+            guard case .list(let l) = v else { return nil }
+            let bad = leaves(l).compactMap(number).first { !($0 > 0 && $0 <= 100_000) }
+            return bad.map { "anchor sizes are pixels from 1 to 100000, not \($0.clean)" }
+        },
     ]
 }
 

@@ -42,7 +42,20 @@ public final class Metadata: @unchecked Sendable {
         return v
     }
 
+    /// The kinds the keys Detectron2's code reads must have (other keys take any value).
+    static let expectedKinds: [String: (String, @Sendable (MetadataValue) -> Bool)] = [
+        "thing_classes": ("a list of class names", { if case .strings = $0 { return true }; return false }),
+        "stuff_classes": ("a list of class names", { if case .strings = $0 { return true }; return false }),
+        "thing_dataset_id_to_contiguous_id": ("a map of dataset ids to 0-based ids", { if case .idMap = $0 { return true }; return false }),
+        "evaluator_type": ("a string", { if case .string = $0 { return true }; return false }),
+        "json_file": ("a file name", { if case .string = $0 { return true }; return false }),
+        "image_root": ("a folder name", { if case .string = $0 { return true }; return false }),
+    ]
+
     public func set(_ key: String, _ value: MetadataValue) throws {
+        if let (kind, accepts) = Metadata.expectedKinds[key], !accepts(value) {
+            throw DataError("metadata '\(key)' of '\(name)' must be \(kind), not \(value)")
+        }
         try lock.withLock {
             if let old = values[key], old != value {
                 throw DataError("Attribute '\(key)' in the metadata of '\(name)' cannot be set to a different value! \(old) != \(value)")

@@ -15,11 +15,10 @@ public final class DefaultPredictor {
         if try model.loadWeights(configuredIn: cfg) == nil {
             DetectionLog.shared.warn("DefaultPredictor", "MODEL.WEIGHTS is empty: the model keeps its initial (untrained) weights")
         }
-        let device = try GeneralizedRCNN.device(configuredIn: cfg).device
+        let device = try GeneralizedRCNN.device(configuredIn: cfg, for: "DefaultPredictor")
         if device != .cpu { try model.to(device) }
         resize = try ResizeShortestEdge(shortEdgeLengths: [try cfg.int("INPUT.MIN_SIZE_TEST")], maxSize: try cfg.int("INPUT.MAX_SIZE_TEST"))
-        inputFormat = try cfg.string("INPUT.FORMAT")
-        guard ["BGR", "RGB"].contains(inputFormat) else { throw ConfigError("INPUT.FORMAT '\(inputFormat)' is not supported; use BGR or RGB") }
+        inputFormat = try cfg.string("INPUT.FORMAT")   // BGR or RGB: checked with the model's config
         classes = try cfg.strings("DATASETS.TEST").first.flatMap { catalog.metadata($0).thingClasses }
     }
 

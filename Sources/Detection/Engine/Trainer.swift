@@ -18,6 +18,8 @@ public final class DefaultTrainer {
     public private(set) var startIter = 0
     /// The iteration being run (in hooks), or the last one completed (-1 before any).
     public internal(set) var iter = -1
+    /// Whether train() is running (a hook calling it again is refused).
+    public private(set) var isTraining = false
     public let checkpointPeriod: Int
     public let evalPeriod: Int
     /// Polled after every iteration: true stops training cleanly (a checkpoint is written).
@@ -70,10 +72,7 @@ public final class DefaultTrainer {
         trainDicts = dicts
 
         model = try GeneralizedRCNN(cfg: cfg)
-        let (device, fellBack) = try GeneralizedRCNN.device(configuredIn: cfg)
-        if fellBack {
-            DetectionLog.shared.warn("DefaultTrainer", "MODEL.DEVICE is cuda but CUDA is not available; training on the CPU")
-        }
+        let device = try GeneralizedRCNN.device(configuredIn: cfg, for: "DefaultTrainer")
         if device != .cpu { try model.to(device) }
         if try cfg.bool("SOLVER.AMP.ENABLED") {
             DetectionLog.shared.warn("DefaultTrainer", "SOLVER.AMP.ENABLED: mixed precision is not implemented; training in float32")
@@ -245,6 +244,10 @@ public final class DefaultTrainer {
     /// Trains from startIter to SOLVER.MAX_ITER. A stop request (Ctrl-C) ends it after the
     /// current iteration with a checkpoint, and throws `Stopped` saying how to continue.
     public func train() throws {
+        // A hook that calls train() would start a second loop inside the first, for ever.
+        guard !isTraining else { throw ConfigError("train() is already running (called from a hook?); a trainer trains one run at a time") }
+        isTraining = true
+        defer { isTraining = false }
         guard startIter < maxIter else {
             // A run killed after its final checkpoint still owes the safetensors copy.
             let final = (outputDir as NSString).appendingPathComponent("model_final.pth")

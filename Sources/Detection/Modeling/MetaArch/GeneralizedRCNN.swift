@@ -88,12 +88,25 @@ public final class GeneralizedRCNN: Module {
         return weights
     }
 
-    /// MODEL.DEVICE ("cpu", "cuda", "cuda:N", "auto"), with "cuda" falling back to the CPU when
-    /// CUDA is not available (`fellBack` says so, for callers that warn).
-    public static func device(configuredIn cfg: CfgNode) throws -> (device: Device, fellBack: Bool) {
+    /// MODEL.DEVICE ("cpu", "cuda", "cuda:N", "auto"). Plain "cuda" (Detectron2's default, which
+    /// configs carry without meaning it) falls back to the CPU with a warning from `user` when CUDA
+    /// is not available; a device that cannot be used is an error naming MODEL.DEVICE and the value.
+    public static func device(configuredIn cfg: CfgNode, for user: String) throws -> Device {
         let name = try cfg.string("MODEL.DEVICE")
-        let fallBack = name == "cuda" && !TorchRuntime.cudaIsAvailable
-        return (try Device(parsing: fallBack ? "cpu" : name), fallBack)
+        if name == "cuda" && !TorchRuntime.cudaIsAvailable {
+            DetectionLog.shared.warn(user, "MODEL.DEVICE is 'cuda' but CUDA is not available (no GPU, or a CPU-only libtorch); running on the CPU")
+            return .cpu
+        }
+        let device: Device
+        do { device = try Device(parsing: name) } catch { throw ConfigError("MODEL.DEVICE = '\(name)': \(error)") }
+        if case .cuda(let index) = device {
+            guard TorchRuntime.cudaIsAvailable else {
+                throw ConfigError("MODEL.DEVICE = '\(name)': CUDA is not available on this machine (no GPU, or a CPU-only libtorch); use 'cpu'")
+            }
+            let count = TorchRuntime.cudaDeviceCount
+            guard index < count else { throw ConfigError("MODEL.DEVICE = '\(name)': this machine has \(count) CUDA device\(count == 1 ? "" : "s") (cuda:0\(count > 1 ? " to cuda:\(count - 1)" : ""))") }
+        }
+        return device
     }
 
     public func to(_ device: Device) throws {
