@@ -433,11 +433,11 @@ int ct_binary(int op, ct_tensor pa, ct_tensor pb, ct_tensor *out) {
     return guarded([&] { *out = wrap(binary_op(op, T(pa), T(pb))); });
 }
 
-int ct_binary_scalar(int op, ct_tensor pa, double s, int integral, int reversed, ct_tensor *out) {
+int ct_binary_scalar(int op, ct_tensor pa, double s, int64_t i, int integral, int reversed, ct_tensor *out) {
     return guarded([&] {
         // A wrapped number takes part in type promotion as a Python scalar does: an integer keeps
         // an integer tensor integral, a float makes it floating point.
-        at::Scalar sc = integral ? at::Scalar(static_cast<int64_t>(s)) : at::Scalar(s);
+        at::Scalar sc = integral ? at::Scalar(i) : at::Scalar(s);
         at::Tensor st = c10::scalar_to_tensor(sc);
         st.unsafeGetTensorImpl()->set_wrapped_number(true);
         *out = wrap(reversed ? binary_op(op, st, T(pa)) : binary_op(op, T(pa), st));

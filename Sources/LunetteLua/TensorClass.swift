@@ -270,7 +270,8 @@ extension LunetteBindings {
                     // Either operand may be the number: 2 - t reaches here with the tensor second.
                     if let a = try? call.object(Tensor.self, 1) { return call.push(object: try binary(op, a, call, 2)) }
                     let b = try call.object(Tensor.self, 2)
-                    return call.push(object: try b.binary(op, try call.number(1), integral: lh_isinteger(call.L, 1) != 0, reversed: true))
+                    if lh_isinteger(call.L, 1) != 0 { return call.push(object: try b.binary(op, integer: Int64(try call.integer(1)), reversed: true)) }
+                    return call.push(object: try b.binary(op, try call.number(1), reversed: true))
                 }
             }
             c.metamethod("__unm", nil, doc: "-t") { t, call in call.push(object: try t.unary(.neg)) }
@@ -304,7 +305,8 @@ extension LunetteBindings {
 
     static func binary(_ op: Tensor.BinaryOp, _ t: Tensor, _ call: LuaCall, _ idx: Int32) throws -> Tensor {
         if call.type(idx) == LUA_TNUMBER {
-            return try t.binary(op, try call.number(idx), integral: lh_isinteger(call.L, idx) != 0)
+            if lh_isinteger(call.L, idx) != 0 { return try t.binary(op, integer: Int64(try call.integer(idx))) }
+            return try t.binary(op, try call.number(idx))
         }
         return try t.binary(op, try call.object(Tensor.self, idx))
     }

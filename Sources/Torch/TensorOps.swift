@@ -105,7 +105,16 @@ extension Tensor {
 
     /// self (op) scalar; `integral` keeps integer tensors integral (as an integer literal does in Python).
     public func binary(_ op: BinaryOp, _ scalar: Double, integral: Bool = false, reversed: Bool = false) throws -> Tensor {
-        try Tensor.make { ct_binary_scalar(op.rawValue, handle, scalar, integral ? 1 : 0, reversed ? 1 : 0, $0) }
+        if integral {
+            guard let i = Int64(exactly: scalar) else { throw TorchError("\(scalar) is not an integer that fits in int64") }
+            return try binary(op, integer: i, reversed: reversed)
+        }
+        return try Tensor.make { ct_binary_scalar(op.rawValue, handle, scalar, 0, 0, reversed ? 1 : 0, $0) }
+    }
+
+    /// self (op) an exact integer (a Lua integer: all 64 bits, not rounded through a Double).
+    public func binary(_ op: BinaryOp, integer: Int64, reversed: Bool = false) throws -> Tensor {
+        try Tensor.make { ct_binary_scalar(op.rawValue, handle, Double(integer), integer, 1, reversed ? 1 : 0, $0) }
     }
 
     public enum UnaryOp: Int32 {

@@ -111,7 +111,8 @@ enum {
 };
 int ct_binary(int op, ct_tensor a, ct_tensor b, ct_tensor *out);
 // a (op) s, or s (op) a when reversed; integral says s is an integer (as Lua knows it).
-int ct_binary_scalar(int op, ct_tensor a, double s, int integral, int reversed, ct_tensor *out);
+/// a (op) scalar: the integer `i` when `integral` (exact, as a Python int), else the double `s`.
+int ct_binary_scalar(int op, ct_tensor a, double s, int64_t i, int integral, int reversed, ct_tensor *out);
 enum {
     CT_NEG = 0, CT_EXP, CT_LOG, CT_SQRT, CT_ABS, CT_SIGMOID, CT_RELU, CT_FLOOR, CT_CEIL, CT_ROUND,
     CT_SIGN, CT_LOGICAL_NOT, CT_ISNAN, CT_ISFINITE, CT_TANH, CT_LOG2, CT_RECIPROCAL, CT_SIN, CT_COS,
