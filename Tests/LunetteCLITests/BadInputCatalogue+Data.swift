@@ -150,7 +150,7 @@ extension BadInputCatalogueTests {
         Case(name: #"torch zip of an end record only"#, lua: model(#""#, #"d2.modeling.build_model(cfg):load('zip_eocd_only.pth')"#), expect: [#"zip_eocd_only.pth"#, #"a torch zip checkpoint needs data.pkl"#]),
         Case(name: #"torch zip without data.pkl"#, lua: model(#""#, #"d2.checkpoint.DetectionCheckpointer(d2.modeling.build_model(cfg)):load('zip_no_pkl.pth')"#), expect: [#"zip_no_pkl.pth"#, #"needs data.pkl"#]),
         Case(name: #"torch zip whose data.pkl is text"#, lua: model(#""#, #"d2.modeling.build_model(cfg):load('zip_pkl_garbage.pth')"#), expect: [#"zip_pkl_garbage.pth"#, #"unsupported pickle opcode 0x6E"#]),
-        Case(name: #"a storage shorter than its tensor"#, lua: model(#""#, #"d2.modeling.build_model(cfg):load('zip_short_storage.pth')"#), expect: [#"zip_short_storage.pth"#, #"tensor 'backbone.fpn_lateral2.weight'"#, #"reaches past the storage's end"#]),
+        Case(name: #"a storage shorter than its tensor"#, lua: model(#""#, #"d2.modeling.build_model(cfg):load('zip_short_storage.pth')"#), expect: [#"zip_short_storage.pth"#, #"tensor '"#, #"(2 elements) reaches past the storage's end"#]),
         Case(name: #"torch zip without its storages"#, lua: model(#""#, #"d2.modeling.build_model(cfg):load('zip_pkl_missing_storage.pth')"#), expect: [#"zip_pkl_missing_storage.pth"#, #"missing member archive/data/0"#]),
         Case(name: #"pickle cut in half"#, lua: model(#""#, #"d2.modeling.build_model(cfg):load('pkl_cut_half.pkl')"#), expect: [#"pkl_cut_half.pkl"#, #"unexpected end of the pickle"#]),
         Case(name: #"pickle of 10 bytes"#, lua: model(#""#, #"d2.checkpoint.DetectionCheckpointer(d2.modeling.build_model(cfg)):load('pkl_cut_10.pkl')"#), expect: [#"pkl_cut_10.pkl"#, #"unexpected end of the pickle"#]),
@@ -605,7 +605,8 @@ extension BadInputCatalogueTests {
             try write("pth_pkl_protocol9.pth", b)
             let dataPkl = Array(pth[start..<(start + le32(pth, cd + 20))])
             try write("zip_pkl_missing_storage.pth", storedZip([("archive/data.pkl", dataPkl)]))
-            try write("zip_short_storage.pth", storedZip([("archive/data.pkl", dataPkl), ("archive/data/0", [UInt8](repeating: 0, count: 8))]))
+            // Every storage the state dict names, each 8 bytes: the first tensor rebuilt is too big for its own.
+            try write("zip_short_storage.pth", storedZip([("archive/data.pkl", dataPkl)] + (0..<400).map { ("archive/data/\($0)", [UInt8](repeating: 0, count: 8)) }))
         }
         if let d = fm.contents(atPath: random + "weights.pkl") {
             let pkl = [UInt8](d)

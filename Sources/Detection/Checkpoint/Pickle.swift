@@ -201,7 +201,8 @@ struct PickleMachine {
     }
 
     mutating func read(_ n: Int) throws -> ArraySlice<UInt8> {
-        guard n >= 0, i + n <= b.count else { throw fail("unexpected end of the pickle") }
+        // n comes from the file (up to 2^63): compared without adding, so it cannot overflow.
+        guard n >= 0, n <= b.count - i else { throw fail("unexpected end of the pickle (a length of \(n) bytes)") }
         defer { i += n }
         return b[i..<(i + n)]
     }
