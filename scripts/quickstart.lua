@@ -34,6 +34,7 @@ print(d2.data.DatasetCatalog.get("demo_train"))
 local cfg = d2.config.get_cfg()
 cfg:merge_from_file(d2.model_zoo.get_config_file("COCO-Detection/faster_rcnn_R_50_FPN_3x.yaml"))
 cfg.MODEL.WEIGHTS = ""                      -- from scratch; give a model-zoo file to fine-tune
+cfg.MODEL.DEVICE = "auto"                   -- a GPU where there is one, else the CPU (Detectron2's "cuda" would warn)
 cfg.MODEL.RESNETS.DEPTH = 18
 cfg.MODEL.RESNETS.RES2_OUT_CHANNELS = 64
 cfg.MODEL.RESNETS.STEM_OUT_CHANNELS = 32
