@@ -117,8 +117,9 @@ public enum Checkpoint {
     }
 
     static func loadPickleFile(_ path: String) throws -> LoadedCheckpoint {
-        let bytes: [UInt8]
-        do { bytes = [UInt8](try InputFile.data(path)) } catch let e as FileError { throw CheckpointError(e.message) }
+        let data: Data
+        do { data = try InputFile.data(path) } catch let e as FileError { throw CheckpointError(e.message) }
+        let bytes = [UInt8](data)
         var first = PickleMachine(bytes, source: path)
         let head = try first.run()
         // torch's legacy layout: magic, protocol, sys info, the object, storage keys, raw storages.
@@ -146,7 +147,7 @@ public enum Checkpoint {
                 return try Tensor.empty([0], dtype: s.dtype)
             }
             guard case .list(let keyList) = try next() else { throw CheckpointError("\(path): legacy checkpoint without a storage list") }
-            let reader = LittleEndian(Data(bytes), source: path)
+            let reader = LittleEndian(data, source: path)   // the file as read, not a third copy
             var storages: [String: Tensor] = [:]
             for k in keyList.items {
                 guard let key = k.string ?? { if case .int(let i) = k { return String(i) }; return nil }() else { continue }
