@@ -1,4 +1,5 @@
 import CLua
+import Support
 
 /// The kinds of argument the registry can check before a Swift function runs.
 public enum LuaType: Equatable, CustomStringConvertible, Sendable {
@@ -176,12 +177,14 @@ public struct LuaCall {
 
     /// An options table: a key it does not know is an error naming the key and listing the
     /// known ones (a misspelt option must never be ignored silently). Absent: empty.
-    public func options(_ idx: Int32, allowed: [String]) throws -> [String: LuaValue] {
-        if isNone(idx) { return [:] }
-        let o = try decode([String: LuaValue].self, idx)
-        if let unknown = o.keys.sorted().first(where: { !allowed.contains($0) }) {
-            throw argumentError(idx, "unknown option '\(unknown)' (the options are \(allowed.joined(separator: ", ")))")
+    /// `ignored` are keys the Python original takes that mean nothing here: accepted and dropped.
+    public func options(_ idx: Int32, allowed: [String], ignored: [String] = []) throws -> [String: LuaValue] {
+        if isNone(idx) || lua_type(L, idx) == LUA_TNIL { return [:] }
+        var o = try decode([String: LuaValue].self, idx)
+        if let unknown = o.keys.sorted().first(where: { !allowed.contains($0) && !ignored.contains($0) }) {
+            throw argumentError(idx, "unknown option '\(unknown)'\(Suggestion.hint(for: unknown, among: allowed)) (the options are \(allowed.joined(separator: ", ")))")
         }
+        for key in ignored { o[key] = nil }
         return o
     }
 

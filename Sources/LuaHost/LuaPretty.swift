@@ -61,7 +61,8 @@ public struct PrettyPrinter {
                        path: inout [UnsafeRawPointer]) -> Piece {
         let identity = lua_topointer(L, idx)!
         if path.contains(identity) { return paint("<cycle: \(plainToString(L, idx))>", "33") }
-        let n = Int64(lua_rawlen(L, idx))
+        // A table marked as a map shows every key, so {[1] = 0, [2] = 1} does not read as a list.
+        let n = state.tableKind(at: idx, in: L) == .map ? 0 : Int64(lua_rawlen(L, idx))
         // Collect keys: the sequence 1..n first, then the rest sorted.
         var others: [(sortKey: LuaKeyOrder, label: String, keyRef: Int32)] = []
         var count = Int(n)
@@ -211,4 +212,9 @@ struct LuaKeyOrder: Comparable {
         if a.number != b.number { return a.number < b.number }
         return a.text < b.text
     }
+}
+
+extension LuaState {
+    /// What tostring gives for the value at idx (a failing __tostring is shown as such).
+    public func displayString(at idx: Int32) -> String { protectedToString(L, idx) }
 }

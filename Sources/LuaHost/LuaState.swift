@@ -12,6 +12,8 @@ public final class LuaState {
     var classIDs: [ObjectIdentifier: Int] = [:]
     var functionBoxes: [LuaFunctionBox] = []
     var objectCacheRef: Int32 = 0
+    var arrayMarkerRef: Int32 = 0
+    var mapMarkerRef: Int32 = 0
     let lifetime: LuaLifetime
     /// Bytes held by objects pushed since the last forced collection, and when to collect.
     var externalDebt = 0
@@ -35,6 +37,7 @@ public final class LuaState {
         lua_setfield(L, -2, "__mode")
         lua_setmetatable(L, -2)
         objectCacheRef = luaL_ref(L, lh_registryindex())
+        makeKindMarkers()
         // (Fully initialised here: a throw runs deinit, which closes L.)
         do { _ = try evaluate(LuaState.textOnlyLoading, name: "=(lunette)") } catch {
             throw LuaError.message("cannot set up chunk loading: \(error)")

@@ -89,10 +89,19 @@ public enum LuaKey: Hashable, Comparable, CustomStringConvertible {
 public struct LuaTable: CustomStringConvertible {
     public var array: [LuaValue]
     public var hash: [LuaKey: LuaValue]
+    /// What the table was marked as (lunette.array / lunette.map, or by Swift): a list or a map
+    /// whatever its keys look like, so an empty list stays a list in JSON and an integer-keyed map
+    /// prints and passes as a map. Unmarked tables are judged by their keys.
+    public var kind: Kind?
 
-    public init(array: [LuaValue] = [], hash: [LuaKey: LuaValue] = [:]) {
+    public enum Kind: String, Sendable {
+        case array, map
+    }
+
+    public init(array: [LuaValue] = [], hash: [LuaKey: LuaValue] = [:], kind: Kind? = nil) {
         self.array = array
         self.hash = hash
+        self.kind = kind
     }
 
     public subscript(key: String) -> LuaValue? { hash[.string(key)] }
@@ -144,7 +153,7 @@ extension LuaState {
             guard lua_checkstack(L, 4) != 0 else { throw LuaError.message("table\(path.isEmpty ? "" : " at \(path)") is nested too deeply for the Lua stack") }
             visiting.insert(identity)
             defer { visiting.remove(identity) }
-            var table = LuaTable()
+            var table = LuaTable(kind: tableKind(at: idx, in: L))
             let n = Int64(lua_rawlen(L, idx))
             for i in 1...max(n, 1) where n > 0 {
                 lua_rawgeti(L, idx, i)
@@ -218,6 +227,7 @@ extension LuaState {
                 push(v, in: L)
                 lua_rawset(L, -3)
             }
+            if let kind = t.kind { setKind(kind, ofTableAt: -1, in: L) }
         case .object(let o): pushObject(o, in: L)
         case .reference(let r, _): r.push(L)
         }
@@ -246,4 +256,48 @@ func typeName(_ L: OpaquePointer, _ idx: Int32) -> String {
         return state.classes[Int(box.pointee.class_id)].name
     }
     return String(cString: lua_typename(L, lua_type(L, idx)))
+}
+
+// MARK: - Tables marked as lists or maps
+
+extension LuaState {
+    /// The field of the marker metatables that names the kind.
+    static let kindField = "__lunette_kind"
+
+    /// The kind a table was marked with, nil for a table without a marker metatable.
+    public func tableKind(at idx: Int32, in L: OpaquePointer? = nil) -> LuaTable.Kind? {
+        let L = L ?? self.L
+        guard lua_type(L, idx) == LUA_TTABLE, lua_getmetatable(L, idx) != 0 else { return nil }
+        pushString(L, LuaState.kindField)
+        _ = lua_rawget(L, -2)
+        let kind = stringAt(L, -1).flatMap(LuaTable.Kind.init(rawValue:))
+        lh_pop(L, 2)
+        return kind
+    }
+
+    /// Marks the table at idx as a list or a map (its metatable becomes the kind's marker); a
+    /// table that has another metatable is left as it is and the call returns false.
+    @discardableResult
+    public func setKind(_ kind: LuaTable.Kind, ofTableAt idx: Int32, in L: OpaquePointer? = nil) -> Bool {
+        let L = L ?? self.L
+        let idx = lua_absindex(L, idx)
+        if lua_getmetatable(L, idx) != 0 {
+            lh_pop(L, 1)
+            if tableKind(at: idx, in: L) == nil { return false }
+        }
+        _ = lh_getref(L, kind == .array ? arrayMarkerRef : mapMarkerRef)
+        lua_setmetatable(L, idx)
+        return true
+    }
+
+    /// The two marker metatables, made once per state.
+    func makeKindMarkers() {
+        for kind in [LuaTable.Kind.array, .map] {
+            lh_newtable(L)
+            pushString(L, kind.rawValue)
+            lua_setfield(L, -2, LuaState.kindField)
+            let ref = luaL_ref(L, lh_registryindex())
+            if kind == .array { arrayMarkerRef = ref } else { mapMarkerRef = ref }
+        }
+    }
 }

@@ -18,6 +18,7 @@ public enum LunetteBindings {
         try installTorchModule(in: state)
         try installCVModule(in: state)
         try installDataModule(in: state)
+        try installStructuresModule(in: state)
         try installEvaluationModule(in: state)
         try installConfigModule(in: state)
         try installModelModule(in: state)

@@ -2,6 +2,7 @@ import CLua
 import Detection
 import Foundation
 import LuaHost
+import Support
 import Torch
 
 /// A list of dataset dicts as Lua sees it: #ds, ds[i] (a dict table), ipairs, and a summary
@@ -104,26 +105,40 @@ extension LunetteBindings {
         case .string(let s): return .string(s)
         case .number(let d): return .number(d)
         case .bool(let b): return .boolean(b)
-        case .strings(let a): return .table(LuaTable(array: a.map { .string($0) }))
+        case .strings(let a): return .table(LuaTable(array: a.map { .string($0) }, kind: .array))
         case .idMap(let m):
-            var t = LuaTable()
+            // Marked as a map: {[1] = 0, [2] = 1} prints with its keys and comes back as a map.
+            var t = LuaTable(kind: .map)
             for (k, v) in m { t.hash[.integer(k)] = .integer(Int64(v)) }
             return .table(t)
         }
     }
 
+    /// A metadata value from Lua. A table is a list of names (thing_classes) or a map of integer
+    /// ids to integers (thing_dataset_id_to_contiguous_id), told apart by its values, so a map
+    /// read back from another dataset's metadata (whose keys may be 1..n) passes as a map.
     static func metadataFromLua(_ v: LuaValue, key: String) throws -> MetadataValue {
         switch v {
         case .string(let s): return .string(s)
         case .number(let d): return .number(d)
         case .integer(let i): return .number(Double(i))
         case .boolean(let b): return .bool(b)
-        case .table(let t) where t.hash.isEmpty: return .strings(try [String].decode(v, at: key))
-        case .table(let t) where t.array.isEmpty:
+        case .table(let t):
+            let isIDMapKey = key.hasSuffix("_to_contiguous_id")
+            if t.isEmpty { return isIDMapKey || t.kind == .map ? .idMap([:]) : .strings([]) }
+            let entries = t.array.enumerated().map { (LuaKey.integer(Int64($0.offset + 1)), $0.element) } + t.hash.map { ($0.key, $0.value) }
+            if t.kind != .map, t.hash.isEmpty, !isIDMapKey, t.array.allSatisfy({ if case .string = $0 { return true }; return false }) {
+                return .strings(try [String].decode(v, at: key))
+            }
             var m: [Int64: Int] = [:]
-            for (k, x) in t.hash {
-                guard case .integer(let i) = k else { throw LuaError.message("metadata '\(key)': only lists of strings or integer maps are supported") }
-                m[i] = try Int.decode(x, at: "\(key)[\(i)]")
+            for (k, x) in entries {
+                guard case .integer(let i) = k else {
+                    throw LuaError.message("metadata '\(key)': key \(k) is not an integer; a table is a list of strings or a map of integer ids to integers")
+                }
+                guard let value = try? Int.decode(x, at: "\(key)[\(i)]") else {
+                    throw LuaError.message("metadata '\(key)'[\(i)] is \(x.typeName == "number" ? x.description : "a \(x.typeName)"); a table is a list of strings or a map of integer ids to integers")
+                }
+                m[i] = value
             }
             return .idMap(m)
         default:
@@ -202,6 +217,17 @@ extension LunetteBindings {
         }
     }
 
+    /// Reading thing_classes from the metadata of a name no dataset was registered under (a typo,
+    /// usually) gives nil, as Detectron2; it warns once per name, naming the registered ones.
+    static func warnUnregistered(_ m: Metadata, key: String) {
+        guard key.hasPrefix("thing_"), !DataCatalog.shared.isRegistered(m.name), warnedMetadata.insert(m.name).inserted else { return }
+        let names = DataCatalog.shared.names
+        DetectionLog.shared.warn("MetadataCatalog", "'\(m.name)' is not a registered dataset, so its \(key) is nil\(Suggestion.hint(for: m.name, among: names))"
+                                 + (names.isEmpty ? " (no dataset is registered)" : " (registered: \(names.joined(separator: ", ")))"))
+    }
+
+    nonisolated(unsafe) static var warnedMetadata = Set<String>()
+
     static func registerMetadataClass(in state: LuaState) throws {
         try state.defineClass(MetadataObject.self, name: "detectron2.data.Metadata", doc: "A dataset's metadata: meta.thing_classes, meta.json_file, ...; each key is set once.") { c in
             c.tostring { m in
@@ -219,7 +245,11 @@ extension LunetteBindings {
                 return call.push(object: m)
             }
             c.indexer(doc: "meta.key reads a key (nil when unset); meta.key = value sets it once", includingNames: true, get: { m, call in
-                guard let key = stringAt(call, 2), let v = try m.metadata.get(key) else { return call.pushNil() }
+                guard let key = stringAt(call, 2) else { return call.pushNil() }
+                guard let v = try m.metadata.get(key) else {
+                    warnUnregistered(m.metadata, key: key)
+                    return call.pushNil()
+                }
                 return call.push(metadataToLua(v))
             }, set: { m, call in
                 guard let key = stringAt(call, 2) else { throw LuaError.message("metadata keys are strings") }

@@ -43,6 +43,7 @@ extension LunetteBindings {
     /// (or an object with those fields), or a list of {box = {x1, y1, x2, y2}, score, class}.
     static func predictionsFrom(_ state: LuaState, output: LuaValue, imageID: Int64, index: Int) throws -> Instances {
         guard case .table(let t) = output else { throw LuaError.message("model output [\(index)] is a \(output.typeName), not a table") }
+        if case .object(let o)? = t["instances"], let inst = o as? InstancesObject { return inst.instances.with(imageID: imageID) }
         if case .table(let inst)? = t["instances"] {
             func tensor(_ key: String) throws -> Tensor {
                 guard case .object(let o)? = inst[key], let x = o as? Tensor else { throw LuaError.message("model output [\(index)].instances.\(key) is not a tensor") }
@@ -148,15 +149,20 @@ extension LunetteBindings {
         }
     }
 
+    /// A class's counts at threshold index i; "overall" is the sum over classes (the table's last row).
+    static func presenceCounts(_ p: PresenceObject, _ name: String, _ i: Int) throws -> PresenceCounts {
+        name == "overall" ? p.presence.overall[i] : p.presence.counts[try p.presence.classIndex(name)][i]
+    }
+
     static func registerPresenceClass(in state: LuaState) throws {
         try state.defineClass(PresenceObject.self, name: "detectron2.evaluation.Presence",
                               doc: "Image-level presence metrics per class and threshold, from stored predictions.") { c in
             c.tostring { $0.presence.table() }
             for metric in ["accuracy", "precision", "recall", "f1"] {
                 c.method(metric, [LuaParameter("class", .string), LuaParameter("threshold", .number)], returns: "number or nil",
-                         doc: "The \(metric) of a class at an evaluated threshold (nil when undefined).") { p, call in
-                    let k = try p.presence.classIndex(try call.string(2)), i = try p.presence.thresholdIndex(try call.number(3))
-                    if let v = try p.presence.counts[k][i].metric(metric) { return call.push(v) }
+                         doc: "The \(metric) of a class (or \"overall\", the classes summed as the printed table's overall row) at an evaluated threshold (nil when undefined).") { p, call in
+                    let i = try p.presence.thresholdIndex(try call.number(3))
+                    if let v = try presenceCounts(p, try call.string(2), i).metric(metric) { return call.push(v) }
                     return call.pushNil()
                 }
             }
@@ -164,7 +170,7 @@ extension LunetteBindings {
                      doc: "{tp, fp, fn, tn, accuracy, precision, recall, f1} (class \"overall\" sums the classes).") { p, call in
                 let i = try p.presence.thresholdIndex(try call.number(3))
                 let name = try call.string(2)
-                let cnt = name == "overall" ? p.presence.overall[i] : p.presence.counts[try p.presence.classIndex(name)][i]
+                let cnt = try presenceCounts(p, name, i)
                 var t = LuaTable()
                 for (k, v) in [("tp", cnt.tp), ("fp", cnt.fp), ("fn", cnt.fn), ("tn", cnt.tn)] { t.hash[.string(k)] = .integer(Int64(v)) }
                 for (k, v) in [("accuracy", cnt.accuracy), ("precision", cnt.precision), ("recall", cnt.recall), ("f1", cnt.f1)] {
@@ -215,18 +221,61 @@ extension LunetteBindings {
 
     }
 
+    /// COCOEvaluator's tasks: bbox is the one this detector has.
+    static func checkTasks(_ tasks: [LuaValue], _ call: LuaCall, _ idx: Int32) throws {
+        for t in tasks {
+            guard case .string(let name) = t, name == "bbox" else {
+                throw call.argumentError(idx, "tasks: \(t) is not supported; Faster R-CNN gives boxes, so the task is \"bbox\"")
+            }
+        }
+    }
+
     static func registerEvaluationModule(in state: LuaState) throws {
         let catalog = DataCatalog.shared
         try state.defineModule("detectron2.evaluation", doc: "COCO AP (pycocotools' numbers), presence accuracy, confusion matrices, plots.") { m in
-            m.function("COCOEvaluator", [LuaParameter("dataset_name", .string), LuaParameter("options", .table, optional: true)],
-                       returns: "COCOEvaluator", doc: "An evaluator for a registered dataset; options {output_dir = folder} for coco_instances_results.json.") { call in
-                let o = try call.options(2, allowed: ["output_dir"])
-                let out = try o.option("output_dir", as: String.self)
-                return call.push(object: try COCOEvaluator(datasetName: try call.string(1), outputDir: out))
+            m.function("COCOEvaluator", nil, returns: "COCOEvaluator", doc: """
+                An evaluator for a registered dataset: COCOEvaluator(name, {output_dir = folder}) writes coco_instances_results.json there. \
+                Detectron2's forms carry over: COCOEvaluator(name, cfg, false, {output_dir = ...}) and COCOEvaluator(name, {tasks = {"bbox"}, distributed = false, output_dir = ...}); \
+                tasks (bbox is the one task), distributed (one process), cfg, max_dets_per_image (100, COCO's), use_fast_impl and allow_cached_coco are accepted and mean nothing more here.
+                """) { call in
+                let name = try call.string(1)
+                // Detectron2's positional (dataset_name, tasks or cfg, distributed, output_dir) before the options table.
+                var idx: Int32 = 2
+                var outputDir: String?
+                while !call.isNone(idx) {
+                    if (try? call.object(CfgNode.self, idx)) != nil || call.type(idx) == LUA_TBOOLEAN || call.type(idx) == LUA_TNIL { idx += 1; continue }
+                    if call.type(idx) == LUA_TSTRING { outputDir = try call.string(idx); idx += 1; continue }
+                    if call.type(idx) == LUA_TTABLE, case .table(let t) = try call.value(idx), t.hash.isEmpty, !t.array.isEmpty {
+                        try checkTasks(t.array, call, idx)
+                        idx += 1
+                        continue
+                    }
+                    break
+                }
+                if !call.isNone(idx) {
+                    guard call.type(idx) == LUA_TTABLE else { throw call.argumentError(idx, "an options table {output_dir = ...}, not a \(call.typeName(idx))") }
+                    let o = try call.options(idx, allowed: ["output_dir"], ignored: ["allow_cached_coco", "cfg", "distributed", "max_dets_per_image", "tasks", "use_fast_impl"])
+                    if case .table(let t)? = try? call.decode([String: LuaValue].self, idx)["tasks"] { try checkTasks(t.array, call, idx) }
+                    if case .table(let raw) = try call.value(idx), let m = raw["max_dets_per_image"], (try? Int.decode(m, at: "max_dets_per_image")) != 100 {
+                        throw call.argumentError(idx, "max_dets_per_image = \(m): COCO's 100 detections per image is the one supported")
+                    }
+                    outputDir = try o.option("output_dir", as: String.self) ?? outputDir
+                    if call.count > idx { throw call.argumentError(idx + 1, "nothing follows the options table") }
+                }
+                return call.push(object: try COCOEvaluator(datasetName: name, outputDir: outputDir))
             }
             m.function("inference_on_dataset", [LuaParameter("model", .any), LuaParameter("loader", .object("detectron2.data.Loader")),
                                                 LuaParameter("evaluator", .object("detectron2.evaluation.COCOEvaluator"))],
                        returns: "Results", doc: "Runs model(batch) over a test loader, evaluates, prints the tables, and returns the results (with .predictions). Ctrl-C stops between batches.") { call in
+                if (try? call.object(DefaultTrainer.self, 1)) != nil {
+                    throw call.argumentError(1, "this is the trainer; pass its model: inference_on_dataset(trainer.model, loader, evaluator)")
+                }
+                if (try? call.object(DefaultPredictor.self, 1)) != nil {
+                    throw call.argumentError(1, "this is a predictor; pass its model: inference_on_dataset(predictor.model, loader, evaluator)")
+                }
+                guard call.type(1) == LUA_TFUNCTION || (try? call.object(GeneralizedRCNN.self, 1)) != nil || LunetteBindings.hasCall(call.L, 1) else {
+                    throw call.argumentError(1, "a model (trainer.model, build_model(cfg)) or a function(batch) returning outputs, not a \(call.typeName(1))")
+                }
                 let model = call.reference(1)
                 let loader = try call.object(LoaderObject.self, 2)
                 let evaluator = try call.object(COCOEvaluator.self, 3)

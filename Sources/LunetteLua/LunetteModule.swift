@@ -4,6 +4,8 @@ import Torch
 import Vision
 import Glibc
 import Detection
+import Foundation
+import Support
 
 /// A stopwatch for timing analysis steps from Lua.
 public final class Stopwatch {
@@ -24,7 +26,54 @@ public final class Stopwatch {
 extension LunetteBindings {
     static func installLunetteModule(in state: LuaState) throws {
         try registerTimerClass(in: state)
-        try registerLunetteModule(in: state)
+        let mode = PrintMode()
+        try registerLunetteModule(in: state, printMode: mode)
+        installPrint(in: state, mode: mode)
+    }
+
+    /// Whether print shows tables' contents (after lunette.pp was used), and whether the hint
+    /// that it can was given; per Lua state.
+    final class PrintMode {
+        var pretty = false
+        var hinted = false
+    }
+
+    /// Lua's print, except that a plain table is shown with its contents once lunette.pp was
+    /// used, and before that with a one-time hint on stderr (Lua prints only its address).
+    static func installPrint(in state: LuaState, mode: PrintMode) {
+        state.pushFunction("print", nil, doc: "print(...): the values, tab-separated, as Lua's print; a table shows its contents once lunette.pp was used.") { call in
+            var parts: [String] = []
+            for i in 1...max(call.count, 1) where call.count > 0 {
+                let idx = Int32(i)
+                if call.type(idx) == LUA_TTABLE, !hasToString(call.L, idx) {
+                    if mode.pretty {
+                        parts.append(PrettyPrinter().render(call.state, at: idx))
+                        continue
+                    }
+                    if !mode.hinted {
+                        mode.hinted = true
+                        Console.err("lunette: print shows a table as its address; lunette.pp(t) prints its contents (and from then on, print does too)\n")
+                    }
+                }
+                parts.append(call.state.displayString(at: idx))
+            }
+            Console.out(parts.joined(separator: "\t") + "\n")
+            return 0
+        }
+        lua_setglobal(state.L, "print")
+    }
+
+    static func hasToString(_ L: OpaquePointer, _ idx: Int32) -> Bool { hasMetafield(L, idx, "__tostring") }
+
+    /// Whether the value at idx can be called through its metatable (a callable table or object).
+    static func hasCall(_ L: OpaquePointer, _ idx: Int32) -> Bool { hasMetafield(L, idx, "__call") }
+
+    static func hasMetafield(_ L: OpaquePointer, _ idx: Int32, _ name: String) -> Bool {
+        guard lua_getmetatable(L, idx) != 0 else { return false }
+        lua_getfield(L, -1, name)
+        let has = lua_type(L, -1) != LUA_TNIL
+        lh_pop(L, 2)
+        return has
     }
 
     static func registerTimerClass(in state: LuaState) throws {
@@ -43,7 +92,7 @@ extension LunetteBindings {
         }
     }
 
-    static func registerLunetteModule(in state: LuaState) throws {
+    static func registerLunetteModule(in state: LuaState, printMode: PrintMode) throws {
         try state.defineModule("lunette", doc: "The host: versions, timers.") { m in
             try m.value("version", .string(version), doc: "Lunette's version.")
             m.function("Timer", [], returns: "lunette.Timer", doc: "Starts a stopwatch: local t = lunette.Timer(); ...; print(t:elapsed()).") { call in
@@ -60,19 +109,82 @@ extension LunetteBindings {
                 return call.push(.table(table))
             }
             m.function("json_encode", [LuaParameter("value", .any)], returns: "string",
-                       doc: "JSON text of a Lua value (tables with only 1..n keys become arrays; others objects with sorted keys).") { call in
+                       doc: "JSON text of a Lua value: a table marked with lunette.array is an array (empty: []), one marked with lunette.map an object; other tables with only 1..n keys are arrays, the rest objects with sorted keys ({} is an object).") { call in
                 var out: [UInt8] = []
                 JSON.serialize(try jsonFromLua(try call.value(1), path: "value"), into: &out)
                 return call.push(bytes: out)
             }
             m.function("json_decode", [LuaParameter("text", .string)], returns: "value",
-                       doc: "The Lua value of JSON text (null becomes nil).") { call in
+                       doc: "The Lua value of JSON text (null becomes nil; arrays and objects come back marked, so json_encode gives the same text).") { call in
                 let bytes = try call.bytes(1)
                 do {
                     return call.push(luaFromJSON(try JSON.parse(bytes)))
                 } catch let e as JSONError {
                     throw LuaError.message("invalid JSON: \(e.message)")
                 }
+            }
+            for kind in [LuaTable.Kind.array, .map] {
+                let what = kind == .array ? "a list (JSON writes it as an array, [] when empty)" : "a map (printed with its keys, JSON writes it as an object, {} when empty)"
+                m.function(kind.rawValue, [LuaParameter("t", .table, optional: true)], returns: "table",
+                           doc: "Marks a table (a new one without t) as \(what); returns it.") { call in
+                    if call.isNone(1) { lh_newtable(call.L) } else { lua_pushvalue(call.L, 1) }
+                    guard call.state.setKind(kind, ofTableAt: -1) else {
+                        throw call.argumentError(1, "the table has a metatable of its own; it cannot be marked as \(kind.rawValue == "array" ? "a list" : "a map")")
+                    }
+                    return 1
+                }
+            }
+            m.submodule("fs", doc: "Files and folders, with Python's os and glob names.") { fs in
+                fs.function("exists", [LuaParameter("path", .string)], returns: "boolean", doc: "Whether a file or folder exists (os.path.exists).") { call in
+                    call.push(FileManager.default.fileExists(atPath: try call.string(1)))
+                }
+                fs.function("isdir", [LuaParameter("path", .string)], returns: "boolean", doc: "Whether the path is a folder (os.path.isdir).") { call in
+                    var isDir: ObjCBool = false
+                    return call.push(FileManager.default.fileExists(atPath: try call.string(1), isDirectory: &isDir) && isDir.boolValue)
+                }
+                fs.function("isfile", [LuaParameter("path", .string)], returns: "boolean", doc: "Whether the path is a file (os.path.isfile).") { call in
+                    var isDir: ObjCBool = false
+                    return call.push(FileManager.default.fileExists(atPath: try call.string(1), isDirectory: &isDir) && !isDir.boolValue)
+                }
+                fs.function("makedirs", [LuaParameter("path", .string)], returns: "string",
+                            doc: "Creates a folder and its parents; an existing folder is fine (os.makedirs(path, exist_ok=True)). Returns the path.") { call in
+                    let path = try call.string(1)
+                    guard !path.isEmpty else { throw call.argumentError(1, "the path is empty") }
+                    var isDir: ObjCBool = false
+                    if FileManager.default.fileExists(atPath: path, isDirectory: &isDir) {
+                        guard isDir.boolValue else { throw LuaError.message("\(path) exists and is a file, not a folder") }
+                        return call.push(path)
+                    }
+                    do { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) } catch {
+                        throw LuaError.message("cannot create \(path): \(error.localizedDescription)")
+                    }
+                    return call.push(path)
+                }
+                fs.function("listdir", [LuaParameter("path", .string, optional: true)], returns: "table",
+                            doc: "The names in a folder (default \".\"), sorted (os.listdir).") { call in
+                    let path = try call.optionalString(1) ?? "."
+                    do {
+                        return call.push(.table(LuaTable(array: try FileManager.default.contentsOfDirectory(atPath: path).sorted().map { .string($0) }, kind: .array)))
+                    } catch {
+                        throw LuaError.message("\(path) is not a readable folder")
+                    }
+                }
+                fs.function("glob", [LuaParameter("pattern", .string)], returns: "table",
+                            doc: "The paths matching a pattern, sorted: * ? [abc] within a name, ** any folders (glob.glob(pattern, recursive=True)); fs.glob(\"images/**/*.jpg\").") { call in
+                    call.push(.table(LuaTable(array: Glob.paths(try call.string(1)).map { .string($0) }, kind: .array)))
+                }
+            }
+            m.function("suggest", [LuaParameter("name", .string), LuaParameter("names", .table)], returns: "string or nil",
+                       doc: "The one of names closest to a misspelt name (the \"did you mean\" of every error), nil when none is close.") { call in
+                if let s = Suggestion.closest(to: try call.string(1), among: try call.decode([String].self, 2)) { return call.push(s) }
+                return call.pushNil()
+            }
+            m.function("pp", nil, returns: "",
+                       doc: "Prints each value in the REPL's pretty form (tables with their contents); from then on print shows tables that way too. lunette.pp() only switches print.") { call in
+                printMode.pretty = true
+                guard call.count > 0 else { return 0 }
+                Console.out((1...call.count).map { PrettyPrinter().render(call.state, at: Int32($0)) }.joined(separator: "\t") + "\n")
+                return 0
             }
             m.function("identity", [LuaParameter("x", .any)], returns: "value",
                        doc: "Returns x unchanged: the cheapest Swift call, for measuring the Lua-to-Swift call cost.") { call in
@@ -103,7 +215,11 @@ func jsonFromLua(_ v: LuaValue, path: String) throws -> JSONValue {
         return .double(d)
     case .string(let s): return .string(s)
     case .table(let t):
-        if t.hash.isEmpty && !t.array.isEmpty {
+        if t.kind == .array {
+            if let key = t.hash.keys.sorted().first { throw LuaError.message("\(path) is marked as a list but has the key \(key)") }
+            return .array(try t.array.enumerated().map { try jsonFromLua($1, path: "\(path)[\($0 + 1)]") })
+        }
+        if t.kind != .map && t.hash.isEmpty && !t.array.isEmpty {
             return .array(try t.array.enumerated().map { try jsonFromLua($1, path: "\(path)[\($0 + 1)]") })
         }
         if t.isEmpty { return .object([]) }
@@ -131,9 +247,9 @@ func luaFromJSON(_ v: JSONValue) -> LuaValue {
     case .int(let i): return .integer(i)
     case .double(let d): return .number(d)
     case .string(let s): return .string(s)
-    case .array(let a): return .table(LuaTable(array: a.map(luaFromJSON)))
+    case .array(let a): return .table(LuaTable(array: a.map(luaFromJSON), kind: .array))
     case .object(let pairs):
-        var t = LuaTable()
+        var t = LuaTable(kind: .map)
         for (k, x) in pairs where x != .null { t.hash[.string(k)] = luaFromJSON(x) }
         return .table(t)
     }

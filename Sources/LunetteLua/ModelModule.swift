@@ -29,24 +29,16 @@ extension LunetteBindings {
         return .table(t)
     }
 
-    /// A predictor's instances as Lua: {{box = {x1, y1, x2, y2}, score, class, label}, ...}, the
-    /// label from `classes` where it names the class.
-    static func instancesToLua(_ instances: Instances, classes: [String]?) throws -> LuaValue {
-        let (boxes, scores, ids) = try instances.asLists()
-        return .table(LuaTable(array: boxes.indices.map { i in
-            var t = LuaTable()
-            t.hash[.string("box")] = .table(LuaTable(array: boxes[i].map { .number($0) }))
-            t.hash[.string("score")] = .number(scores[i])
-            t.hash[.string("class")] = .integer(Int64(ids[i]))
-            if let classes, ids[i] >= 0, ids[i] < classes.count { t.hash[.string("label")] = .string(classes[ids[i]]) }
-            return .table(t)
-        }))
-    }
-
-    /// Detections written in Lua ({{box, score, class, label?}, ...}, or {instances = ...}) and their labels.
+    /// Detections for the visualizer: an Instances object (predictor(img).instances, or the
+    /// whole output), or a list written in Lua ({{box, score, class, label?}, ...}), and their labels.
     static func instancesFromLua(_ v: LuaValue) throws -> (Instances, labels: [String?]) {
-        let list: [LuaValue]
-        if case .table(let t) = v, case .table(let inner)? = t["instances"] { list = inner.array } else { list = try [LuaValue].decode(v, at: "instances") }
+        var v = v
+        if case .table(let t) = v, let inner = t["instances"] { v = inner }
+        if case .object(let o) = v, let inst = o as? InstancesObject {
+            let ids = try inst.instances.asLists().classes
+            return (inst.instances, ids.map { id in inst.classes.flatMap { id >= 0 && id < $0.count ? $0[id] : nil } })
+        }
+        let list = try [LuaValue].decode(v, at: "instances")
         var boxes: [[Double]] = [], scores: [Double] = [], classes: [Int] = [], labels: [String?] = []
         for (i, item) in list.enumerated() {
             guard case .table(let d) = item, let box = d["box"], let score = d["score"], let cls = d["class"] else {
@@ -60,6 +52,11 @@ extension LunetteBindings {
             if case .string(let l)? = d["label"] { labels.append(l) } else { labels.append(nil) }
         }
         return (try Instances(boxes: boxes, scores: scores, classes: classes, imageID: nil), labels)
+    }
+
+    /// One image's output, as Detectron2 gives it: {instances = Instances}.
+    static func outputToLua(_ instances: Instances, classes: [String]?) -> LuaValue {
+        .table(LuaTable(hash: [.string("instances"): .object(InstancesObject(instances, classes: classes))]))
     }
 
     static func installModelModule(in state: LuaState) throws {
@@ -76,7 +73,7 @@ extension LunetteBindings {
         try state.defineClass(GeneralizedRCNN.self, name: "detectron2.modeling.GeneralizedRCNN",
                               doc: "Faster R-CNN (ResNet/ResNeXt-FPN). model(batch) runs inference on loader batches.") { c in
             c.tostring { m in "GeneralizedRCNN(\(m.roiHeads.numClasses) classes, \(m.namedParameters().count) parameters, \(m.device))" }
-            c.metamethod("__call", nil, doc: "model(batch): outputs {instances = {pred_boxes, scores, pred_classes}} in original coordinates") { m, call in
+            c.metamethod("__call", nil, doc: "model(batch): a list of outputs {instances = Instances} (pred_boxes, scores, pred_classes) in each input's height x width, as Detectron2's model in eval mode") { m, call in
                 let batch = try call.decode([LuaValue].self, 2)
                 guard !batch.isEmpty else { throw call.argumentError(2, "the batch is empty; pass a list of {image = <tensor (3, H, W)>}") }
                 var images: [Tensor] = [], sizes: [(Int, Int)] = []
@@ -94,12 +91,7 @@ extension LunetteBindings {
                 }
                 let results = try m.inference(images)
                 let outputs = try zip(results, sizes).map { r, s -> LuaValue in
-                    let inst = try detectorPostprocess(r, height: s.0, width: s.1)
-                    var t = LuaTable()
-                    t.hash[.string("pred_boxes")] = .object(inst.boxes.tensor)
-                    t.hash[.string("scores")] = .object(inst.scores)
-                    t.hash[.string("pred_classes")] = .object(inst.classes)
-                    return .table(LuaTable(hash: [.string("instances"): .table(t)]))
+                    outputToLua(try detectorPostprocess(r, height: s.0, width: s.1), classes: nil)
                 }
                 return call.push(.table(LuaTable(array: outputs)))
             }
@@ -126,8 +118,12 @@ extension LunetteBindings {
     static func registerModelingModule(in state: LuaState) throws {
         try state.defineModule("detectron2.modeling", doc: "Models built from configs.") { m in
             m.function("build_model", [LuaParameter("cfg", .object("detectron2.config.CfgNode"))], returns: "GeneralizedRCNN",
-                       doc: "The model the config describes (weights not loaded; use DetectionCheckpointer or model:load).") { call in
-                call.push(object: try GeneralizedRCNN(cfg: try call.object(CfgNode.self, 1)))
+                       doc: "The model the config describes, on MODEL.DEVICE, as Detectron2's build_model (weights not loaded; use DetectionCheckpointer or model:load).") { call in
+                let cfg = try call.object(CfgNode.self, 1)
+                let model = try GeneralizedRCNN(cfg: cfg)
+                let device = try GeneralizedRCNN.device(configuredIn: cfg, for: "build_model")
+                if device != .cpu { try model.to(device) }
+                return call.push(object: model)
             }
         }
     }
@@ -158,10 +154,9 @@ extension LunetteBindings {
                               doc: "predictor(img): detections of a BGR image (cv.Image) in its own coordinates, scores descending.") { c in
             c.tostring { p in "DefaultPredictor(\(p.model.roiHeads.numClasses) classes)" }
             c.property("model", type: "GeneralizedRCNN", doc: "The model.") { p, call in call.push(object: p.model) }
-            c.metamethod("__call", nil, doc: "predictor(img) -> {instances = {{label, score, box, class}, ...}}") { p, call in
+            c.metamethod("__call", nil, doc: "predictor(img) -> {instances = Instances}: pred_boxes, scores, pred_classes, and instances[i] = {box, score, class, label}") { p, call in
                 let img = try call.object(Image.self, 2)
-                let instances = try instancesToLua(try p.predict([img])[0], classes: p.classes)
-                return call.push(.table(LuaTable(hash: [.string("instances"): instances])))
+                return call.push(outputToLua(try p.predict([img])[0], classes: p.classes))
             }
             c.method("predict_batch", [LuaParameter("images", .table)], returns: "table", doc: "Outputs for several images, in one forward pass.") { p, call in
                 let list = try call.decode([LuaValue].self, 2)
@@ -169,7 +164,7 @@ extension LunetteBindings {
                     guard case .object(let o) = v, let img = o as? Image else { throw LuaError.message("images[\(i + 1)] is not a cv.Image") }
                     return img
                 }
-                let outputs = try p.predict(images).map { LuaValue.table(LuaTable(hash: [.string("instances"): try instancesToLua($0, classes: p.classes)])) }
+                let outputs = try p.predict(images).map { outputToLua($0, classes: p.classes) }
                 return call.push(.table(LuaTable(array: outputs)))
             }
         }

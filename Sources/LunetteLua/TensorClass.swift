@@ -61,6 +61,9 @@ extension LunetteBindings {
             c.method("totable", [], returns: "table", doc: "The values as nested Lua tables (a number for 0-d tensors).") { t, call in
                 call.push(try tensorToLua(t))
             }
+            c.method("tolist", [], returns: "table", doc: "The values as nested Lua tables, as PyTorch's tolist (the same as totable).") { t, call in
+                call.push(try tensorToLua(t))
+            }
 
             // MARK: autograd
             c.method("requires_grad", [LuaParameter("flag", .boolean, optional: true)], returns: "Tensor",

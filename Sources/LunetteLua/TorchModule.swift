@@ -269,7 +269,7 @@ extension LunetteBindings {
             o.dtype = d
             return o
         }
-        let table = try call.decode([String: LuaValue].self, idx)
+        let table = try call.options(idx, allowed: ["device", "dtype", "requires_grad"])
         for (key, value) in table {
             switch (key, value) {
             case ("dtype", .string(let name)):
@@ -280,7 +280,7 @@ extension LunetteBindings {
             case ("requires_grad", .boolean(let b)):
                 o.requiresGrad = b
             default:
-                throw call.argumentError(idx, "unknown option '\(key)' (expected dtype, device or requires_grad)")
+                throw call.argumentError(idx, "option '\(key)' must be \(key == "requires_grad" ? "a boolean" : "a string"), not a \(value.typeName)")
             }
         }
         return o

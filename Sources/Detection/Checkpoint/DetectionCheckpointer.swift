@@ -12,6 +12,7 @@ public struct DetectionCheckpointer {
 
     @discardableResult
     public func load(_ path: String) throws -> Module.LoadReport {
+        let path = try ModelZooFiles.localPath(path, key: "weights")
         let checkpoint = try Checkpoint.load(path)
         var weights = checkpoint.stateDict
         if checkpoint.caffe2Names {

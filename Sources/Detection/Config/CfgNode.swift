@@ -253,15 +253,7 @@ public final class CfgNode {
 
     /// "did you mean ...?" with the closest existing key.
     public func suggestion(for path: String) -> String {
-        // Keys are short; a long unknown name is no typo (and would cost time to compare).
-        guard path.utf8.count <= 120 else { return "" }
-        let limit = max(3, path.count / 3)
-        var best: (key: String, distance: Int)?
-        for key in allKeys.map(qualified) where abs(key.utf8.count - path.utf8.count) <= limit {
-            let d = editDistance(key, path)
-            if d <= limit, d < (best?.distance ?? Int.max) { best = (key, d) }
-        }
-        return best.map { "; did you mean \($0.key)?" } ?? ""
+        Suggestion.hint(for: path, among: allKeys.map(qualified))
     }
 
     // MARK: merging
@@ -423,21 +415,6 @@ public final class CfgNode {
         case .node: return "{}"
         }
     }
-}
-
-/// Levenshtein distance over UTF-8 bytes (config keys are ASCII), two rows reused.
-func editDistance(_ a: String, _ b: String) -> Int {
-    let x = Array(a.utf8), y = Array(b.utf8)
-    if x.isEmpty || y.isEmpty { return max(x.count, y.count) }
-    var prev = Array(0...y.count), cur = Array(repeating: 0, count: y.count + 1)
-    for i in 1...x.count {
-        cur[0] = i
-        for j in 1...y.count {
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (x[i - 1] == y[j - 1] ? 0 : 1))
-        }
-        swap(&prev, &cur)
-    }
-    return prev[y.count]
 }
 
 struct LiteralParser {

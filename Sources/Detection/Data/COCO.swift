@@ -147,8 +147,15 @@ public enum COCO {
         let loaded = try load(jsonFile: jsonFile, imageRoot: imageRoot)
         if let datasetName {
             let meta = catalog.metadata(datasetName)
-            try meta.set("thing_classes", .strings(loaded.thingClasses))
-            try meta.set("thing_dataset_id_to_contiguous_id", .idMap(loaded.idMap))
+            for (key, value) in [("thing_classes", MetadataValue.strings(loaded.thingClasses)),
+                                 ("thing_dataset_id_to_contiguous_id", .idMap(loaded.idMap))] {
+                // A value given at registration (or set since) that the file contradicts: both named.
+                if let given = meta.stored(key), given != value {
+                    throw DataError("metadata '\(key)' of '\(datasetName)' is \(given), but \(jsonFile) gives \(value) (its categories); "
+                                    + "register with the classes of this file, or leave '\(key)' out and it is read from the file")
+                }
+                try meta.set(key, value)
+            }
         }
         return loaded.dicts
     }

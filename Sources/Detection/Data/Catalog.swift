@@ -66,6 +66,9 @@ public final class Metadata: @unchecked Sendable {
 
     public var keys: [String] { lock.withLock { values.keys.sorted() } }
 
+    /// A key's value as set so far, without reading a lazily loaded dataset.
+    public func stored(_ key: String) -> MetadataValue? { lock.withLock { values[key] } }
+
     public var thingClasses: [String]? {
         if case .strings(let s)? = try? get("thing_classes") { return s }
         return nil

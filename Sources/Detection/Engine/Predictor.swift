@@ -19,8 +19,22 @@ public final class DefaultPredictor {
         if device != .cpu { try model.to(device) }
         resize = try ResizeShortestEdge(shortEdgeLengths: [try cfg.int("INPUT.MIN_SIZE_TEST")], maxSize: try cfg.int("INPUT.MAX_SIZE_TEST"))
         inputFormat = try cfg.string("INPUT.FORMAT")   // BGR or RGB: checked with the model's config
-        classes = try cfg.strings("DATASETS.TEST").first.flatMap { catalog.metadata($0).thingClasses }
+        classes = try DefaultPredictor.classNames(cfg: cfg, catalog: catalog)
     }
+
+    /// The names labels come from: DATASETS.TEST's first dataset, else DATASETS.TRAIN's (said
+    /// once per pair of names, as a predictor made from a training config has no TEST set).
+    static func classNames(cfg: CfgNode, catalog: DataCatalog) throws -> [String]? {
+        let test = try cfg.strings("DATASETS.TEST"), train = try cfg.strings("DATASETS.TRAIN")
+        if let name = test.first, let classes = catalog.metadata(name).thingClasses { return classes }
+        guard let name = train.first, let classes = catalog.metadata(name).thingClasses else { return nil }
+        let why = test.first.map { "DATASETS.TEST's '\($0)' has no thing_classes\(catalog.isRegistered($0) ? "" : " (it is not registered)")" } ?? "DATASETS.TEST is empty"
+        let note = "labels come from DATASETS.TRAIN's '\(name)' (\(classes.joined(separator: ", "))): \(why)"
+        if noted.insert(note).inserted { DetectionLog.shared.info("DefaultPredictor", note) }
+        return classes
+    }
+
+    nonisolated(unsafe) private static var noted = Set<String>()
 
     /// The model's input for one image: resized as Detectron2 does, CHW.
     func input(_ image: Image) throws -> Tensor {

@@ -55,6 +55,7 @@ public final class DefaultTrainer {
         guard !names.isEmpty else { throw ConfigError("DATASETS.TRAIN names no dataset to train on") }
         var dicts: [DatasetDict] = []
         let numClasses = try cfg.int("MODEL.ROI_HEADS.NUM_CLASSES")
+        var largest = 0
         for name in names {
             let d = try catalog.get(name)
             guard !d.isEmpty else { throw DataError("Dataset '\(name)' is empty!") }
@@ -68,6 +69,11 @@ public final class DefaultTrainer {
                 throw ConfigError("MODEL.ROI_HEADS.NUM_CLASSES is \(numClasses) but dataset '\(name)' has \(needed) classes\(classes.map { " (\($0.joined(separator: ", ")))" } ?? ""); set cfg.MODEL.ROI_HEADS.NUM_CLASSES = \(needed)")
             }
             dicts += d
+            largest = Swift.max(largest, needed)
+        }
+        if largest < numClasses {
+            DetectionLog.shared.warn("DefaultTrainer", "MODEL.ROI_HEADS.NUM_CLASSES is \(numClasses) but DATASETS.TRAIN has \(largest) class\(largest == 1 ? "" : "es"): "
+                                     + "classes \(largest) to \(numClasses - 1) have no examples and are trained only as background; set cfg.MODEL.ROI_HEADS.NUM_CLASSES = \(largest)")
         }
         trainDicts = dicts
 

@@ -75,17 +75,16 @@ public final class GeneralizedRCNN: Module {
     @discardableResult
     public func loadWeights(_ path: String) throws -> LoadReport { try DetectionCheckpointer(self).load(path) }
 
-    /// MODEL.WEIGHTS loaded into the model: nil when it is empty; a download link is an error
-    /// (Lunette reads local files only). Returns the path loaded.
+    /// MODEL.WEIGHTS loaded into the model: nil when it is empty. A model-zoo link
+    /// (detectron2://...) is read from the local model zoo (ModelZooFiles); another download
+    /// link is an error (Lunette reads local files only). Returns the path loaded.
     @discardableResult
     public func loadWeights(configuredIn cfg: CfgNode) throws -> String? {
         let weights = try cfg.string("MODEL.WEIGHTS")
         guard !weights.isEmpty else { return nil }
-        guard !weights.hasPrefix("detectron2://") && !weights.hasPrefix("http") else {
-            throw ConfigError("MODEL.WEIGHTS \(weights) is a download link; Lunette loads local files only: download it once and give its path")
-        }
-        try loadWeights(weights)
-        return weights
+        let path = try ModelZooFiles.localPath(weights)
+        try loadWeights(path)
+        return path
     }
 
     /// MODEL.DEVICE ("cpu", "cuda", "cuda:N", "auto"). Plain "cuda" (Detectron2's default, which
