@@ -31,6 +31,11 @@ public final class LuaClassSpec {
     /// Indexing with string keys that are neither methods nor properties (attribute-style objects).
     var dynamicStringKeys = false
 
+    /// Help for one object (member nil) or one of its members, where the class knows more than
+    /// its registry entry (a config node lists its keys).
+    var objectHelp: ((AnyObject, String?) -> String?)?
+    func findObjectHelp() -> ((AnyObject, String?) -> String?)? { objectHelp ?? parent?.findObjectHelp() }
+
     /// Bytes an object holds outside Lua's heap (a tensor's storage), for GC pressure.
     var externalSize: ((AnyObject) -> Int)?
 
@@ -120,6 +125,12 @@ public final class LuaClassBuilder<T: AnyObject> {
     /// to Lua, so loops that make big tensors do not grow without bound.
     public func externalSize(_ size: @escaping (T) -> Int) {
         spec.externalSize = { o in size(o as! T) }
+    }
+
+    /// What help(obj) shows for one object (member nil) and help("obj.member") / ?obj.member
+    /// for a member; nil falls back to the class's entry.
+    public func help(_ describe: @escaping (T, _ member: String?) -> String?) {
+        spec.objectHelp = { o, member in describe(o as! T, member) }
     }
 
     /// `tostring(obj)` and what the REPL prints.

@@ -6,15 +6,21 @@ extension LuaState {
     public func helpText(at idx: Int32, name: String?) -> String {
         let idx = lua_absindex(L, idx)
         if let spec = functionSpec(at: idx) { return help(for: spec) }
-        if let cls = classSpec(at: idx) { return help(for: cls) }
+        if let cls = classSpec(at: idx) {
+            if let describe = cls.findObjectHelp(), let box = lh_to_box(L, idx), let p = box.pointee.object,
+               let text = describe(Unmanaged<AnyObject>.fromOpaque(p).takeUnretainedValue(), nil) {
+                return text
+            }
+            return help(for: cls)
+        }
         if let module = moduleSpec(at: idx) { return help(for: module) }
-        if let name, let text = helpText(named: name) { return text }
+        if let name, let text = helpText(named: name) ?? memberHelp(dotted: name) { return text }
         switch lua_type(L, idx) {
         case LUA_TNONE:
             return overview()
         case LUA_TSTRING:
             let s = stringAt(L, idx)!
-            return helpText(named: s) ?? "No documentation for '\(s)'. Try help() for the list of modules."
+            return helpText(named: s) ?? memberHelp(dotted: s) ?? "No documentation for '\(s)'. Try help() for the list of modules."
         case LUA_TFUNCTION:
             var ar = lua_Debug()
             lua_pushvalue(L, idx)
@@ -29,6 +35,17 @@ extension LuaState {
                 ?? String(cString: lua_typename(L, lua_type(L, idx)))
             return "No documentation for \(what)."
         }
+    }
+
+    /// Help for `parent.member` where parent evaluates to an object whose class documents its
+    /// members (cfg.SOLVER.BASE_LR: the config node cfg.SOLVER knows BASE_LR).
+    func memberHelp(dotted name: String) -> String? {
+        guard let dot = name.lastIndex(where: { $0 == "." || $0 == ":" }), dot != name.startIndex else { return nil }
+        let parent = String(name[..<dot]), member = String(name[name.index(after: dot)...])
+        guard !member.isEmpty, member.allSatisfy({ $0 == "_" || $0.isLetter || $0.isNumber }),
+              case .object(let o)? = try? evaluate("return \(parent)", name: "=(help)").first,
+              let id = try? classID(for: o), let describe = classes[id].findObjectHelp() else { return nil }
+        return describe(o, member)
     }
 
     /// Help for a registered name: "torch.randn", "torch.Tensor", "torch.Tensor:size", "torch".
@@ -50,7 +67,7 @@ extension LuaState {
     }
 
     public func help(for f: LuaFunctionSpec) -> String {
-        var lines = [f.signature, "  " + f.doc]
+        var lines = [f.signature] + f.doc.split(separator: "\n").map { "  " + $0 }
         if let parameters = f.parameters, !parameters.isEmpty {
             lines.append("  parameters:")
             for p in parameters {
@@ -88,13 +105,15 @@ extension LuaState {
     }
 
     public func help(for m: LuaModuleSpec) -> String {
-        var lines = ["module \(m.name)", "  " + m.doc]
+        var lines = ["module \(m.name)"] + m.doc.split(separator: "\n").map { "  " + $0 }
         let entries: [(String, String)] = m.members.sorted().map { member in
             let full = "\(m.name).\(member)"
-            if let f = registry.functions[full] { return (f.signature.replacingOccurrences(of: "\(m.name).", with: ""), f.doc) }
-            if let sub = registry.modules[full] { return ("\(member) (module)", sub.doc) }
-            if let c = registry.classes[full] { return ("\(member) (class)", c.doc) }
-            return (member, m.values[member] ?? "")
+            // The first paragraph of each: help(member) shows the rest.
+            func summary(_ doc: String) -> String { String(doc.split(separator: "\n").first ?? "") }
+            if let f = registry.functions[full] { return (f.signature.replacingOccurrences(of: "\(m.name).", with: ""), summary(f.doc)) }
+            if let sub = registry.modules[full] { return ("\(member) (module)", summary(sub.doc)) }
+            if let c = registry.classes[full] { return ("\(member) (class)", summary(c.doc)) }
+            return (member, summary(m.values[member] ?? ""))
         }
         let width = entries.map(\.0.count).max() ?? 0
         for (label, doc) in entries {

@@ -12,6 +12,8 @@ public final class LuaState {
     var classIDs: [ObjectIdentifier: Int] = [:]
     var functionBoxes: [LuaFunctionBox] = []
     var objectCacheRef: Int32 = 0
+    /// Lua functions documented by `---` comments, by identity (kept alive by their module).
+    var luaFunctionDocs: [UnsafeRawPointer: LuaFunctionSpec] = [:]
     var arrayMarkerRef: Int32 = 0
     var mapMarkerRef: Int32 = 0
     let lifetime: LuaLifetime
@@ -38,6 +40,7 @@ public final class LuaState {
         lua_setmetatable(L, -2)
         objectCacheRef = luaL_ref(L, lh_registryindex())
         makeKindMarkers()
+        installModuleDocumenter()
         // (Fully initialised here: a throw runs deinit, which closes L.)
         do { _ = try evaluate(LuaState.textOnlyLoading, name: "=(lunette)") } catch {
             throw LuaError.message("cannot set up chunk loading: \(error)")
@@ -79,12 +82,19 @@ public final class LuaState {
             if not f then error(message, 2) end
             return f()
         end
+        local document = __lunette_document
+        __lunette_document = nil
         package.searchers[2] = function(name)
             local path, message = package.searchpath(name, package.path)
             if not path then return message end
             local f, problem = _G.loadfile(path)
             if not f then error(("error loading module '%s' from file '%s':\\n\\t%s"):format(name, path, problem), 2) end
-            return f, path
+            -- The module's --- comments join the registry (help, ?name, completion).
+            return function(...)
+                local m = f(...)
+                if type(m) == "table" then document(name, path, m) end
+                return m
+            end, path
         end
         """
 
@@ -226,7 +236,10 @@ public final class LuaState {
     /// The registry name of the function value at idx, when it is a Swift function.
     public func functionSpec(at idx: Int32) -> LuaFunctionSpec? {
         var ctx: UnsafeMutableRawPointer?
-        guard lh_swift_function_ctx(L, idx, &ctx) != 0, let ctx else { return nil }
+        guard lh_swift_function_ctx(L, idx, &ctx) != 0, let ctx else {
+            guard lua_type(L, idx) == LUA_TFUNCTION, let p = lua_topointer(L, idx) else { return nil }
+            return luaFunctionDocs[p]
+        }
         return Unmanaged<LuaFunctionBox>.fromOpaque(ctx).takeUnretainedValue().spec
     }
 

@@ -14,6 +14,9 @@ final class Session {
         colorErrors = Terminal.colorEnabled(fd: 2)
         try LunetteBindings.install(in: state)
         try setPackagePath(scriptDirectory: scriptDirectory)
+        // The detectron2 package is documented from its files when loaded: load it now, so
+        // help() lists it before a script requires it (nothing else happens on loading it).
+        _ = try? state.evaluate("pcall(require, 'detectron2')", name: "=(lunette)")
     }
 
     func setPackagePath(scriptDirectory: String?) throws {

@@ -93,7 +93,7 @@ extension LunetteBindings {
     }
 
     static func registerLunetteModule(in state: LuaState, printMode: PrintMode) throws {
-        try state.defineModule("lunette", doc: "The host: versions, timers.") { m in
+        try state.defineModule("lunette", doc: "The host: versions, timers, files (lunette.fs), JSON, pretty printing (lunette.pp).") { m in
             try m.value("version", .string(version), doc: "Lunette's version.")
             m.function("Timer", [], returns: "lunette.Timer", doc: "Starts a stopwatch: local t = lunette.Timer(); ...; print(t:elapsed()).") { call in
                 call.push(object: Stopwatch())
