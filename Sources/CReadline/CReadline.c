@@ -18,11 +18,10 @@ static char *finished_line = NULL;
 static int line_done = 0;
 
 static char **lr_attempt_completion(const char *text, int start, int end) {
-    (void)start;
     (void)end;
     rl_attempted_completion_over = 1;  // never fall back to file names
     rl_completion_append_character = 0;  // "torch." continues without a space
-    return completer_fn == NULL ? NULL : completer_fn(text);
+    return completer_fn == NULL ? NULL : completer_fn(text, rl_line_buffer, start);
 }
 
 void lr_setup(const char *name, lr_completer_fn completer) {

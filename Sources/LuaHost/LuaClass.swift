@@ -36,6 +36,10 @@ public final class LuaClassSpec {
     var objectHelp: ((AnyObject, String?) -> String?)?
     func findObjectHelp() -> ((AnyObject, String?) -> String?)? { objectHelp ?? parent?.findObjectHelp() }
 
+    /// Names an object answers to beyond its properties (a config node's keys), for completion.
+    var memberNames: ((AnyObject) -> [String])?
+    func findMemberNames() -> ((AnyObject) -> [String])? { memberNames ?? parent?.findMemberNames() }
+
     /// Bytes an object holds outside Lua's heap (a tensor's storage), for GC pressure.
     var externalSize: ((AnyObject) -> Int)?
 
@@ -131,6 +135,11 @@ public final class LuaClassBuilder<T: AnyObject> {
     /// for a member; nil falls back to the class's entry.
     public func help(_ describe: @escaping (T, _ member: String?) -> String?) {
         spec.objectHelp = { o, member in describe(o as! T, member) }
+    }
+
+    /// The names `obj.<Tab>` completes beyond methods and properties (dynamic keys).
+    public func completions(_ names: @escaping (T) -> [String]) {
+        spec.memberNames = { o in names(o as! T) }
     }
 
     /// `tostring(obj)` and what the REPL prints.
@@ -306,5 +315,22 @@ extension LuaState {
         lua_pushvalue(L, -1)
         lua_rawsetp(L, -3, key)
         lh_remove(L, -2)
+    }
+}
+
+extension LuaState {
+    /// The dynamic member names of the object at idx (for completion); empty when none.
+    public func memberNames(ofObjectAt idx: Int32) -> [String] {
+        guard let box = lh_to_box(L, idx), let p = box.pointee.object, let names = classes[Int(box.pointee.class_id)].findMemberNames() else { return [] }
+        return names(Unmanaged<AnyObject>.fromOpaque(p).takeUnretainedValue())
+    }
+
+    /// obj[key] for the object at idx, read under protection (a class's __index is Swift); nil
+    /// when the read fails.
+    public func member(_ key: String, ofObjectAt idx: Int32) -> LuaValue? {
+        guard let object = try? value(at: idx) else { return nil }
+        if memberReader == nil { memberReader = try? load("local o, k = ...; return o[k]", name: "=(member)") }
+        guard let reader = memberReader, let v = try? call(reader, [object, .string(key)]).first else { return nil }
+        return v
     }
 }

@@ -14,6 +14,8 @@ public final class LuaState {
     var objectCacheRef: Int32 = 0
     /// Lua functions documented by `---` comments, by identity (kept alive by their module).
     var luaFunctionDocs: [UnsafeRawPointer: LuaFunctionSpec] = [:]
+    /// A Lua function reading o[k], for completion's protected member reads.
+    var memberReader: LuaRef?
     var arrayMarkerRef: Int32 = 0
     var mapMarkerRef: Int32 = 0
     let lifetime: LuaLifetime

@@ -25,8 +25,30 @@ enum Completion {
         return String(prefix)
     }
 
-    /// Completions of a word such as "torch.ra", "t:si" or "pri".
-    static func candidates(for word: String, in state: LuaState) -> [String] {
+    /// Completions of a word such as "torch.ra", "t:si" or "pri", given the text of the line
+    /// before it: a dataset name inside DatasetCatalog.get(" (or MetadataCatalog.get, or a
+    /// loader's dataset argument), any registered name after "?".
+    static func candidates(for word: String, before: String = "", in state: LuaState) -> [String] {
+        if let quote = before.last, quote == "\"" || quote == "'" {
+            let call = before.dropLast().trimmingCharacters(in: .whitespaces)
+            let takesDataset = ["DatasetCatalog.get(", "MetadataCatalog.get(", "DatasetCatalog.remove(", "MetadataCatalog.remove(",
+                                "build_detection_test_loader(cfg,", "COCOEvaluator(", "presence(", "confusion_matrix("]
+            guard takesDataset.contains(where: { call.hasSuffix($0) || call.replacingOccurrences(of: " ", with: "").hasSuffix($0) }) else { return [] }
+            let listed = try? state.evaluate("return require('detectron2.data').DatasetCatalog.list()", name: "=(completion)").first
+            guard case .table(let t)? = listed else { return [] }
+            return t.array.compactMap { if case .string(let s) = $0, s.hasPrefix(word) { return s }; return nil }
+        }
+        if word.hasPrefix("?") {
+            let rest = String(word.dropFirst())
+            let registered = Set(state.registry.functions.keys).union(state.registry.modules.keys).union(state.registry.classes.keys)
+                .filter { $0.hasPrefix(rest) && !$0.hasPrefix("(") }
+            return Set(candidates(for: rest, in: state)).union(registered).sorted().map { "?" + $0 }
+        }
+        return values(for: word, in: state)
+    }
+
+    /// Completions through globals, tables and objects.
+    static func values(for word: String, in state: LuaState) -> [String] {
         let L = state.L
         let top = lua_gettop(L)
         defer { lua_settop(L, top) }
@@ -40,13 +62,25 @@ enum Completion {
         if let separatorIndex {
             let path = word[..<separatorIndex].split(separator: ".", omittingEmptySubsequences: false)
             for segment in path {
-                guard lua_type(L, -1) == LUA_TTABLE, !segment.isEmpty else { return [] }
+                guard !segment.isEmpty else { return [] }
+                if state.classSpec(at: -1) != nil {
+                    // An object of a registered class: its __index is Swift (a property or a
+                    // config node's key), never user code.
+                    guard let child = state.member(String(segment), ofObjectAt: -1) else { return [] }
+                    lh_pop(L, 1)
+                    state.push(child)
+                    continue
+                }
+                guard lua_type(L, -1) == LUA_TTABLE else { return [] }
                 String(segment).push(to: L, state: state)
                 rawGetFollowingIndex(L)
             }
             if let cls = state.classSpec(at: -1) {
                 names.formUnion(cls.allMethods.keys)
-                if !methodCall { names.formUnion(cls.allProperties.keys) }
+                if !methodCall {
+                    names.formUnion(cls.allProperties.keys)
+                    names.formUnion(state.memberNames(ofObjectAt: -1))
+                }
             } else if lua_type(L, -1) == LUA_TSTRING, methodCall {
                 lua_getglobal(L, "string")
                 tableKeys(L, into: &names)
@@ -114,9 +148,10 @@ enum Completion {
 }
 
 /// readline's completion entry: [common prefix, candidates..., NULL], all malloc'ed.
-private func completeForReadline(_ text: UnsafePointer<CChar>?) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
+private func completeForReadline(_ text: UnsafePointer<CChar>?, _ line: UnsafePointer<CChar>?, _ start: Int32) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
     guard let text, let session = Completion.session else { return nil }
-    let candidates = Completion.candidates(for: String(cString: text), in: session.state)
+    let before = line.map { String(decoding: UnsafeBufferPointer(start: UnsafeRawPointer($0).assumingMemoryBound(to: UInt8.self), count: Int(max(0, min(start, Int32(strlen($0)))))), as: UTF8.self) } ?? ""
+    let candidates = Completion.candidates(for: String(cString: text), before: before, in: session.state)
     if candidates.isEmpty { return nil }
     let array = malloc((candidates.count + 2) * MemoryLayout<UnsafeMutablePointer<CChar>?>.stride)!
         .bindMemory(to: UnsafeMutablePointer<CChar>?.self, capacity: candidates.count + 2)

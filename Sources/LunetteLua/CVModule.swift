@@ -22,6 +22,7 @@ extension LunetteBindings {
     static func installCVModule(in state: LuaState) throws {
         try registerImageClass(in: state)
         try registerCascadeClassifierClass(in: state)
+        try registerVideoCaptureClass(in: state)
         try registerCVModule(in: state)
     }
 
@@ -136,6 +137,17 @@ extension LunetteBindings {
         }
     }
 
+    /// OpenCV's VideoCapture as Lua sees it: the video (nil once released) and the frames read.
+    final class VideoCaptureObject {
+        var video: Video?
+        let path: String
+        var framesRead = 0
+        init(video: Video, path: String) {
+            self.video = video
+            self.path = path
+        }
+    }
+
     static func registerCascadeClassifierClass(in state: LuaState) throws {
         let I = imageClass
         try state.defineClass(Cascade.self, name: "cv.CascadeClassifier", doc: "An OpenCV Haar/LBP cascade: the pretrained face and smile baseline.") { c in
@@ -163,6 +175,63 @@ extension LunetteBindings {
                     return .table(t)
                 }
                 return call.push(.table(LuaTable(array: list)))
+            }
+            c.method("detectMultiScale", [LuaParameter("image", .object(I)), LuaParameter("options", .table, optional: true)], returns: "table",
+                     doc: "OpenCV's detectMultiScale: a list of {x, y, w, h} (as the rectangles OpenCV returns); options with OpenCV's names {scaleFactor = 1.1, minNeighbors = 3, minSize = {w, h}, maxSize = {w, h}}.") { cascade, call in
+                let o = try call.options(3, allowed: ["maxSize", "minNeighbors", "minSize", "scaleFactor"], ignored: ["flags"])
+                func pair(_ key: String) throws -> (Int, Int) {
+                    guard let v = o[key] else { return (0, 0) }
+                    let p = try [Int].decode(v, at: key)
+                    guard p.count == 2, p[0] >= 0, p[1] >= 0 else { throw call.argumentError(3, "\(key) must be {width, height}, both 0 or more") }
+                    return (p[0], p[1])
+                }
+                let scale = try o.option("scaleFactor", as: Double.self) ?? 1.1
+                guard scale > 1 else { throw call.argumentError(3, "scaleFactor must be greater than 1 (OpenCV's rule), not \(scale)") }
+                let neighbors = try o.option("minNeighbors", as: Int.self) ?? 3
+                guard neighbors >= 0 else { throw call.argumentError(3, "minNeighbors must be 0 or more, not \(neighbors)") }
+                let found = try cascade.detect(try call.object(Image.self, 2), scaleFactor: scale, minNeighbors: neighbors,
+                                               minSize: try pair("minSize"), maxSize: try pair("maxSize"), equalize: false)
+                return call.push(.table(LuaTable(array: found.map { d in
+                    .table(LuaTable(array: [.integer(Int64(d.x)), .integer(Int64(d.y)), .integer(Int64(d.width)), .integer(Int64(d.height))]))
+                }, kind: .array)))
+            }
+        }
+    }
+
+    static func registerVideoCaptureClass(in state: LuaState) throws {
+        try state.defineClass(VideoCaptureObject.self, name: "cv.VideoCapture",
+                              doc: "OpenCV's VideoCapture over a file: local ok, frame = cap:read() until ok is false; cap:get(cv.CAP_PROP_FPS); cap:release().") { c in
+            c.tostring { v in "cv.VideoCapture(\(v.path), \(v.video == nil ? "released" : "\(v.framesRead) frames read"))" }
+            c.method("read", [], returns: "boolean, cv.Image", doc: "The next frame: true and the BGR image, or false and nil at the end (or after release).") { v, call in
+                guard let video = v.video, case .frame(let img?) = try video.next() else {
+                    lua_pushboolean(call.L, 0)
+                    lua_pushnil(call.L)
+                    return 2
+                }
+                v.framesRead += 1
+                lua_pushboolean(call.L, 1)
+                _ = call.push(object: img)
+                return 2
+            }
+            c.method("isOpened", [], returns: "boolean", doc: "Whether the capture is open (false after release).") { v, call in call.push(v.video != nil) }
+            c.method("get", [LuaParameter("prop", .integer)], returns: "number",
+                     doc: "A property: cv.CAP_PROP_FPS, CAP_PROP_FRAME_COUNT (what the container claims), CAP_PROP_FRAME_WIDTH, CAP_PROP_FRAME_HEIGHT, CAP_PROP_POS_FRAMES (frames read).") { v, call in
+                let prop = try call.integer(2)
+                guard let video = v.video else { return call.push(0.0) }   // OpenCV answers 0 once released
+                let info = video.info
+                switch prop {
+                case 1: return call.push(Double(v.framesRead))
+                case 3: return call.push(Double(info.width))
+                case 4: return call.push(Double(info.height))
+                case 5: return call.push(info.fps)
+                case 7: return call.push(Double(info.claimedFrames))
+                default:
+                    throw call.argumentError(2, "property \(prop) is not supported; use cv.CAP_PROP_POS_FRAMES (1), FRAME_WIDTH (3), FRAME_HEIGHT (4), FPS (5) or FRAME_COUNT (7)")
+                }
+            }
+            c.method("release", [], doc: "Closes the file.") { v, call in
+                v.video = nil
+                return 0
             }
         }
     }
@@ -216,6 +285,14 @@ extension LunetteBindings {
                                   howToContinue: "run cv.extract_frames again (it rewrites the same files)")
                 }
                 return call.push(.table(t))
+            }
+            m.function("VideoCapture", [LuaParameter("path", .string)], returns: "cv.VideoCapture",
+                       doc: "Opens a video file for frame-by-frame reading, as OpenCV's VideoCapture; a file that cannot be opened is an error naming it (OpenCV would give a capture that reads nothing).") { call in
+                let path = try call.string(1)
+                return call.push(object: VideoCaptureObject(video: try Video(path: path), path: path))
+            }
+            for (name, value) in [("CAP_PROP_POS_FRAMES", 1), ("CAP_PROP_FRAME_WIDTH", 3), ("CAP_PROP_FRAME_HEIGHT", 4), ("CAP_PROP_FPS", 5), ("CAP_PROP_FRAME_COUNT", 7)] {
+                try m.value(name, .integer(Int64(value)), doc: "VideoCapture:get property \(value), as OpenCV's.")
             }
             m.function("CascadeClassifier", [LuaParameter("path", .string)], returns: "cv.CascadeClassifier",
                        doc: "Loads a cascade XML; a bare file name is looked up in Debian's opencv-data (e.g. \"haarcascade_frontalface_default.xml\").") { call in

@@ -63,6 +63,7 @@ extension LunetteBindings {
                               doc: "Detectron2's config: cfg.SOLVER.MAX_ITER = 500 is checked against the default's type; print(cfg) shows YAML.") { c in
             c.tostring { $0.dump() }
             c.help { node, member in member.map { node.helpText(key: $0) } ?? node.helpText() }
+            c.completions { $0.keys }
             c.indexer(doc: "cfg.KEY reads a value or a sub-node; cfg.KEY = value sets it (same type as the default; integers are accepted for floats)",
                       includingNames: true, get: { n, call in
                 guard call.type(2) == LUA_TSTRING, let key = try? call.string(2) else { return call.pushNil() }

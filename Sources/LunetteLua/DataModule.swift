@@ -234,6 +234,7 @@ extension LunetteBindings {
                 "Metadata(name='\(m.metadata.name)', " + m.metadata.keys.map { "\($0)=\((try? m.metadata.get($0)).flatMap { $0 }?.description ?? "")" }.joined(separator: ", ") + ")"
             }
             c.property("name", type: "string", doc: "The dataset's name.") { m, call in call.push(m.metadata.name) }
+            c.completions { m in Array(Set(m.metadata.keys).union(["thing_classes", "thing_dataset_id_to_contiguous_id", "json_file", "image_root", "evaluator_type"])).sorted() }
             c.method("get", [LuaParameter("key", .string), LuaParameter("default", .any, optional: true)], returns: "value",
                      doc: "A key's value, or default.") { m, call in
                 if let v = try m.metadata.get(try call.string(2)) { return call.push(metadataToLua(v)) }

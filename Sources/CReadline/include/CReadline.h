@@ -3,9 +3,10 @@
 #pragma once
 #include <stddef.h>
 
-// Completion: given the word being completed (text, which keeps "." and ":" inside it),
-// returns a malloc'ed, NULL-terminated array of malloc'ed candidates, or NULL.
-typedef char **(*lr_completer_fn)(const char *text);
+// Completion: given the word being completed (text, which keeps "." and ":" inside it), the
+// whole line and where the word starts in it, returns a malloc'ed, NULL-terminated array of
+// malloc'ed candidates, or NULL.
+typedef char **(*lr_completer_fn)(const char *text, const char *line, int start);
 
 // Sets readline's program name, word-break characters and completer. Call once.
 void lr_setup(const char *name, lr_completer_fn completer);
