@@ -207,7 +207,7 @@ extension LunetteBindings {
                 return call.push(object: BoxesObject(Boxes(t)))
             }
             m.function("Instances", [LuaParameter("image_size", .table), LuaParameter("fields", .table)], returns: "Instances",
-                       doc: "Instances from fields: Instances({h, w}, {pred_boxes = Boxes or (N, 4) tensor, scores = tensor, pred_classes = tensor}).") { call in
+                       doc: "Instances from fields: Instances({h, w}, {pred_boxes = Boxes or (N, 4) tensor, scores = tensor, pred_classes = tensor}). Class names of pred_classes: \(classNameIdiom).") { call in
                 let size = try call.decode([Int].self, 1)
                 guard size.count == 2 else { throw call.argumentError(1, "image_size is {height, width}") }
                 let fields = try call.options(2, allowed: ["pred_boxes", "pred_classes", "scores"])
