@@ -109,6 +109,42 @@ final class REPLTests: XCTestCase {
         XCTAssertEqual(t.finish(), 0)
     }
 
+    func testCompletionOfConfigKeysDatasetNamesMetadataAndHelpNames() throws {
+        let t = try Terminal(environment: ["NO_COLOR": "1"])
+        t.expect("> ")
+        t.line("d2 = require 'detectron2'; cfg = d2.config.get_cfg()", expecting: "> ")
+        var m = t.mark
+        t.send("cfg.SO\t")
+        t.expect("cfg.SOLVER", after: m)
+        t.send(".MAX_I\t")
+        t.expect("cfg.SOLVER.MAX_ITER", after: m)
+        t.line("", expecting: "40000")
+        m = t.mark
+        t.send("cfg.MODEL.ROI_HE\t")
+        t.expect("cfg.MODEL.ROI_HEADS", after: m)
+        t.send(".BATCH\t")
+        t.expect("cfg.MODEL.ROI_HEADS.BATCH_SIZE_PER_IMAGE", after: m)
+        t.line("", expecting: "512")
+        t.line("d2.data.DatasetCatalog.register('brand_logo_train', function() return {} end)", expecting: "> ")
+        m = t.mark
+        t.send("d2.data.DatasetCatalog.get(\"brand_l\t")
+        t.expect("get(\"brand_logo_train\"", after: m)   // readline closes the quote
+        t.line(")", expecting: "Dataset 'brand_logo_train'")
+        t.line("meta = d2.data.MetadataCatalog.get('brand_logo_train')", expecting: "> ")
+        m = t.mark
+        t.send("meta.thing_c\t")
+        t.expect("meta.thing_classes", after: m)
+        t.line("", expecting: "> ")
+        m = t.mark
+        t.send("?detectron2.model_zoo.get_ch\t")
+        t.expect("?detectron2.model_zoo.get_checkpoint_url", after: m)
+        t.line("", expecting: "The link of the model Detectron2 trained")
+        m = t.mark
+        t.line("?cfg.SOLVER.BASE_LR", expecting: "type float, default 0.001")
+        t.expect("Learning rate", after: m)
+        XCTAssertEqual(t.finish(), 0)
+    }
+
     func testCtrlCStopsRunningCodeAndKeepsTheSession() throws {
         let t = try Terminal(environment: ["NO_COLOR": "1"])
         t.expect("> ")

@@ -10,9 +10,33 @@ final class BindingsTests: XCTestCase {
         return state
     }
 
-    /// Every name a module exports is documented in the registry, so help() never says "undocumented".
+    static let stdlib = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("stdlib").path
+
+    /// The stdlib's Lua modules by require name ("detectron2.model_zoo", "detectron2" for init.lua).
+    static func stdlibModules() throws -> [String] {
+        let files = FileManager.default.enumerator(atPath: stdlib)?.compactMap { $0 as? String }.filter { $0.hasSuffix(".lua") } ?? []
+        return files.map { f in
+            var name = String(f.dropLast(4))
+            if name.hasSuffix("/init") { name = String(name.dropLast(5)) }
+            return name.replacingOccurrences(of: "/", with: ".")
+        }.sorted()
+    }
+
+    /// Every name a module exports is documented in the registry, so help() never says
+    /// "undocumented": the Swift modules, classes and their members, and every module of the
+    /// stdlib with each of its functions (documented by --- comments in its file).
     func testEveryExportedNameIsDocumented() throws {
         let state = try makeState()
+        _ = try state.evaluate("package.path = '\(Self.stdlib)/?.lua;\(Self.stdlib)/?/init.lua;' .. package.path")
+        let luaModules = try Self.stdlibModules()
+        XCTAssertTrue(luaModules.contains("detectron2") && luaModules.contains("detectron2.model_zoo"), "\(luaModules)")
+        for name in luaModules { _ = try state.evaluate("require '\(name)'") }
+        for name in luaModules {
+            guard let module = state.registry.modules[name] else { XCTFail("stdlib module \(name) is not in the registry"); continue }
+            for (member, doc) in module.values { XCTAssertFalse(doc.isEmpty, "\(name).\(member) has no --- doc") }
+            XCTAssertNotNil(state.helpText(named: name), name)
+        }
         for (name, module) in state.registry.modules {
             XCTAssertFalse(module.doc.isEmpty, "module \(name) has no doc")
             let exported = try state.evaluate("""
@@ -31,7 +55,14 @@ final class BindingsTests: XCTestCase {
         for (name, c) in state.registry.classes {
             XCTAssertFalse(c.doc.isEmpty, "class \(name) has no doc")
             for (p, spec) in c.allProperties { XCTAssertFalse(spec.doc.isEmpty, "\(name).\(p) has no doc") }
+            for (m, spec) in c.allMethods { XCTAssertFalse(spec.doc.isEmpty, "\(name):\(m) has no doc") }
+            for (m, spec) in c.allMetamethods { XCTAssertFalse(spec.doc.isEmpty, "\(name).\(m) has no doc") }
         }
+        // help(value) finds a stdlib function by its value, as it finds a Swift one.
+        _ = try state.evaluate("__f = require('detectron2.model_zoo').get_checkpoint_url")
+        lua_getglobal(state.L, "__f")
+        XCTAssertTrue(state.helpText(at: -1, name: nil).hasPrefix("detectron2.model_zoo.get_checkpoint_url(name)\n  The link of the model"))
+        lua_settop(state.L, 0)
     }
 
     func testVersionsReportTheLibrariesInUse() throws {
