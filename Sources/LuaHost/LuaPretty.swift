@@ -215,6 +215,18 @@ struct LuaKeyOrder: Comparable {
 }
 
 extension LuaState {
-    /// What tostring gives for the value at idx (a failing __tostring is shown as such).
-    public func displayString(at idx: Int32) -> String { protectedToString(L, idx) }
+    /// What tostring gives for the value at idx; a failing __tostring is an error, as in Lua.
+    public func tostring(at idx: Int32) throws -> String {
+        var len = 0
+        if let p = lh_tostring_protected(L, idx, &len) {
+            let s = p.withMemoryRebound(to: UInt8.self, capacity: len) {
+                String(decoding: UnsafeBufferPointer(start: $0, count: len), as: UTF8.self)
+            }
+            lh_pop(L, 1)
+            return s
+        }
+        let message = stringAt(L, -1) ?? "error in __tostring"
+        lh_pop(L, 1)
+        throw LuaError.message(message)
+    }
 }

@@ -41,12 +41,13 @@ extension LunetteBindings {
     /// Lua's print, except that a plain table is shown with its contents once lunette.pp was
     /// used, and before that with a one-time hint on stderr (Lua prints only its address).
     static func installPrint(in state: LuaState, mode: PrintMode) {
-        state.pushFunction("print", nil, doc: "print(...): the values, tab-separated, as Lua's print; a table shows its contents once lunette.pp was used.") { call in
+        state.pushFunction("print", nil, doc: "print(...): the values, tab-separated, as Lua's print; a list or map Lunette gave (metadata, tolist()) shows its contents, and any table does once lunette.pp was used.") { call in
             var parts: [String] = []
             for i in 1...max(call.count, 1) where call.count > 0 {
                 let idx = Int32(i)
                 if call.type(idx) == LUA_TTABLE, !hasToString(call.L, idx) {
-                    if mode.pretty {
+                    // Tables Lunette hands out as lists or maps (marked) show their contents.
+                    if mode.pretty || call.state.tableKind(at: idx) != nil {
                         parts.append(PrettyPrinter().render(call.state, at: idx))
                         continue
                     }
@@ -55,7 +56,7 @@ extension LunetteBindings {
                         Console.err("lunette: print shows a table as its address; lunette.pp(t) prints its contents (and from then on, print does too)\n")
                     }
                 }
-                parts.append(call.state.displayString(at: idx))
+                parts.append(try call.state.tostring(at: idx))
             }
             Console.out(parts.joined(separator: "\t") + "\n")
             return 0

@@ -173,8 +173,8 @@ extension LunetteBindings {
     static func registerVisualizerClass(in state: LuaState) throws {
         try state.defineClass(VisualizerObject.self, name: "detectron2.utils.visualizer.Visualizer",
                               doc: "Draws predictions or ground truth on an RGB image.") { c in
-            c.method("draw_instance_predictions", [LuaParameter("instances", .table)], returns: "Visualizer",
-                     doc: "Boxes with \"name NN%\" labels (predictor(img).instances, or the whole output).") { v, call in
+            c.method("draw_instance_predictions", [LuaParameter("instances", .any)], returns: "Visualizer",
+                     doc: "Boxes with \"name NN%\" labels: predictor(img).instances (Instances, on any device), the whole output, or a list of {box, score, class, label}.") { v, call in
                 let (instances, labels) = try instancesFromLua(try call.value(2))
                 try v.visualizer.drawInstancePredictions(instances, labels: labels)
                 return call.push(object: v)
@@ -194,16 +194,40 @@ extension LunetteBindings {
 
     static func registerUtilsVisualizerModule(in state: LuaState) throws {
         try state.defineModule("detectron2.utils.visualizer", doc: "Drawing detections.") { m in
+            try m.value("ColorMode", .table(LuaTable(hash: [.string("IMAGE"): .integer(0), .string("SEGMENTATION"): .integer(1), .string("IMAGE_BW"): .integer(2)])),
+                        doc: "Detectron2's ColorMode for Visualizer's instance_mode: IMAGE (0), SEGMENTATION (1, drawn as IMAGE: there are no masks), IMAGE_BW (2, the picture in grey under the boxes).")
             m.function("Visualizer", [LuaParameter("img_rgb", .object(imageClass)), LuaParameter("metadata", .any, optional: true),
-                                      LuaParameter("scale", .number, optional: true)], returns: "Visualizer",
-                       doc: "A visualizer on a copy of the image; class names come from metadata.thing_classes.") { call in
-                var classes: [String]?
-                if let m = try? call.object(MetadataObject.self, 2) { classes = m.metadata.thingClasses }
-                else if call.type(2) == LUA_TTABLE, case .table(let t) = try call.value(2), let tc = t["thing_classes"] {
-                    classes = try [String].decode(tc, at: "thing_classes")
+                                      LuaParameter("scale", .number, optional: true), LuaParameter("instance_mode", .integer, optional: true)],
+                       returns: "Visualizer", doc: """
+                A visualizer on a copy of the image; class names come from metadata.thing_classes. As Detectron2's Visualizer(img_rgb, metadata, scale, instance_mode), \
+                positionally or as options: Visualizer(img:rgb(), {metadata = meta, scale = 0.5, instance_mode = ColorMode.IMAGE_BW}) (IMAGE_BW greys the picture under the boxes).
+                """) { call in
+                var metadata: LuaValue = call.isNone(2) ? .nil : try call.value(2)
+                var scale = try call.optionalNumber(3) ?? 1
+                var mode = try call.optionalInteger(4) ?? 0
+                // Detectron2's keyword arguments as one table: {metadata = ..., scale = ..., instance_mode = ...}.
+                if case .table(let t) = metadata, t.array.isEmpty, t["thing_classes"] == nil,
+                   t.hash.keys.contains(where: { ["metadata", "scale", "instance_mode"].contains($0.description) }) {
+                    guard call.isNone(3) else { throw call.argumentError(3, "give scale in the options table or positionally, not both") }
+                    let o = try call.options(2, allowed: ["instance_mode", "metadata", "scale"])
+                    metadata = o["metadata"] ?? .nil
+                    scale = try o.option("scale", as: Double.self) ?? 1
+                    mode = try o.option("instance_mode", as: Int.self) ?? 0
                 }
-                return call.push(object: VisualizerObject(try Visualizer(image: try call.object(Image.self, 1), classes: classes,
-                                                                         scale: try call.optionalNumber(3) ?? 1)))
+                guard scale.isFinite, scale > 0, scale <= 16 else { throw LuaError.message("Visualizer: scale must be above 0 and at most 16, not \(scale)") }
+                guard [0, 1, 2].contains(mode) else {
+                    throw LuaError.message("Visualizer: instance_mode \(mode) is not a ColorMode (IMAGE = 0, SEGMENTATION = 1, IMAGE_BW = 2)")
+                }
+                var classes: [String]?
+                switch metadata {
+                case .object(let o as MetadataObject): classes = o.metadata.thingClasses
+                case .table(let t): if let tc = t["thing_classes"] { classes = try [String].decode(tc, at: "metadata.thing_classes") }
+                case .nil: break
+                default: throw call.argumentError(2, "metadata is MetadataCatalog.get(name) or a table with thing_classes, not a \(metadata.typeName)")
+                }
+                var image = try call.object(Image.self, 1)
+                if mode == 2 { image = try image.converted(.bgrToGray).converted(.grayToBGR) }
+                return call.push(object: VisualizerObject(try Visualizer(image: image, classes: classes, scale: scale)))
             }
         }
     }

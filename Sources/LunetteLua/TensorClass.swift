@@ -404,7 +404,7 @@ extension LunetteBindings {
         if t.dim == 0 { return values.first ?? .nil }
         var position = 0
         func build(_ d: Int) -> LuaValue {
-            var table = LuaTable()
+            var table = LuaTable(kind: .array)   // a list, also when empty ([] in JSON)
             for _ in 0..<t.shape[d] {
                 if d == t.dim - 1 {
                     table.array.append(values[position])
