@@ -8,14 +8,14 @@ import Foundation
 /// Swift-defined names, so help(x), ?x and completion treat both alike.
 extension LuaState {
     /// One documented member, as read from the source.
-    struct LuaDocEntry {
-        let name: String
-        let parameters: [String]?
-        let doc: String
+    public struct LuaDocEntry {
+        public let name: String
+        public let parameters: [String]?
+        public let doc: String
     }
 
     /// The module doc and the documented members of a Lua source.
-    static func docComments(in source: String) -> (module: String, members: [LuaDocEntry]) {
+    public static func docComments(in source: String) -> (module: String, members: [LuaDocEntry]) {
         let lines = source.split(separator: "\n", omittingEmptySubsequences: false).map { String($0) }
         var i = 0
         // The file's opening comment (skipping a #! line): the module's documentation.

@@ -1,4 +1,5 @@
 import Detection
+import LuaHost
 import Foundation
 import Support
 import Torch
@@ -23,6 +24,8 @@ enum FuzzTarget: String, CaseIterable {
     case image
     /// Video containers: opened and read frame by frame.
     case video
+    /// Lua module sources, as require's documenter reads their --- comments.
+    case luadoc
 
     /// Where each input is written: a folder of this process's own in memory where possible.
     static let folder: String = {
@@ -48,6 +51,7 @@ enum FuzzTarget: String, CaseIterable {
         case .config: name = "configs/input.yaml"
         case .image: name = "input.img"
         case .video: name = "input.mp4"
+        case .luadoc: name = "input.lua"
         }
         let path = FuzzTarget.folder + "/" + name
         guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else { fatalError("cannot write \(path)") }
@@ -69,6 +73,10 @@ enum FuzzTarget: String, CaseIterable {
             case .image:
                 let image = try Image.read(path)
                 _ = image.width * image.height
+            case .luadoc:
+                let source = try String(contentsOfFile: path, encoding: .utf8)
+                let (module, members) = LuaState.docComments(in: source)
+                _ = module.count + members.reduce(0) { $0 + $1.doc.count + ($1.parameters?.count ?? 0) }
             case .video:
                 let video = try Video(path: path)
                 for _ in 0..<4 {

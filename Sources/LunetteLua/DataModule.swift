@@ -130,11 +130,12 @@ extension LunetteBindings {
             if t.kind != .map, t.hash.isEmpty, !isIDMapKey, t.array.allSatisfy({ if case .string = $0 { return true }; return false }) {
                 return .strings(try [String].decode(v, at: key))
             }
+            if let k = t.hash.keys.sorted().first(where: { if case .integer = $0 { return false }; return true }) {
+                throw LuaError.message("metadata '\(key)': key \(k) is not an integer; a table is a list of strings or a map of integer ids to integers")
+            }
             var m: [Int64: Int] = [:]
             for (k, x) in entries {
-                guard case .integer(let i) = k else {
-                    throw LuaError.message("metadata '\(key)': key \(k) is not an integer; a table is a list of strings or a map of integer ids to integers")
-                }
+                guard case .integer(let i) = k else { continue }
                 guard let value = try? Int.decode(x, at: "\(key)[\(i)]") else {
                     throw LuaError.message("metadata '\(key)'[\(i)] is \(x.typeName == "number" ? x.description : "a \(x.typeName)"); a table is a list of strings or a map of integer ids to integers")
                 }

@@ -264,8 +264,9 @@ extension LunetteBindings {
                 }
                 return call.push(object: try COCOEvaluator(datasetName: name, outputDir: outputDir))
             }
-            m.function("inference_on_dataset", [LuaParameter("model", .any), LuaParameter("loader", .object("detectron2.data.Loader")),
-                                                LuaParameter("evaluator", .object("detectron2.evaluation.COCOEvaluator"))],
+            // loader and evaluator are checked in the body, after the model: the trainer passed for
+            // its model is the mistake to name first.
+            m.function("inference_on_dataset", [LuaParameter("model", .any), LuaParameter("loader", .any), LuaParameter("evaluator", .any)],
                        returns: "Results", doc: "Runs model(batch) over a test loader, evaluates, prints the tables, and returns the results (with .predictions). Ctrl-C stops between batches.") { call in
                 if (try? call.object(DefaultTrainer.self, 1)) != nil {
                     throw call.argumentError(1, "this is the trainer; pass its model: inference_on_dataset(trainer.model, loader, evaluator)")

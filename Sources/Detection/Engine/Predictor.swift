@@ -8,6 +8,8 @@ public final class DefaultPredictor {
     public let model: GeneralizedRCNN
     public let resize: ResizeShortestEdge
     public let classes: [String]?
+    /// Where the class names come from ("DATASETS.TEST 'brand_valid'"), nil when none is known.
+    public let labelSource: String?
     public let inputFormat: String
 
     public init(cfg: CfgNode, catalog: DataCatalog = .shared) throws {
@@ -19,19 +21,19 @@ public final class DefaultPredictor {
         if device != .cpu { try model.to(device) }
         resize = try ResizeShortestEdge(shortEdgeLengths: [try cfg.int("INPUT.MIN_SIZE_TEST")], maxSize: try cfg.int("INPUT.MAX_SIZE_TEST"))
         inputFormat = try cfg.string("INPUT.FORMAT")   // BGR or RGB: checked with the model's config
-        classes = try DefaultPredictor.classNames(cfg: cfg, catalog: catalog)
+        (classes, labelSource) = try DefaultPredictor.classNames(cfg: cfg, catalog: catalog)
     }
 
     /// The names labels come from: DATASETS.TEST's first dataset, else DATASETS.TRAIN's (said
     /// once per pair of names, as a predictor made from a training config has no TEST set).
-    static func classNames(cfg: CfgNode, catalog: DataCatalog) throws -> [String]? {
+    static func classNames(cfg: CfgNode, catalog: DataCatalog) throws -> ([String]?, String?) {
         let test = try cfg.strings("DATASETS.TEST"), train = try cfg.strings("DATASETS.TRAIN")
-        if let name = test.first, let classes = catalog.metadata(name).thingClasses { return classes }
-        guard let name = train.first, let classes = catalog.metadata(name).thingClasses else { return nil }
+        if let name = test.first, let classes = catalog.metadata(name).thingClasses { return (classes, "DATASETS.TEST '\(name)'") }
+        guard let name = train.first, let classes = catalog.metadata(name).thingClasses else { return (nil, nil) }
         let why = test.first.map { "DATASETS.TEST's '\($0)' has no thing_classes\(catalog.isRegistered($0) ? "" : " (it is not registered)")" } ?? "DATASETS.TEST is empty"
         let note = "labels come from DATASETS.TRAIN's '\(name)' (\(classes.joined(separator: ", "))): \(why)"
         if noted.insert(note).inserted { DetectionLog.shared.info("DefaultPredictor", note) }
-        return classes
+        return (classes, "DATASETS.TRAIN '\(name)'")
     }
 
     nonisolated(unsafe) private static var noted = Set<String>()
