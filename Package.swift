@@ -58,6 +58,7 @@ let package = Package(
         // Lua's headers (Debian's liblua5.4-dev); the library is linked statically by CLua.
         .systemLibrary(name: "LuaSystem", providers: [.apt(["liblua5.4-dev"])]),
         .systemLibrary(name: "ReadlineSystem", pkgConfig: "readline", providers: [.apt(["libreadline-dev"])]),
+        .systemLibrary(name: "PangoCairoSystem", pkgConfig: "pangocairo", providers: [.apt(["libpango1.0-dev", "libcairo2-dev"])]),
 
         // C glue: Lua's macros, the error trampoline, the interrupt hook (the only code that may longjmp).
         // Lua is linked statically, as the lua5.4 interpreter is: calls into the Lua API then skip
@@ -66,6 +67,8 @@ let package = Package(
                 linkerSettings: [.unsafeFlags(["-Xlinker", "/usr/lib/x86_64-linux-gnu/liblua5.4.a"])]),
         // C glue: readline's callback interface, Ctrl-C at the prompt, completion hook.
         .target(name: "CReadline", dependencies: ["ReadlineSystem"]),
+        // The only code that includes Cairo and Pango headers: a flat C API for drawing and text.
+        .target(name: "CDrawing", dependencies: ["PangoCairoSystem"]),
         // The only code that includes libtorch headers: a flat C API.
         .target(
             name: "CTorch",
@@ -86,8 +89,11 @@ let package = Package(
         .target(name: "Support"),
         .target(name: "Torch", dependencies: ["CTorch", "Support"]),
         .target(name: "Vision", dependencies: ["CVision", "Support"]),
-        .target(name: "Detection", dependencies: ["Support", "Torch", "Vision", .product(name: "Yams", package: "Yams")]),
-        .target(name: "LunetteLua", dependencies: ["LuaHost", "Support", "Torch", "Vision", "Detection"]),
+        // Figures (a display list of marks) with Pango's text metrics, rendered by Cairo (PNG, PDF,
+        // pixels) or written as SVG with text kept as text.
+        .target(name: "Drawing", dependencies: ["CDrawing", "Support"]),
+        .target(name: "Detection", dependencies: ["Drawing", "Support", "Torch", "Vision", .product(name: "Yams", package: "Yams")]),
+        .target(name: "LunetteLua", dependencies: ["LuaHost", "Support", "Torch", "Vision", "Drawing", "Detection"]),
         .executableTarget(name: "Lunette", dependencies: ["LunetteLua", "LuaHost", "Support", "CReadline", "CLua"]),
         // Fuzz harnesses over the readers of outside data (scripts/fuzz); in an ordinary build, a replay tool.
         // LUNETTE_FUZZ=1 (set by scripts/fuzz) builds libFuzzer's entry points instead of the replay main.
@@ -101,7 +107,7 @@ let package = Package(
         .testTarget(name: "SupportTests", dependencies: ["Support"]),
         .testTarget(name: "TorchTests", dependencies: ["Torch"]),
         .target(name: "TestFixtures", path: "Tests/TestFixtures"),
-        .testTarget(name: "DetectionTests", dependencies: ["Detection", "Support", "Torch", "Vision", "TestFixtures"], exclude: ["Data"]),
+        .testTarget(name: "DetectionTests", dependencies: ["Detection", "Drawing", "Support", "Torch", "Vision", "TestFixtures"], exclude: ["Data"]),
         .testTarget(name: "LunetteLuaTests", dependencies: ["LunetteLua", "LuaHost"]),
         .testTarget(name: "LunetteCLITests", dependencies: ["CPty", "Lunette", "LunetteFuzz", "TestFixtures"], exclude: ["Scripts"]),
     ],

@@ -185,13 +185,6 @@ cv::Mat pil_resize(const cv::Mat &in, int out_w, int out_h) {
 
 cv::Scalar bgr(int b, int g, int r) { return cv::Scalar(b, g, r); }
 
-// Hershey simplex: font scale that gives a capital-letter height of `height` pixels.
-double font_scale(double height) {
-    int baseline = 0;
-    cv::Size s = cv::getTextSize("H", cv::FONT_HERSHEY_SIMPLEX, 1.0, 1, &baseline);
-    return height / std::max(1, s.height);
-}
-
 }  // namespace
 
 extern "C" {
@@ -369,23 +362,6 @@ int cv_draw_line(cv_image img, int x1, int y1, int x2, int y2, int b, int g, int
 
 int cv_draw_circle(cv_image img, int x, int y, int radius, int b, int g, int r, int thickness) {
     return guarded([&] { cv::circle(M(img), cv::Point(x, y), radius, bgr(b, g, r), thickness, cv::LINE_AA); });
-}
-
-int cv_draw_text(cv_image img, const char *text, int x, int y, double height, int b, int g, int r, int thickness) {
-    return guarded([&] {
-        cv::putText(M(img), text, cv::Point(x, y), cv::FONT_HERSHEY_SIMPLEX, font_scale(height), bgr(b, g, r),
-                    std::max(1, thickness), cv::LINE_AA);
-    });
-}
-
-int cv_text_size(const char *text, double height, int thickness, int *width, int *ascent, int *descent) {
-    return guarded([&] {
-        int baseline = 0;
-        cv::Size s = cv::getTextSize(text, cv::FONT_HERSHEY_SIMPLEX, font_scale(height), std::max(1, thickness), &baseline);
-        *width = s.width;
-        *ascent = s.height;
-        *descent = baseline;
-    });
 }
 
 int cv_video_open(const char *path, cv_video *out) {

@@ -17,6 +17,7 @@ public enum LunetteBindings {
         try installLunetteModule(in: state)
         try installTorchModule(in: state)
         try installCVModule(in: state)
+        try installDrawingModule(in: state)
         try installDataModule(in: state)
         try installStructuresModule(in: state)
         try installEvaluationModule(in: state)

@@ -62,9 +62,9 @@ extension LunetteBindings {
                 case let d: throw call.argumentError(2, "direction must be \"horizontal\" or \"vertical\", got \"\(d)\"")
                 }
             }
-            c.method("paste", [LuaParameter("image", .object(I)), LuaParameter("x", .integer), LuaParameter("y", .integer)], returns: "cv.Image",
+            c.method("paste", [LuaParameter("image", .any), LuaParameter("x", .integer), LuaParameter("y", .integer)], returns: "cv.Image",
                      doc: "Pastes another image (alpha-blended if it has alpha) at (x, y), in place; returns self.") { i, call in
-                try i.paste(try call.object(Image.self, 2), x: try call.integer(3), y: try call.integer(4))
+                try i.paste(try imageArgument(call, 2), x: try call.integer(3), y: try call.integer(4))
                 return call.push(object: i)
             }
             c.method("pixel", [LuaParameter("x", .integer), LuaParameter("y", .integer)], returns: "table", doc: "Channel values at (x, y), 0-based.") { i, call in
@@ -125,13 +125,14 @@ extension LunetteBindings {
             }
             c.method("draw_text", [LuaParameter("text", .string), LuaParameter("x", .number), LuaParameter("y", .number),
                                    LuaParameter("options", .table, optional: true)], returns: "cv.Image",
-                     doc: "Draws text with its baseline at (x, y) in place; options {color, height = 12, background = {r, g, b}, alpha = 1}.") { i, call in
+                     doc: "Draws text (any Unicode, DejaVu Sans through Pango) with its baseline at (x, y) in place; options {color, height = 12 (a capital's height in pixels), background = {r, g, b}, alpha = 1}.") { i, call in
                 let o = try call.options(5, allowed: ["alpha", "background", "color", "height"])
                 let background = try o["background"].map { try color(call, $0, default: Color(r: 0, g: 0, b: 0)) }
-                try i.drawText(try call.string(2), x: try Checked.coordinate(try call.number(3), "x"), y: try Checked.coordinate(try call.number(4), "y"),
-                               height: try o.option("height", as: Double.self) ?? 12,
-                               color: try color(call, o["color"], default: Color(r: 255, g: 255, b: 255)),
-                               background: background, backgroundAlpha: try o.option("alpha", as: Double.self) ?? 1)
+                try drawText(try call.string(2), on: i, x: Double(try Checked.coordinate(try call.number(3), "x")),
+                             y: Double(try Checked.coordinate(try call.number(4), "y")),
+                             height: try o.option("height", as: Double.self) ?? 12,
+                             color: try color(call, o["color"], default: Color(r: 255, g: 255, b: 255)),
+                             background: background, alpha: try o.option("alpha", as: Double.self) ?? 1)
                 return call.push(object: i)
             }
         }
@@ -254,9 +255,9 @@ extension LunetteBindings {
             m.function("imdecode", [LuaParameter("bytes", .string)], returns: "cv.Image", doc: "Decodes image bytes (a Lua string) as BGR.") { call in
                 return call.push(object: try Image.decode(try call.bytes(1)))
             }
-            m.function("imwrite", [LuaParameter("path", .string), LuaParameter("image", .object(I)), LuaParameter("quality", .integer, optional: true)],
-                       doc: "Writes an image (format from the extension).") { call in
-                try call.object(Image.self, 2).write(try call.string(1), quality: try call.optionalInteger(3))
+            m.function("imwrite", [LuaParameter("path", .string), LuaParameter("image", .any), LuaParameter("quality", .integer, optional: true)],
+                       doc: "Writes an image (format from the extension); a Figure is drawn to one first.") { call in
+                try imageArgument(call, 2).write(try call.string(1), quality: try call.optionalInteger(3))
                 return 0
             }
             m.function("new_image", [LuaParameter("width", .integer), LuaParameter("height", .integer), LuaParameter("color", .table, optional: true)],

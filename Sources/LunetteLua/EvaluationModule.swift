@@ -110,6 +110,18 @@ extension LunetteBindings {
                 if let p = r.predictions { return call.push(object: p) }
                 return call.pushNil()
             }
+            c.method("ap_bars", [LuaParameter("options", .table, optional: true)], returns: "Figure",
+                     doc: "AP per class as bars (options {title = ..., metric = \"AP\"}: AP, or AP50 / AP75 where the results have them per class).") { r, call in
+                let o = try call.options(2, allowed: ["metric", "title"])
+                let metric = try o.option("metric", as: String.self) ?? "AP"
+                let byName = Dictionary(r.results.bbox.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a })
+                let items = r.results.classes.map { name -> (label: String, value: Double?) in (name, byName["\(metric)-\(name)"]) }
+                guard items.contains(where: { $0.value != nil }) else {
+                    throw call.argumentError(2, "the results have no per-class \(metric) (they have AP-<class>)")
+                }
+                let title = try o.option("title", as: String.self) ?? "\(metric) per class"
+                return call.push(object: try Plots.bars(items, title: title, xLabel: "\(metric) (%)", xRange: (0, 100)))
+            }
             c.method("save_csv", [LuaParameter("path", .string)], doc: "Writes metric,value lines.") { r, call in
                 try writeText(r.results.csv, to: try call.string(2))
                 return 0
@@ -118,7 +130,7 @@ extension LunetteBindings {
                 try writeText(r.results.json, to: try call.string(2))
                 return 0
             }
-            c.method("pr_curves", [LuaParameter("options", .table, optional: true)], returns: "cv.Image",
+            c.method("pr_curves", [LuaParameter("options", .table, optional: true)], returns: "Figure",
                      doc: "Precision against recall per class at IoU 0.5 (options {iou = 0.5, title = ...}).") { r, call in
                 let o = try call.options(2, allowed: ["iou", "title"])
                 let iou = try o.option("iou", as: Double.self) ?? 0.5
@@ -136,14 +148,15 @@ extension LunetteBindings {
             c.tostring { $0.matrix.table }
             c.property("counts", type: "table", doc: "The counts, row by row.") { m, call in call.push(m.matrix.counts) }
             c.property("labels", type: "table", doc: "The row (and column) labels.") { m, call in call.push(m.matrix.rowLabels) }
-            c.method("image", [], returns: "cv.Image", doc: "The matrix drawn: counts in cells, colours by row share.") { m, call in
+            c.method("image", [], returns: "Figure", doc: "The matrix drawn: the count and the row's share in each cell, coloured by the share.") { m, call in
                 call.push(object: try Plots.confusionMatrix(m.matrix))
             }
-            c.method("save", [LuaParameter("path", .string)], returns: "ConfusionMatrix", doc: "Writes the drawing (.png/.jpg), or the table for .csv/.txt.") { m, call in
+            c.method("save", [LuaParameter("path", .string)], returns: "ConfusionMatrix", doc: "Writes the drawing (.png, .svg, .pdf; .jpg as an image), or the table for .csv/.txt.") { m, call in
                 let path = try call.string(2)
-                if path.hasSuffix(".csv") { try writeText(m.matrix.csv, to: path) } else if path.hasSuffix(".txt") { try writeText(m.matrix.table + "\n", to: path) } else {
-                    try Plots.confusionMatrix(m.matrix).write(path)
-                }
+                let ext = (path as NSString).pathExtension.lowercased()
+                if ext == "csv" { try writeText(m.matrix.csv, to: path) } else if ext == "txt" { try writeText(m.matrix.table + "\n", to: path) }
+                else if ["png", "svg", "pdf"].contains(ext) { try Plots.confusionMatrix(m.matrix).save(path) }
+                else { try image(of: try Plots.confusionMatrix(m.matrix)).write(path) }
                 return call.push(object: m)
             }
         }
@@ -197,17 +210,23 @@ extension LunetteBindings {
                 let cnt = p.presence.counts[try p.presence.classIndex(name)][try p.presence.thresholdIndex(t)]
                 return call.push(object: ConfusionObject(ConfusionMatrix.presence(cnt, className: name, threshold: t)))
             }
-            c.method("plot", [LuaParameter("options", .table, optional: true)], returns: "cv.Image",
-                     doc: "The metric against the threshold, one line per class: options {metric = \"accuracy\", title = ...}.") { p, call in
-                let o = try call.options(2, allowed: ["metric", "title"])
+            c.method("plot", [LuaParameter("options", .table, optional: true)], returns: "Figure",
+                     doc: "The metric against the threshold, one line per class, each class's best threshold marked: options {metric = \"accuracy\", title = ..., mark_best = true}.") { p, call in
+                let o = try call.options(2, allowed: ["mark_best", "metric", "title"])
                 let metric = try o.option("metric", as: String.self) ?? "accuracy"
-                let series = try p.presence.curves(metric: metric).map { c in
-                    Plots.Series(name: c.className, points: c.points.map { (x: $0.threshold, y: $0.value) })
+                let markBest = try o.option("mark_best", as: Bool.self) ?? true
+                let series = try p.presence.curves(metric: metric).enumerated().map { k, c -> Plots.Series in
+                    var marked: [(x: Double, y: Double, label: String)] = []
+                    if markBest, let b = try p.presence.best(class: k, metric: metric) {
+                        marked = [(b.threshold, b.value, String(format: "%.2f at %.2f", b.value, b.threshold))]
+                    }
+                    return Plots.Series(name: c.className, points: c.points.map { (x: $0.threshold, y: $0.value) }, marked: marked)
                 }
                 let xs = p.presence.thresholds
                 let title = try o.option("title", as: String.self) ?? "\(metric) by confidence threshold"
+                let lo = xs.min()!, hi = xs.max()!
                 return call.push(object: try Plots.lines(series, xLabel: "confidence threshold", yLabel: metric, title: title,
-                                                         xRange: (xs.min()! == xs.max()! ? 0 : xs.min()!, xs.max()! == xs.min()! ? 1 : xs.max()!)))
+                                                         xRange: lo == hi ? (max(0, lo - 0.05), min(1, hi + 0.05)) : (lo, hi)))
             }
             c.method("save_csv", [LuaParameter("path", .string)], doc: "One line per class and threshold.") { p, call in
                 try writeText(p.presence.csv, to: try call.string(2))
@@ -326,17 +345,33 @@ extension LunetteBindings {
                                               iouThreshold: try o.option("iou", as: Double.self) ?? 0.5)
                 return call.push(object: ConfusionObject(m))
             }
-            m.function("plot_heatmap", [LuaParameter("options", .table)], returns: "cv.Image",
-                       doc: "A heat map: options {values = {{...}, ...} (nil or nan: not run), rows = labels, cols = labels, row_title, col_title, title}.") { call in
-                let o = try call.options(1, allowed: ["col_title", "cols", "row_title", "rows", "title", "values"])
-                guard let v = o["values"], let r = o["rows"], let c = o["cols"] else { throw call.argumentError(1, "options need values, rows and cols") }
+            m.function("plot_heatmap", [LuaParameter("options", .table)], returns: "Figure",
+                       doc: "A heat map: options {values = {{...}, ...} (nil or nan: not run), rows = labels, cols = labels, row_title, col_title, title, bar_label}; or panels = {{title = \"threshold 0.2\", values = ...}, ...} for one map per panel on one colour scale (the grid search's figure).") { call in
+                let o = try call.options(1, allowed: ["bar_label", "col_title", "cols", "panels", "row_title", "rows", "title", "values"])
+                guard let r = o["rows"], let c = o["cols"] else { throw call.argumentError(1, "options need rows and cols (and values, or panels)") }
                 let n = try [LuaValue].decode(c, at: "cols").count
-                let rows = try [LuaValue].decode(v, at: "values").enumerated().map { i, row -> [Double?] in
-                    guard case .table(let t) = row else { throw LuaError.message("values[\(i + 1)] is not a table") }
-                    return (0..<n).map { j -> Double? in
-                        let x: LuaValue = j < t.array.count ? t.array[j] : (t.hash[.integer(Int64(j + 1))] ?? .nil)
-                        switch x { case .integer(let i): return Double(i); case .number(let d): return d.isNaN ? nil : d; default: return nil }
+                func grid(_ v: LuaValue, _ key: String) throws -> [[Double?]] {
+                    try [LuaValue].decode(v, at: key).enumerated().map { i, row -> [Double?] in
+                        guard case .table(let t) = row else { throw LuaError.message("\(key)[\(i + 1)] is not a table") }
+                        return (0..<n).map { j -> Double? in
+                            let x: LuaValue = j < t.array.count ? t.array[j] : (t.hash[.integer(Int64(j + 1))] ?? .nil)
+                            switch x { case .integer(let i): return Double(i); case .number(let d): return d.isFinite ? d : nil; default: return nil }
+                        }
                     }
+                }
+                var panels: [(title: String, values: [[Double?]])] = []
+                if let pv = o["panels"] {
+                    guard o["values"] == nil else { throw call.argumentError(1, "give values or panels, not both") }
+                    for (i, p) in try [LuaValue].decode(pv, at: "panels").enumerated() {
+                        guard case .table(let t) = p, let v = t["values"] else { throw LuaError.message("panels[\(i + 1)] needs values (and a title)") }
+                        let title: String
+                        switch t["title"] { case .string(let s)?: title = s; case nil: title = ""; case let x?: title = x.description }
+                        panels.append((title, try grid(v, "panels[\(i + 1)].values")))
+                    }
+                    guard !panels.isEmpty else { throw call.argumentError(1, "panels is empty") }
+                } else {
+                    guard let v = o["values"] else { throw call.argumentError(1, "options need values (or panels)") }
+                    panels = [("", try grid(v, "values"))]
                 }
                 func labels(_ v: LuaValue, _ key: String) throws -> [String] {
                     try [LuaValue].decode(v, at: key).map { x -> String in
@@ -344,10 +379,16 @@ extension LunetteBindings {
                     }
                 }
                 func text(_ key: String, _ d: String) throws -> String { try o.option(key, as: String.self) ?? d }
-                return call.push(object: try Plots.heatmap(values: rows, rowLabels: try labels(r, "rows"), columnLabels: try labels(c, "cols"),
-                                                           rowTitle: try text("row_title", ""), columnTitle: try text("col_title", ""), title: try text("title", "")))
+                return call.push(object: try Plots.heatmaps(panels, rowLabels: try labels(r, "rows"), columnLabels: try labels(c, "cols"),
+                                                            rowTitle: try text("row_title", ""), columnTitle: try text("col_title", ""),
+                                                            title: try text("title", ""), barLabel: try text("bar_label", "")))
             }
-            m.function("plot_curves", [LuaParameter("options", .table)], returns: "cv.Image",
+            m.function("plot_training", [LuaParameter("metrics_json", .string), LuaParameter("options", .table, optional: true)], returns: "Figure",
+                       doc: "Training curves from Detectron2's metrics.json (OUTPUT_DIR/metrics.json): each loss against the iteration (as written: the median of 20 iterations) and the learning rate on a second axis; options {title = ...}.") { call in
+                let o = try call.options(2, allowed: ["title"])
+                return call.push(object: try Plots.trainingCurves(metricsFile: try call.string(1), title: try o.option("title", as: String.self) ?? "training"))
+            }
+            m.function("plot_curves", [LuaParameter("options", .table)], returns: "Figure",
                        doc: "Line plot: options {series = {name = {{x, y}, ...}, ...}, x_label, y_label, title, x_range = {0, 1}, y_range = {0, 1}}.") { call in
                 let o = try call.options(1, allowed: ["series", "title", "x_label", "x_range", "y_label", "y_range"])
                 guard let s = o["series"] else { throw call.argumentError(1, "options need series") }

@@ -229,26 +229,6 @@ extension Image {
                                  cv.0, cv.1, cv.2, try Self.thickness(thickness)))
     }
 
-    /// Size of text drawn at a capital height: width, ascent and descent in pixels.
-    public static func textSize(_ text: String, height: Double, thickness: Int = 1) throws -> (width: Int, ascent: Int, descent: Int) {
-        var w: Int32 = 0, a: Int32 = 0, d: Int32 = 0
-        guard height.isFinite, height > 0, height <= 10_000 else { throw VisionError("text height must be from 0 to 10000 pixels, not \(height)") }
-        try check(cv_text_size(text, height, try Self.thickness(thickness), &w, &a, &d))
-        return (Int(w), Int(a), Int(d))
-    }
-
-    /// Text with its baseline starting at (x, y); with a background, a filled box behind it.
-    public func drawText(_ text: String, x: Int, y: Int, height: Double = 12, color: Color, thickness: Int = 1,
-                         background: Color? = nil, backgroundAlpha: Double = 1, padding: Int = 2) throws {
-        if let background {
-            let size = try Image.textSize(text, height: height, thickness: thickness)
-            try fillRectangle(x1: x - padding, y1: y - size.ascent - padding, x2: x + size.width + padding,
-                              y2: y + size.descent + padding, color: background, alpha: backgroundAlpha)
-        }
-        let cv = channelValues(color)
-        try check(cv_draw_text(handle, text, try Checked.coordinate(x, "x"), try Checked.coordinate(y, "y"), height, cv.0, cv.1, cv.2,
-                               try Self.thickness(thickness)))
-    }
 }
 
 extension Image {

@@ -66,15 +66,4 @@ final class PresenceTests: XCTestCase {
         let img = try Plots.confusionMatrix(m)
         XCTAssertGreaterThan(img.width, 200)
     }
-
-    func testPlotsDraw() throws {
-        let heat = try Plots.heatmap(values: [[0.5, nil], [0.7, 0.9]], rowLabels: ["300", "500"], columnLabels: ["256", "512"],
-                                     rowTitle: "SOLVER.MAX_ITER", columnTitle: "ROI_HEADS.BATCH_SIZE_PER_IMAGE", title: "accuracy")
-        XCTAssertEqual(heat.channels, 3)
-        // The best cell is drawn in the top colour of the bar (viridis yellow).
-        XCTAssertEqual(Plots.viridis(1), Color(r: 253, g: 231, b: 37))
-        XCTAssertThrowsError(try Plots.heatmap(values: [[0.5]], rowLabels: ["a", "b"], columnLabels: ["c"], rowTitle: "", columnTitle: "", title: ""))
-        let lines = try Plots.lines([Plots.Series(name: "logo", points: [(0.2, 0.5), (0.5, 0.9)])], xLabel: "t", yLabel: "accuracy", title: "x")
-        XCTAssertEqual(lines.width, 760)
-    }
 }

@@ -59,10 +59,6 @@ int cv_draw_rectangle(cv_image img, int x1, int y1, int x2, int y2, int b, int g
 int cv_fill_rectangle(cv_image img, int x1, int y1, int x2, int y2, int b, int g, int r, double alpha);
 int cv_draw_line(cv_image img, int x1, int y1, int x2, int y2, int b, int g, int r, int thickness);
 int cv_draw_circle(cv_image img, int x, int y, int radius, int b, int g, int r, int thickness);
-// Text with its baseline-left corner at (x, y); height in pixels of a capital letter.
-int cv_draw_text(cv_image img, const char *text, int x, int y, double height, int b, int g, int r, int thickness);
-// Width and height (above the baseline) and the descent below it, of text at that height.
-int cv_text_size(const char *text, double height, int thickness, int *width, int *ascent, int *descent);
 
 // ---- video -------------------------------------------------------------------------------------
 typedef struct cv_video_s *cv_video;

@@ -1,166 +1,353 @@
+import Drawing
 import Foundation
-import Vision
 
-/// Charts drawn with OpenCV: confusion matrices, heat maps with a colour bar, and line plots
-/// (metric against threshold, precision against recall). White background, readable labels.
+/// The charts of the workflow, on the drawing layer (Cairo and Pango): heat maps (one panel per
+/// threshold), confusion matrices, lines (PR curves, a metric against the threshold with the
+/// chosen point, training curves with a second axis) and bars. Each is laid out around its
+/// measured text — title, tick labels, legend — so nothing is clipped or overlaps, and comes
+/// back as a Figure (PNG, SVG, PDF, or pixels).
 public enum Plots {
-    static let black = Color(r: 20, g: 20, b: 20), gray = Color(r: 150, g: 150, b: 150), light = Color(r: 225, g: 225, b: 225)
-    static let white = Color(r: 255, g: 255, b: 255)
-    /// Matplotlib's tab10.
-    public static let palette: [Color] = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),
-                                          (140, 86, 75), (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207)]
-        .map { Color(r: $0.0, g: $0.1, b: $0.2) }
+    static let titleSize = 15.0, labelSize = 12.5, tickSize = 11.0, cellSize = 12.0
+    static let pad = 10.0
 
-    /// Viridis, interpolated between five anchors; v in 0...1.
-    public static func viridis(_ v: Double) -> Color {
-        let anchors: [(Double, Double, Double)] = [(68, 1, 84), (59, 82, 139), (33, 145, 140), (94, 201, 98), (253, 231, 37)]
-        let x = min(max(v.isNaN ? 0 : v, 0), 1) * Double(anchors.count - 1)
-        let i = min(Int(x), anchors.count - 2), f = x - Double(i)
-        let a = anchors[i], b = anchors[i + 1]
-        return Color(r: Int(a.0 + (b.0 - a.0) * f), g: Int(a.1 + (b.1 - a.1) * f), b: Int(a.2 + (b.2 - a.2) * f))
+    static func width(_ s: String, _ size: Double, bold: Bool = false) -> Double { TextMetrics.of(s, size: size, bold: bold).width }
+    static func height(_ size: Double) -> Double { TextMetrics.of("Hg", size: size).height }
+
+    /// A value range for a colour bar: the data's, or around a constant value.
+    public static func colorRange(_ values: [Double]) -> (Double, Double) {
+        guard let lo = values.min(), let hi = values.max() else { return (0, 1) }
+        if hi > lo { return (lo, hi) }
+        let d = lo == 0 ? 0.05 : max(abs(lo) * 0.05, 1e-6)
+        return (lo - d, lo + d)
     }
 
-    static func canvas(_ w: Int, _ h: Int) throws -> Image {
-        let img = try Image(width: w, height: h)
-        try img.fillRectangle(x1: 0, y1: 0, x2: w, y2: h, color: white)
-        return img
+    // MARK: heat maps and confusion matrices
+
+    /// One grid of cells: the values (nil: not run), the texts in them.
+    public struct Panel {
+        public var title: String
+        public var values: [[Double?]]
+        public var texts: [[[String]]]
+        public init(title: String, values: [[Double?]], texts: [[[String]]]) {
+            self.title = title
+            self.values = values
+            self.texts = texts
+        }
     }
 
-    static func centered(_ img: Image, _ text: String, cx: Int, cy: Int, height: Double, color: Color, thickness: Int = 1) throws {
-        let s = try Image.textSize(text, height: height, thickness: thickness)
-        try img.drawText(text, x: cx - s.width / 2, y: cy + s.ascent / 2, height: height, color: color, thickness: thickness)
-    }
-
-    static func textWidth(_ text: String, _ height: Double) -> Int { (try? Image.textSize(text, height: height).width) ?? text.count * Int(height) }
-
-    /// Text written upwards (for a vertical axis title), by drawing on a strip and rotating it.
-    static func verticalText(_ img: Image, _ text: String, cx: Int, cy: Int, height: Double) throws {
-        let s = try Image.textSize(text, height: height)
-        let strip = try Image(width: s.width + 4, height: s.ascent + s.descent + 4)
-        try strip.fillRectangle(x1: 0, y1: 0, x2: strip.width, y2: strip.height, color: white)
-        try strip.drawText(text, x: 2, y: 2 + s.ascent, height: height, color: black)
-        let rotated = try strip.rotatedCounterClockwise()
-        try img.paste(rotated, x: cx - rotated.width / 2, y: cy - rotated.height / 2)
-    }
-
-    /// A grid of coloured cells with values in them: the shared body of heat maps and confusion matrices.
-    static func grid(values: [[Double?]], texts: [[String]], rowLabels: [String], columnLabels: [String],
-                     rowTitle: String, columnTitle: String, title: String, colorBar: (Double, Double)?) throws -> Image {
-        let rows = values.count, cols = values.first?.count ?? 0
-        let cell = max(56, min(110, 640 / max(cols, 1)))
-        let labelH = 14.0
-        let left = 40 + (rowLabels.map { textWidth($0, labelH) }.max() ?? 0) + 12
-        let top = 64
-        let bottom = 70 + (columnLabels.map { textWidth($0, labelH) }.max() ?? 0 > cell - 6 ? 14 : 0)
-        let barW = colorBar == nil ? 0 : 90
-        let w = left + cols * cell + 30 + barW, h = top + rows * cell + bottom
-        let img = try canvas(w, h)
-        try centered(img, title, cx: left + cols * cell / 2, cy: 26, height: 17, color: black, thickness: 2)
-        let (lo, hi) = colorBar ?? (0, 1)
-        for r in 0..<rows {
-            for c in 0..<cols {
-                let x = left + c * cell, y = top + r * cell
-                let v = values[r][c]
-                let norm = v.map { hi > lo ? ($0 - lo) / (hi - lo) : 0.5 }
-                let fill = norm.map(viridis) ?? light
-                try img.fillRectangle(x1: x, y1: y, x2: x + cell, y2: y + cell, color: fill)
-                try img.drawRectangle(x1: x, y1: y, x2: x + cell, y2: y + cell, color: white, thickness: 1)
-                let textColor = (norm ?? 1) < 0.55 ? white : black
-                try centered(img, texts[r][c], cx: x + cell / 2, cy: y + cell / 2, height: cell >= 80 ? 15 : 12, color: textColor, thickness: 1)
+    /// Panels side by side sharing rows, columns and one colour scale.
+    public static func grid(_ panels: [Panel], rowLabels: [String], columnLabels: [String], rowTitle: String, columnTitle: String,
+                            title: String, barLabel: String, range: (Double, Double)) throws -> Figure {
+        let rows = rowLabels.count, cols = columnLabels.count
+        guard rows > 0, cols > 0, !panels.isEmpty else { throw DataError("a heat map needs at least one row, one column and one panel") }
+        for p in panels {
+            guard p.values.count == rows, p.values.allSatisfy({ $0.count == cols }), p.texts.count == rows, p.texts.allSatisfy({ $0.count == cols }) else {
+                throw DataError("heat map '\(p.title)': \(p.values.count) rows of values for \(rows) row labels and \(cols) columns")
             }
+        }
+        let lineH = height(cellSize)
+        let widestText = panels.flatMap { $0.texts.flatMap { $0.flatMap { $0 } } }.map { width($0, cellSize, bold: true) }.max() ?? 0
+        let widestColumn = columnLabels.map { width($0, tickSize) }.max() ?? 0
+        let turnColumns = widestColumn > 150
+        let cellW = max(56, widestText + 14, turnColumns ? 0 : widestColumn + 10)
+        let linesPerCell = Double(panels.flatMap { $0.texts.flatMap { $0.map(\.count) } }.max() ?? 1)
+        let cellH = max(40, linesPerCell * lineH + 12)
+        let rowLabelW = rowLabels.map { width($0, tickSize) }.max() ?? 0
+        let rowTitleH = rowTitle.isEmpty ? 0 : height(labelSize) + 6
+        let titleH = title.isEmpty ? 0 : height(titleSize) + 8
+        let panelTitleH = panels.count > 1 || !panels[0].title.isEmpty ? height(labelSize) + 6 : 0
+        let columnLabelsH = turnColumns ? widestColumn + 6 : height(tickSize) + 6
+        let columnTitleH = columnTitle.isEmpty ? 0 : height(labelSize) + 6
+        let gridW = Double(cols) * cellW, gridH = Double(rows) * cellH
+        let left = pad + rowTitleH + rowLabelW + 8
+        let top = pad + titleH + panelTitleH
+        let gap = 24.0
+        let ticks = Ticks(lo: range.0, hi: range.1, target: 5)
+        let barX = left + Double(panels.count) * gridW + Double(panels.count - 1) * gap + 20
+        let barW = 16.0
+        let barLabelW = ticks.labels.map { width($0, tickSize) }.max() ?? 0
+        let barLabelTitleH = barLabel.isEmpty ? 0 : height(labelSize) + 6
+        var w = barX + barW + 6 + barLabelW + 8 + barLabelTitleH + pad
+        w = max(w, width(title, titleSize, bold: true) + 2 * pad)
+        let h = top + max(gridH, 120) + columnLabelsH + columnTitleH + pad + 4
+        let fig = try Figure(width: w, height: h)
+        if !title.isEmpty { fig.text(title, x: w / 2, y: pad, size: titleSize, bold: true, h: .middle) }
+        let scale = LinearScale(lo: range.0, hi: range.1, start: 0, end: 1)
+        for (k, p) in panels.enumerated() {
+            let x0 = left + Double(k) * (gridW + gap)
+            if panelTitleH > 0 { fig.text(p.title, x: x0 + gridW / 2, y: top - panelTitleH + 2, size: labelSize, h: .middle) }
+            for r in 0..<rows {
+                for c in 0..<cols {
+                    let box = Box(x: x0 + Double(c) * cellW, y: top + Double(r) * cellH, width: cellW, height: cellH)
+                    let fill = p.values[r][c].map { ColorMap.viridis(scale($0)) } ?? .light
+                    fig.rect(box, fill: fill, stroke: .white, lineWidth: 1)
+                    let lines = p.texts[r][c]
+                    let totalH = Double(lines.count) * lineH
+                    for (i, line) in lines.enumerated() {
+                        fig.text(line, x: box.x + cellW / 2, y: box.y + (cellH - totalH) / 2 + Double(i) * lineH, size: i == 0 ? cellSize : cellSize - 1.5,
+                                 bold: i == 0, color: fill.contrastingText, h: .middle)
+                    }
+                }
+            }
+            for (c, label) in columnLabels.enumerated() {
+                let cx = x0 + (Double(c) + 0.5) * cellW
+                if turnColumns {
+                    fig.text(label, x: cx, y: top + gridH + 4, size: tickSize, h: .middle, angle: 90)
+                } else {
+                    fig.text(label, x: cx, y: top + gridH + 4, size: tickSize, h: .middle)
+                }
+            }
+        }
+        let panelsW = Double(panels.count) * gridW + Double(panels.count - 1) * gap
+        if !columnTitle.isEmpty {
+            fig.text(columnTitle, x: left + panelsW / 2, y: top + gridH + columnLabelsH + 4, size: labelSize, h: .middle)
         }
         for (r, label) in rowLabels.enumerated() {
-            let s = try Image.textSize(label, height: labelH)
-            try img.drawText(label, x: left - 10 - s.width, y: top + r * cell + cell / 2 + s.ascent / 2, height: labelH, color: black)
+            fig.text(label, x: left - 8, y: top + (Double(r) + 0.5) * cellH, size: tickSize, h: .end, v: .middle)
         }
-        for (c, label) in columnLabels.enumerated() {
-            let fits = textWidth(label, labelH) <= cell - 6
-            let y = top + rows * cell + 22 + (fits || c % 2 == 0 ? 0 : 16)
-            try centered(img, label, cx: left + c * cell + cell / 2, cy: y, height: labelH, color: black)
+        if !rowTitle.isEmpty { fig.text(rowTitle, x: pad, y: top + gridH / 2, size: labelSize, v: .middle, angle: 90) }
+        // The colour bar: the map from the range's low (bottom) to its high (top).
+        let barH = max(gridH, 120)
+        let steps = 64
+        for i in 0..<steps {
+            let t0 = Double(i) / Double(steps)
+            fig.rect(Box(x: barX, y: top + barH * (1 - t0 - 1 / Double(steps)), width: barW, height: barH / Double(steps) + 0.5),
+                     fill: ColorMap.viridis(t0 + 0.5 / Double(steps)))
         }
-        try centered(img, columnTitle, cx: left + cols * cell / 2, cy: h - 18, height: 15, color: black)
-        try verticalText(img, rowTitle, cx: 20, cy: top + rows * cell / 2, height: 15)
-        if let (lo, hi) = colorBar {
-            let bx = left + cols * cell + 30, bh = rows * cell
-            for i in 0..<bh {
-                try img.fillRectangle(x1: bx, y1: top + i, x2: bx + 18, y2: top + i + 1, color: viridis(1 - Double(i) / Double(max(bh - 1, 1))))
-            }
-            try img.drawRectangle(x1: bx, y1: top, x2: bx + 18, y2: top + bh, color: gray, thickness: 1)
-            for k in 0...4 {
-                let v = lo + (hi - lo) * Double(k) / 4
-                let y = top + bh - Int(Double(bh) * Double(k) / 4)
-                try img.drawLine(x1: bx + 18, y1: y, x2: bx + 23, y2: y, color: black)
-                try img.drawText(compact(v), x: bx + 27, y: y + 5, height: 12, color: black)
-            }
+        fig.rect(Box(x: barX, y: top, width: barW, height: barH), stroke: .gray, lineWidth: 0.8)
+        let barScale = LinearScale(lo: range.0, hi: range.1, start: top + barH, end: top)
+        for (v, label) in zip(ticks.values, ticks.labels) {
+            let y = barScale(v)
+            fig.line([(barX + barW, y), (barX + barW + 4, y)], color: .black, width: 0.8)
+            fig.text(label, x: barX + barW + 6, y: y, size: tickSize, v: .middle)
         }
-        return img
-    }
-
-    static func compact(_ v: Double) -> String {
-        if v == v.rounded() && abs(v) < 1e6 { return String(Int(v)) }
-        return abs(v) >= 100 ? String(format: "%.0f", v) : abs(v) >= 10 ? String(format: "%.1f", v) : String(format: "%.2f", v)
-    }
-
-    /// A confusion matrix: counts in the cells, colours by each row's share (so rare classes show too).
-    public static func confusionMatrix(_ m: ConfusionMatrix) throws -> Image {
-        let values: [[Double?]] = m.counts.map { row in
-            let total = row.reduce(0, +)
-            return row.map { total == 0 ? 0 : Double($0) / Double(total) }
+        if !barLabel.isEmpty {
+            fig.text(barLabel, x: barX + barW + 6 + barLabelW + 8, y: top + barH / 2, size: labelSize, v: .middle, angle: 90)
         }
-        let texts = m.counts.map { row in row.map(String.init) }
-        return try grid(values: values, texts: texts, rowLabels: m.rowLabels, columnLabels: m.columnLabels,
-                        rowTitle: "truth", columnTitle: "predicted", title: m.title, colorBar: (0, 1))
+        fig.fit(margin: pad)
+        return fig
     }
 
     /// A metric over two config keys: values in the cells, a colour bar beside (nil: not run).
     public static func heatmap(values: [[Double?]], rowLabels: [String], columnLabels: [String], rowTitle: String,
-                               columnTitle: String, title: String, format: (Double) -> String = { String(format: "%.3f", $0) }) throws -> Image {
-        guard !values.isEmpty, values.allSatisfy({ $0.count == columnLabels.count }), values.count == rowLabels.count else {
-            throw DataError("heat map: \(values.count) rows of values for \(rowLabels.count) row labels and \(columnLabels.count) columns")
-        }
-        let defined = values.flatMap { $0 }.compactMap { $0 }
-        let lo = defined.min() ?? 0, hi = defined.max() ?? 1
-        let texts = values.map { row in row.map { $0.map(format) ?? "n/a" } }
-        return try grid(values: values, texts: texts, rowLabels: rowLabels, columnLabels: columnLabels, rowTitle: rowTitle,
-                        columnTitle: columnTitle, title: title, colorBar: (lo, hi == lo ? lo + 1 : hi))
+                               columnTitle: String, title: String, barLabel: String = "",
+                               format: (Double) -> String = { String(format: "%.3f", $0) }) throws -> Figure {
+        try heatmaps([(title: "", values: values)], rowLabels: rowLabels, columnLabels: columnLabels, rowTitle: rowTitle,
+                     columnTitle: columnTitle, title: title, barLabel: barLabel, format: format)
     }
+
+    /// One heat map per panel (the study's figure: one per confidence threshold), one colour scale.
+    public static func heatmaps(_ panels: [(title: String, values: [[Double?]])], rowLabels: [String], columnLabels: [String],
+                                rowTitle: String, columnTitle: String, title: String, barLabel: String = "",
+                                format: (Double) -> String = { String(format: "%.3f", $0) }) throws -> Figure {
+        let defined = panels.flatMap { $0.values.flatMap { $0 } }.compactMap { $0 }.filter(\.isFinite)
+        let made = panels.map { p in
+            Panel(title: p.title, values: p.values.map { $0.map { v in v.flatMap { $0.isFinite ? $0 : nil } } },
+                  texts: p.values.map { row in row.map { v in [v.flatMap { $0.isFinite ? format($0) : nil } ?? "n/a"] } })
+        }
+        return try grid(made, rowLabels: rowLabels, columnLabels: columnLabels, rowTitle: rowTitle, columnTitle: columnTitle,
+                        title: title, barLabel: barLabel, range: colorRange(defined))
+    }
+
+    /// A confusion matrix: the count and the row's share in each cell, coloured by the share.
+    public static func confusionMatrix(_ m: ConfusionMatrix) throws -> Figure {
+        let shares: [[Double?]] = m.counts.map { row in
+            let total = row.reduce(0, +)
+            return row.map { total == 0 ? 0 : Double($0) / Double(total) }
+        }
+        let texts = zip(m.counts, shares).map { row, share in
+            zip(row, share).map { count, s in ["\(count)", String(format: "%.0f%%", (s ?? 0) * 100)] }
+        }
+        return try grid([Panel(title: "", values: shares, texts: texts)], rowLabels: m.rowLabels, columnLabels: m.columnLabels,
+                        rowTitle: "truth", columnTitle: "predicted", title: m.title, barLabel: "share of the row", range: (0, 1))
+    }
+
+    // MARK: lines
 
     public struct Series {
         public var name: String
         public var points: [(x: Double, y: Double)]
-        public init(name: String, points: [(x: Double, y: Double)]) { self.name = name; self.points = points }
+        /// Points to mark (the chosen threshold), each with its label.
+        public var marked: [(x: Double, y: Double, label: String)]
+        /// Drawn against the right-hand axis.
+        public var secondary: Bool
+        public var dashed: Bool
+        public init(name: String, points: [(x: Double, y: Double)], marked: [(x: Double, y: Double, label: String)] = [],
+                    secondary: Bool = false, dashed: Bool = false) {
+            self.name = name
+            self.points = points
+            self.marked = marked
+            self.secondary = secondary
+            self.dashed = dashed
+        }
     }
 
-    /// Lines with axes, ticks, grid, a legend and a title.
+    static func range(_ values: [Double], fallback: (Double, Double)) -> (Double, Double) {
+        let v = values.filter(\.isFinite)
+        guard let lo = v.min(), let hi = v.max() else { return fallback }
+        if hi == lo { return (lo - max(abs(lo) * 0.05, 0.05), hi + max(abs(hi) * 0.05, 0.05)) }
+        return (lo, hi)
+    }
+
+    /// Lines with axes, nice ticks, a grid, a legend outside the plot, a title; series marked
+    /// `secondary` use a right-hand axis (yLabel2). A nil range is the data's.
     public static func lines(_ series: [Series], xLabel: String, yLabel: String, title: String,
-                             xRange: (Double, Double) = (0, 1), yRange: (Double, Double) = (0, 1), width: Int = 760, height: Int = 520) throws -> Image {
-        let img = try canvas(width, height)
-        let left = 80, right = 30 + min(200, (series.map { textWidth($0.name, 13) }.max() ?? 0) + 50), top = 56, bottom = 70
-        let pw = width - left - right, ph = height - top - bottom
-        func px(_ x: Double) -> Int { left + Int((x - xRange.0) / (xRange.1 - xRange.0) * Double(pw)) }
-        func py(_ y: Double) -> Int { top + ph - Int((y - yRange.0) / (yRange.1 - yRange.0) * Double(ph)) }
-        try centered(img, title, cx: left + pw / 2, cy: 26, height: 17, color: black, thickness: 2)
-        for k in 0...5 {
-            let fx = xRange.0 + (xRange.1 - xRange.0) * Double(k) / 5, fy = yRange.0 + (yRange.1 - yRange.0) * Double(k) / 5
-            try img.drawLine(x1: px(fx), y1: top, x2: px(fx), y2: top + ph, color: light)
-            try img.drawLine(x1: left, y1: py(fy), x2: left + pw, y2: py(fy), color: light)
-            try centered(img, compact(fx), cx: px(fx), cy: top + ph + 18, height: 12, color: black)
-            let label = compact(fy)
-            try img.drawText(label, x: left - 10 - textWidth(label, 12), y: py(fy) + 5, height: 12, color: black)
+                             xRange: (Double, Double)? = (0, 1), yRange: (Double, Double)? = (0, 1),
+                             yLabel2: String = "", yRange2: (Double, Double)? = nil, plotWidth: Double = 480, plotHeight: Double = 320) throws -> Figure {
+        let primary = series.filter { !$0.secondary }, second = series.filter(\.secondary)
+        let xr = xRange ?? range(series.flatMap { $0.points.map(\.x) }, fallback: (0, 1))
+        let yr = yRange ?? range(primary.flatMap { $0.points.map(\.y) }, fallback: (0, 1))
+        let y2r = yRange2 ?? range(second.flatMap { $0.points.map(\.y) }, fallback: (0, 1))
+        let xt = Ticks(lo: xr.0, hi: xr.1, target: 6), yt = Ticks(lo: yr.0, hi: yr.1, target: 5), y2t = Ticks(lo: y2r.0, hi: y2r.1, target: 5)
+        let tickH = height(tickSize), labelH = height(labelSize)
+        let yTickW = yt.labels.map { width($0, tickSize) }.max() ?? 0
+        let y2TickW = second.isEmpty ? 0 : (y2t.labels.map { width($0, tickSize) }.max() ?? 0)
+        let legendW = series.isEmpty ? 0 : (series.map { width($0.name, tickSize) }.max() ?? 0) + 34
+        let titleH = title.isEmpty ? 0 : height(titleSize) + 10
+        let left = pad + (yLabel.isEmpty ? 0 : labelH + 8) + yTickW + 6
+        let top = pad + titleH
+        let right = (second.isEmpty ? 0 : 6 + y2TickW + (yLabel2.isEmpty ? 0 : 8 + labelH)) + (legendW > 0 ? 16 + legendW : 0) + pad
+        let bottom = 6 + tickH + (xLabel.isEmpty ? 0 : 6 + labelH) + pad
+        var w = left + plotWidth + right
+        w = max(w, width(title, titleSize, bold: true) + 2 * pad)
+        let fig = try Figure(width: w, height: top + plotHeight + bottom + Double(max(0, series.count - 12)) * (tickH + 6))
+        if !title.isEmpty { fig.text(title, x: left + plotWidth / 2, y: pad, size: titleSize, bold: true, h: .middle) }
+        let sx = LinearScale(lo: xr.0, hi: xr.1, start: left, end: left + plotWidth)
+        let sy = LinearScale(lo: yr.0, hi: yr.1, start: top + plotHeight, end: top)
+        let sy2 = LinearScale(lo: y2r.0, hi: y2r.1, start: top + plotHeight, end: top)
+        for (v, label) in zip(xt.values, xt.labels) {
+            let x = sx(v)
+            fig.line([(x, top), (x, top + plotHeight)], color: .light, width: 0.8)
+            fig.line([(x, top + plotHeight), (x, top + plotHeight + 4)], color: .black, width: 0.8)
+            fig.text(label, x: x, y: top + plotHeight + 6, size: tickSize, h: .middle)
         }
-        try img.drawRectangle(x1: left, y1: top, x2: left + pw, y2: top + ph, color: black, thickness: 1)
-        try centered(img, xLabel, cx: left + pw / 2, cy: height - 22, height: 15, color: black)
-        try verticalText(img, yLabel, cx: 22, cy: top + ph / 2, height: 15)
-        for (i, s) in series.enumerated() {
-            let color = palette[i % palette.count]
-            for (a, b) in zip(s.points, s.points.dropFirst()) {
-                try img.drawLine(x1: px(a.x), y1: py(a.y), x2: px(b.x), y2: py(b.y), color: color, thickness: 2)
+        for (v, label) in zip(yt.values, yt.labels) {
+            let y = sy(v)
+            fig.line([(left, y), (left + plotWidth, y)], color: .light, width: 0.8)
+            fig.line([(left - 4, y), (left, y)], color: .black, width: 0.8)
+            fig.text(label, x: left - 6, y: y, size: tickSize, h: .end, v: .middle)
+        }
+        if !second.isEmpty {
+            for (v, label) in zip(y2t.values, y2t.labels) {
+                let y = sy2(v)
+                fig.line([(left + plotWidth, y), (left + plotWidth + 4, y)], color: .black, width: 0.8)
+                fig.text(label, x: left + plotWidth + 6, y: y, size: tickSize, v: .middle)
             }
-            if s.points.count == 1 { try img.drawCircle(x: px(s.points[0].x), y: py(s.points[0].y), radius: 3, color: color, thickness: -1) }
-            let ly = top + 14 + i * 22
-            try img.drawLine(x1: left + pw + 14, y1: ly, x2: left + pw + 38, y2: ly, color: color, thickness: 3)
-            try img.drawText(s.name, x: left + pw + 44, y: ly + 5, height: 13, color: black)
+            if !yLabel2.isEmpty {
+                fig.text(yLabel2, x: left + plotWidth + 6 + y2TickW + 8, y: top + plotHeight / 2, size: labelSize, v: .middle, angle: 90)
+            }
         }
-        return img
+        fig.rect(Box(x: left, y: top, width: plotWidth, height: plotHeight), stroke: .black, lineWidth: 0.8)
+        if !xLabel.isEmpty { fig.text(xLabel, x: left + plotWidth / 2, y: top + plotHeight + 6 + tickH + 6, size: labelSize, h: .middle) }
+        if !yLabel.isEmpty { fig.text(yLabel, x: pad, y: top + plotHeight / 2, size: labelSize, v: .middle, angle: 90) }
+        // Data, clipped to the plot by dropping points outside the ranges.
+        func inside(_ p: (x: Double, y: Double), _ r: (Double, Double)) -> Bool {
+            p.x.isFinite && p.y.isFinite && p.x >= min(xr.0, xr.1) - 1e-9 && p.x <= max(xr.0, xr.1) + 1e-9 && p.y >= min(r.0, r.1) - 1e-9 && p.y <= max(r.0, r.1) + 1e-9
+        }
+        for (i, s) in series.enumerated() {
+            let color = ColorMap.tab10[i % ColorMap.tab10.count]
+            let ys = s.secondary ? sy2 : sy, r = s.secondary ? y2r : yr
+            var run: [(Double, Double)] = []
+            for p in s.points {
+                if inside(p, r) { run.append((sx(p.x), ys(p.y))) } else {
+                    fig.line(run, color: color, width: 2, dashed: s.dashed)
+                    run = []
+                }
+            }
+            if run.count == 1 { fig.circle(x: run[0].0, y: run[0].1, r: 3, fill: color) } else { fig.line(run, color: color, width: 2, dashed: s.dashed) }
+            for m in s.marked where inside((m.x, m.y), r) {
+                fig.circle(x: sx(m.x), y: ys(m.y), r: 5, fill: .white, stroke: color, lineWidth: 2)
+                if !m.label.isEmpty {
+                    let lw = width(m.label, tickSize)
+                    let x = sx(m.x) + 8 + lw > left + plotWidth ? sx(m.x) - 8 - lw : sx(m.x) + 8
+                    let y = max(top + 2, ys(m.y) - 8 - tickH)
+                    fig.text(m.label, x: x, y: y, size: tickSize, color: color)
+                }
+            }
+        }
+        // The legend, outside the plot on the right: it never covers data.
+        if legendW > 0 {
+            let lx = left + plotWidth + (second.isEmpty ? 0 : 6 + y2TickW + (yLabel2.isEmpty ? 0 : 8 + labelH)) + 16
+            for (i, s) in series.enumerated() {
+                let color = ColorMap.tab10[i % ColorMap.tab10.count]
+                let y = top + 4 + Double(i) * (tickH + 6) + tickH / 2
+                fig.line([(lx, y), (lx + 22, y)], color: color, width: 3, dashed: s.dashed)
+                fig.text(s.name, x: lx + 28, y: y, size: tickSize, v: .middle)
+            }
+        }
+        fig.fit(margin: pad)
+        return fig
+    }
+
+    // MARK: bars
+
+    /// Horizontal bars, one per label, with the value at each bar's end (nil or NaN: "n/a").
+    public static func bars(_ items: [(label: String, value: Double?)], title: String, xLabel: String,
+                            xRange: (Double, Double)? = nil, format: (Double) -> String = { String(format: "%.1f", $0) }) throws -> Figure {
+        guard !items.isEmpty else { throw DataError("a bar chart needs at least one bar") }
+        let values = items.compactMap(\.value).filter(\.isFinite)
+        let xr = xRange ?? (0, max(values.max() ?? 1, 1e-9))
+        let ticks = Ticks(lo: xr.0, hi: xr.1, target: 5)
+        let labelW = items.map { width($0.label, tickSize) }.max() ?? 0
+        let valueW = items.map { width($0.value.flatMap { $0.isFinite ? format($0) : nil } ?? "n/a", tickSize) }.max() ?? 0
+        let tickH = height(tickSize), labelH = height(labelSize), titleH = title.isEmpty ? 0 : height(titleSize) + 10
+        let barH = max(18, tickH + 6), plotW = 420.0
+        let left = pad + labelW + 8, top = pad + titleH
+        let plotH = Double(items.count) * barH + 8
+        var w = left + plotW + 6 + valueW + pad
+        w = max(w, width(title, titleSize, bold: true) + 2 * pad)
+        let fig = try Figure(width: w, height: top + plotH + 6 + tickH + (xLabel.isEmpty ? 0 : 6 + labelH) + pad)
+        if !title.isEmpty { fig.text(title, x: w / 2, y: pad, size: titleSize, bold: true, h: .middle) }
+        let sx = LinearScale(lo: xr.0, hi: xr.1, start: left, end: left + plotW)
+        for (v, label) in zip(ticks.values, ticks.labels) {
+            let x = sx(v)
+            fig.line([(x, top), (x, top + plotH)], color: .light, width: 0.8)
+            fig.text(label, x: x, y: top + plotH + 6, size: tickSize, h: .middle)
+        }
+        for (i, item) in items.enumerated() {
+            let y = top + 4 + Double(i) * barH
+            fig.text(item.label, x: left - 8, y: y + barH / 2, size: tickSize, h: .end, v: .middle)
+            let v = item.value.flatMap { $0.isFinite ? $0 : nil }
+            let end = v.map { sx(min(max($0, xr.0), xr.1)) } ?? left
+            if v != nil { fig.rect(Box(x: left, y: y + 2, width: max(0, end - left), height: barH - 4), fill: ColorMap.tab10[0]) }
+            fig.text(v.map(format) ?? "n/a", x: end + 6, y: y + barH / 2, size: tickSize, color: v == nil ? .gray : .black, v: .middle)
+        }
+        fig.line([(left, top), (left, top + plotH)], color: .black, width: 0.8)
+        if !xLabel.isEmpty { fig.text(xLabel, x: left + plotW / 2, y: top + plotH + 6 + tickH + 6, size: labelSize, h: .middle) }
+        fig.fit(margin: pad)
+        return fig
+    }
+
+    // MARK: training curves
+
+    /// Training curves from Detectron2's metrics.json (one JSON object per line): every loss
+    /// against the iteration as written (Detectron2 writes each loss as the median of its last 20
+    /// values), and the learning rate on a second axis.
+    public static func trainingCurves(metricsFile path: String, title: String = "training") throws -> Figure {
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        var losses: [String: [(x: Double, y: Double)]] = [:], lr: [(x: Double, y: Double)] = []
+        for (n, line) in text.split(separator: "\n").enumerated() where !line.trimmingCharacters(in: .whitespaces).isEmpty {
+            guard case .object(let pairs)? = try? JSON.parse(Array(line.utf8)) else {
+                throw DataError("\(path):\(n + 1): not a JSON object (metrics.json has one per line)")
+            }
+            var fields: [String: Double] = [:]
+            for (k, v) in pairs {
+                switch v {
+                case .int(let i): fields[k] = Double(i)
+                case .double(let d): fields[k] = d
+                default: break
+                }
+            }
+            guard let iteration = fields["iteration"] else { continue }
+            for (k, v) in fields where k.contains("loss") && v.isFinite { losses[k, default: []].append((iteration, v)) }
+            if let l = fields["lr"], l.isFinite { lr.append((iteration, l)) }
+        }
+        guard !losses.isEmpty else { throw DataError("\(path) has no losses to plot (no lines with iteration and *loss* fields)") }
+        let order = losses.keys.sorted { ($0 == "total_loss" ? "" : $0) < ($1 == "total_loss" ? "" : $1) }
+        var series = order.map { Series(name: $0, points: losses[$0]!) }
+        if !lr.isEmpty { series.append(Series(name: "lr (right axis)", points: lr, secondary: true, dashed: true)) }
+        let allLoss = losses.values.flatMap { $0.map(\.y) }
+        return try lines(series, xLabel: "iteration", yLabel: "loss (median of 20 iterations)", title: title, xRange: nil,
+                         yRange: (0, max(allLoss.max() ?? 1, 1e-9)), yLabel2: lr.isEmpty ? "" : "learning rate", yRange2: lr.isEmpty ? nil : (0, max(lr.map(\.y).max() ?? 1, 1e-12)))
     }
 }
