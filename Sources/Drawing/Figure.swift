@@ -302,6 +302,8 @@ public final class Figure {
                 }
                 guard cd_canvas_close(canvas) == 0 else { throw DrawingError("cannot write \(path): \(String(cString: cd_last_error()))") }
             }
+        case "":
+            throw DrawingError("\(path) has no extension: a figure is saved as .png, .svg or .pdf")
         default:
             throw DrawingError("\(path): a figure is saved as .png, .svg or .pdf, not '.\(ext)'")
         }

@@ -29,6 +29,16 @@ public struct Ticks: Sendable {
     }
 
     public func label(_ v: Double) -> String { String(format: "%.\(decimals)f", v) }
+
+    /// The range widened to the ticks around it (so an axis ends on a labelled tick).
+    public static func niceExtent(lo: Double, hi: Double, target: Int = 5) -> (Double, Double) {
+        let t = Ticks(lo: lo, hi: hi, target: target)
+        guard t.values.count >= 2 else { return (lo, hi) }
+        let step = t.values[1] - t.values[0]
+        let a = t.values.first! > lo + step * 1e-9 ? t.values.first! - step : t.values.first!
+        let b = t.values.last! < hi - step * 1e-9 ? t.values.last! + step : t.values.last!
+        return (min(a, lo), max(b, hi))
+    }
     public var labels: [String] { values.map(label) }
 }
 

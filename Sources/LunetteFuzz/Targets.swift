@@ -26,6 +26,8 @@ enum FuzzTarget: String, CaseIterable {
     case video
     /// Lua module sources, as require's documenter reads their --- comments.
     case luadoc
+    /// Detectron2's metrics.json (JSON lines), as plot_training reads it, drawn and written as SVG.
+    case metrics
 
     /// Where each input is written: a folder of this process's own in memory where possible.
     static let folder: String = {
@@ -52,6 +54,7 @@ enum FuzzTarget: String, CaseIterable {
         case .image: name = "input.img"
         case .video: name = "input.mp4"
         case .luadoc: name = "input.lua"
+        case .metrics: name = "metrics.json"
         }
         let path = FuzzTarget.folder + "/" + name
         guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else { fatalError("cannot write \(path)") }
@@ -77,6 +80,9 @@ enum FuzzTarget: String, CaseIterable {
                 let source = try String(contentsOfFile: path, encoding: .utf8)
                 let (module, members) = LuaState.docComments(in: source)
                 _ = module.count + members.reduce(0) { $0 + $1.doc.count + ($1.parameters?.count ?? 0) }
+            case .metrics:
+                let fig = try Plots.trainingCurves(metricsFile: path)
+                _ = fig.svg().count
             case .video:
                 let video = try Video(path: path)
                 for _ in 0..<4 {

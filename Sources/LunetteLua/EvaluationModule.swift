@@ -383,17 +383,62 @@ extension LunetteBindings {
                                                             rowTitle: try text("row_title", ""), columnTitle: try text("col_title", ""),
                                                             title: try text("title", ""), barLabel: try text("bar_label", "")))
             }
+            m.function("plot_bars", [LuaParameter("options", .table)], returns: "Figure",
+                       doc: "Horizontal bars: options {bars = {{label, value}, ...} (value nil or nan: n/a), title, x_label, x_range = {0, 100}}.") { call in
+                let o = try call.options(1, allowed: ["bars", "title", "x_label", "x_range"])
+                guard let b = o["bars"] else { throw call.argumentError(1, "options need bars = {{label, value}, ...}") }
+                let items = try [LuaValue].decode(b, at: "bars").enumerated().map { i, v -> (label: String, value: Double?) in
+                    guard case .table(let t) = v, case .string(let label)? = t.array.first else { throw LuaError.message("bars[\(i + 1)] must be {label, value}") }
+                    let value: Double?
+                    switch t.array.count > 1 ? t.array[1] : .nil {
+                    case .integer(let x): value = Double(x)
+                    case .number(let x): value = x.isFinite ? x : nil
+                    case .nil: value = nil
+                    case let x: throw LuaError.message("bars[\(i + 1)][2] must be a number or nil, not a \(x.typeName)")
+                    }
+                    return (label, value)
+                }
+                var xRange: (Double, Double)?
+                if let r = o["x_range"] {
+                    let v = try [Double].decode(r, at: "x_range")
+                    guard v.count == 2, v[1] > v[0], v.allSatisfy(\.isFinite) else { throw LuaError.message("x_range must be {low, high} with low < high") }
+                    xRange = (v[0], v[1])
+                }
+                return call.push(object: try Plots.bars(items, title: try o.option("title", as: String.self) ?? "",
+                                                        xLabel: try o.option("x_label", as: String.self) ?? "", xRange: xRange))
+            }
+            m.function("ConfusionMatrix", [LuaParameter("options", .table)], returns: "ConfusionMatrix",
+                       doc: "A confusion matrix from counts: options {counts = {{...}, ...} (rows: truth), rows = labels, cols = labels (default rows), title}.") { call in
+                let o = try call.options(1, allowed: ["cols", "counts", "rows", "title"])
+                guard let c = o["counts"], let r = o["rows"] else { throw call.argumentError(1, "options need counts and rows") }
+                let rows = try [String].decode(r, at: "rows"), cols = try o["cols"].map { try [String].decode($0, at: "cols") } ?? rows
+                let counts = try [[Int]].decode(c, at: "counts")
+                guard counts.count == rows.count, counts.allSatisfy({ $0.count == cols.count }) else {
+                    throw LuaError.message("counts must be \(rows.count) rows of \(cols.count) numbers (one per row and column label)")
+                }
+                guard counts.allSatisfy({ $0.allSatisfy { $0 >= 0 } }) else { throw LuaError.message("counts cannot be negative") }
+                return call.push(object: ConfusionObject(ConfusionMatrix(rowLabels: rows, columnLabels: cols, counts: counts,
+                                                                         title: try o.option("title", as: String.self) ?? "")))
+            }
             m.function("plot_training", [LuaParameter("metrics_json", .string), LuaParameter("options", .table, optional: true)], returns: "Figure",
                        doc: "Training curves from Detectron2's metrics.json (OUTPUT_DIR/metrics.json): each loss against the iteration (as written: the median of 20 iterations) and the learning rate on a second axis; options {title = ...}.") { call in
                 let o = try call.options(2, allowed: ["title"])
                 return call.push(object: try Plots.trainingCurves(metricsFile: try call.string(1), title: try o.option("title", as: String.self) ?? "training"))
             }
             m.function("plot_curves", [LuaParameter("options", .table)], returns: "Figure",
-                       doc: "Line plot: options {series = {name = {{x, y}, ...}, ...}, x_label, y_label, title, x_range = {0, 1}, y_range = {0, 1}}.") { call in
-                let o = try call.options(1, allowed: ["series", "title", "x_label", "x_range", "y_label", "y_range"])
+                       doc: "Line plot: options {series = {name = {{x, y}, ...}, ...}, marks = {name = {x, y}} (a point to mark, labelled \"y at x\"), x_label, y_label, title, x_range = {0, 1}, y_range = {0, 1}}.") { call in
+                let o = try call.options(1, allowed: ["marks", "series", "title", "x_label", "x_range", "y_label", "y_range"])
                 guard let s = o["series"] else { throw call.argumentError(1, "options need series") }
                 let named = try [String: [[Double]]].decode(s, at: "series")
-                let series = named.keys.sorted().map { k in Plots.Series(name: k, points: named[k]!.filter { $0.count == 2 }.map { (x: $0[0], y: $0[1]) }) }
+                let marks = try o["marks"].map { try [String: [Double]].decode($0, at: "marks") } ?? [:]
+                for (name, m) in marks {
+                    guard named[name] != nil else { throw LuaError.message("marks.\(name): no series has that name\(Suggestion.hint(for: name, among: named.keys))") }
+                    guard m.count == 2 else { throw LuaError.message("marks.\(name) must be {x, y}") }
+                }
+                let series = named.keys.sorted().map { k in
+                    Plots.Series(name: k, points: named[k]!.filter { $0.count == 2 }.map { (x: $0[0], y: $0[1]) },
+                                 marked: marks[k].map { [($0[0], $0[1], String(format: "%.2f at %.2f", $0[1], $0[0]))] } ?? [])
+                }
                 func text(_ key: String, _ d: String) throws -> String { try o.option(key, as: String.self) ?? d }
                 func range(_ key: String) throws -> (Double, Double) {
                     guard let v = o[key] else { return (0, 1) }

@@ -123,6 +123,13 @@ public struct ConfusionMatrix: Sendable {
     public var counts: [[Int]]
     public var title: String
 
+    public init(rowLabels: [String], columnLabels: [String], counts: [[Int]], title: String) {
+        self.rowLabels = rowLabels
+        self.columnLabels = columnLabels
+        self.counts = counts
+        self.title = title
+    }
+
     /// The 2x2 presence matrix of one class at a threshold: rows (absent, present), columns (no, yes).
     public static func presence(_ c: PresenceCounts, className: String, threshold: Double) -> ConfusionMatrix {
         ConfusionMatrix(rowLabels: ["no \(className)", className], columnLabels: ["no \(className)", className],

@@ -1,5 +1,6 @@
 import Drawing
 import Foundation
+import Support
 
 /// The charts of the workflow, on the drawing layer (Cairo and Pango): heat maps (one panel per
 /// threshold), confusion matrices, lines (PR curves, a metric against the threshold with the
@@ -324,7 +325,7 @@ public enum Plots {
     /// against the iteration as written (Detectron2 writes each loss as the median of its last 20
     /// values), and the learning rate on a second axis.
     public static func trainingCurves(metricsFile path: String, title: String = "training") throws -> Figure {
-        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let text = try InputFile.text(path, limit: 1 << 30)
         var losses: [String: [(x: Double, y: Double)]] = [:], lr: [(x: Double, y: Double)] = []
         for (n, line) in text.split(separator: "\n").enumerated() where !line.trimmingCharacters(in: .whitespaces).isEmpty {
             guard case .object(let pairs)? = try? JSON.parse(Array(line.utf8)) else {
@@ -348,6 +349,7 @@ public enum Plots {
         if !lr.isEmpty { series.append(Series(name: "lr (right axis)", points: lr, secondary: true, dashed: true)) }
         let allLoss = losses.values.flatMap { $0.map(\.y) }
         return try lines(series, xLabel: "iteration", yLabel: "loss (median of 20 iterations)", title: title, xRange: nil,
-                         yRange: (0, max(allLoss.max() ?? 1, 1e-9)), yLabel2: lr.isEmpty ? "" : "learning rate", yRange2: lr.isEmpty ? nil : (0, max(lr.map(\.y).max() ?? 1, 1e-12)))
+                         yRange: Ticks.niceExtent(lo: 0, hi: max(allLoss.max() ?? 1, 1e-9)), yLabel2: lr.isEmpty ? "" : "learning rate",
+                         yRange2: lr.isEmpty ? nil : Ticks.niceExtent(lo: 0, hi: max(lr.map(\.y).max() ?? 1, 1e-12)))
     }
 }
