@@ -238,7 +238,6 @@ extension LunetteBindings {
     }
 
     static func registerCVModule(in state: LuaState) throws {
-        let I = imageClass
         try state.defineModule("cv", doc: "Images and video through OpenCV.") { m in
             try m.value("version", .string(VisionRuntime.version), doc: "OpenCV's version.")
             m.function("imread", [LuaParameter("path", .string), LuaParameter("mode", .string, optional: true)], returns: "cv.Image",

@@ -61,7 +61,7 @@ public struct Instances {
 
     /// The same instances on another device (Detectron2's Instances.to).
     public func to(_ device: Device) throws -> Instances {
-        var copy = Instances(imageSize: imageSize, boxes: try boxes.tensor.to(device: device), scores: try scores.to(device: device),
+        let copy = Instances(imageSize: imageSize, boxes: try boxes.tensor.to(device: device), scores: try scores.to(device: device),
                              classes: try classes.to(device: device), imageID: imageID)
         copy.lists.value = lists.value
         return copy
@@ -69,7 +69,7 @@ public struct Instances {
 
     /// The same instances with another image id.
     public func with(imageID: Int64?) -> Instances {
-        var copy = Instances(imageSize: imageSize, boxes: boxes.tensor, scores: scores, classes: classes, imageID: imageID)
+        let copy = Instances(imageSize: imageSize, boxes: boxes.tensor, scores: scores, classes: classes, imageID: imageID)
         copy.lists.value = lists.value
         return copy
     }
