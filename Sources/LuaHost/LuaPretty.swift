@@ -177,19 +177,28 @@ func plainToString(_ L: OpaquePointer, _ idx: Int32) -> String {
     return s
 }
 
-/// tostring(v) with __tostring run under protection; a failing __tostring is shown as such.
-func protectedToString(_ L: OpaquePointer, _ idx: Int32) -> String {
+/// tostring(v) with __tostring run under protection: the text, or the error __tostring raised.
+func toStringResult(_ L: OpaquePointer, _ idx: Int32) -> Result<String, LuaError> {
     var len = 0
     if let p = lh_tostring_protected(L, idx, &len) {
         let s = p.withMemoryRebound(to: UInt8.self, capacity: len) {
             String(decoding: UnsafeBufferPointer(start: $0, count: len), as: UTF8.self)
         }
         lh_pop(L, 1)
-        return s
+        return .success(s)
     }
-    let message = stringAt(L, -1) ?? "error"
+    let message = stringAt(L, -1) ?? "error in __tostring"
     lh_pop(L, 1)
-    return "<__tostring failed: \(message)>"
+    return .failure(.message(message))
+}
+
+/// tostring(v) for display; a failing __tostring is shown as such.
+func protectedToString(_ L: OpaquePointer, _ idx: Int32) -> String {
+    switch toStringResult(L, idx) {
+    case .success(let s): return s
+    case .failure(.message(let m)): return "<__tostring failed: \(m)>"
+    case .failure(let e): return "<__tostring failed: \(e)>"
+    }
 }
 
 /// Sort order for table keys: numbers, then strings, then booleans, then anything else.
@@ -216,17 +225,5 @@ struct LuaKeyOrder: Comparable {
 
 extension LuaState {
     /// What tostring gives for the value at idx; a failing __tostring is an error, as in Lua.
-    public func tostring(at idx: Int32) throws -> String {
-        var len = 0
-        if let p = lh_tostring_protected(L, idx, &len) {
-            let s = p.withMemoryRebound(to: UInt8.self, capacity: len) {
-                String(decoding: UnsafeBufferPointer(start: $0, count: len), as: UTF8.self)
-            }
-            lh_pop(L, 1)
-            return s
-        }
-        let message = stringAt(L, -1) ?? "error in __tostring"
-        lh_pop(L, 1)
-        throw LuaError.message(message)
-    }
+    public func tostring(at idx: Int32) throws -> String { try toStringResult(L, idx).get() }
 }

@@ -14,6 +14,17 @@ public enum Plots {
     static func width(_ s: String, _ size: Double, bold: Bool = false) -> Double { TextMetrics.of(s, size: size, bold: bold).width }
     static func height(_ size: Double) -> Double { TextMetrics.of("Hg", size: size).height }
 
+    /// A vertical axis to the right of x (a colour bar's, or a second y axis): tick marks, their
+    /// labels, and a title turned upwards beyond the widest label.
+    static func rightAxis(_ fig: Figure, x: Double, ticks: Ticks, scale: LinearScale, labelWidth: Double, title: String, middle: Double) {
+        for (v, label) in zip(ticks.values, ticks.labels) {
+            let y = scale(v)
+            fig.line([(x, y), (x + 4, y)], color: .black, width: 0.8)
+            fig.text(label, x: x + 6, y: y, size: tickSize, v: .middle)
+        }
+        if !title.isEmpty { fig.text(title, x: x + 6 + labelWidth + 8, y: middle, size: labelSize, v: .middle, angle: 90) }
+    }
+
     /// A value range for a colour bar: the data's, or around a constant value.
     public static func colorRange(_ values: [Double]) -> (Double, Double) {
         guard let lo = values.min(), let hi = values.max() else { return (0, 1) }
@@ -116,15 +127,8 @@ public enum Plots {
                      fill: ColorMap.viridis(t0 + 0.5 / Double(steps)))
         }
         fig.rect(Box(x: barX, y: top, width: barW, height: barH), stroke: .gray, lineWidth: 0.8)
-        let barScale = LinearScale(lo: range.0, hi: range.1, start: top + barH, end: top)
-        for (v, label) in zip(ticks.values, ticks.labels) {
-            let y = barScale(v)
-            fig.line([(barX + barW, y), (barX + barW + 4, y)], color: .black, width: 0.8)
-            fig.text(label, x: barX + barW + 6, y: y, size: tickSize, v: .middle)
-        }
-        if !barLabel.isEmpty {
-            fig.text(barLabel, x: barX + barW + 6 + barLabelW + 8, y: top + barH / 2, size: labelSize, v: .middle, angle: 90)
-        }
+        rightAxis(fig, x: barX + barW, ticks: ticks, scale: LinearScale(lo: range.0, hi: range.1, start: top + barH, end: top),
+                  labelWidth: barLabelW, title: barLabel, middle: top + barH / 2)
         fig.fit(margin: pad)
         return fig
     }
@@ -229,14 +233,7 @@ public enum Plots {
             fig.text(label, x: left - 6, y: y, size: tickSize, h: .end, v: .middle)
         }
         if !second.isEmpty {
-            for (v, label) in zip(y2t.values, y2t.labels) {
-                let y = sy2(v)
-                fig.line([(left + plotWidth, y), (left + plotWidth + 4, y)], color: .black, width: 0.8)
-                fig.text(label, x: left + plotWidth + 6, y: y, size: tickSize, v: .middle)
-            }
-            if !yLabel2.isEmpty {
-                fig.text(yLabel2, x: left + plotWidth + 6 + y2TickW + 8, y: top + plotHeight / 2, size: labelSize, v: .middle, angle: 90)
-            }
+            rightAxis(fig, x: left + plotWidth, ticks: y2t, scale: sy2, labelWidth: y2TickW, title: yLabel2, middle: top + plotHeight / 2)
         }
         fig.rect(Box(x: left, y: top, width: plotWidth, height: plotHeight), stroke: .black, lineWidth: 0.8)
         if !xLabel.isEmpty { fig.text(xLabel, x: left + plotWidth / 2, y: top + plotHeight + 6 + tickH + 6, size: labelSize, h: .middle) }

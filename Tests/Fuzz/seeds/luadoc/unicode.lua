@@ -1,0 +1,8 @@
+--- no module comment
+local m = {}
+--- été: café
+function m.café() end
+---
+---
+m["x"] = 1
+return m
