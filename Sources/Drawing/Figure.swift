@@ -18,7 +18,7 @@ public struct RGBA: Equatable, Sendable {
         self.a = a
     }
     public static let black = RGBA(20, 20, 20), white = RGBA(255, 255, 255), gray = RGBA(150, 150, 150)
-    public static let light = RGBA(230, 230, 230), mid = RGBA(90, 90, 90)
+    public static let light = RGBA(230, 230, 230)
 
     /// Relative luminance (sRGB), for choosing black or white text on a fill.
     public var luminance: Double {
@@ -105,8 +105,6 @@ public final class Figure {
 
     static func oneLine(_ s: String) -> String { s.replacingOccurrences(of: "\n", with: " ") }
 
-    public func add(_ m: Mark) { marks.append(m) }
-
     public func rect(_ b: Box, fill: RGBA? = nil, stroke: RGBA? = nil, lineWidth: Double = 1) {
         marks.append(.rect(b, fill: fill, stroke: stroke, lineWidth: lineWidth))
     }
@@ -114,10 +112,6 @@ public final class Figure {
     public func line(_ points: [(Double, Double)], color: RGBA, width: Double = 1, dashed: Bool = false) {
         guard points.count >= 2 else { return }
         marks.append(.path(points, stroke: color, fill: nil, lineWidth: width, dashed: dashed, closed: false))
-    }
-
-    public func polygon(_ points: [(Double, Double)], fill: RGBA) {
-        marks.append(.path(points, stroke: nil, fill: fill, lineWidth: 0, dashed: false, closed: true))
     }
 
     public func circle(x: Double, y: Double, r: Double, fill: RGBA?, stroke: RGBA? = nil, lineWidth: Double = 1) {
