@@ -36,7 +36,7 @@ extension LunetteBindings {
         if case .table(let t) = v, let inner = t["instances"] { v = inner }
         if case .object(let o) = v, let inst = o as? InstancesObject {
             let ids = try inst.instances.asLists().classes
-            return (inst.instances, ids.map { id in inst.classes.flatMap { id >= 0 && id < $0.count ? $0[id] : nil } })
+            return (inst.instances, ids.map(inst.label))
         }
         let list = try [LuaValue].decode(v, at: "instances")
         var boxes: [[Double]] = [], scores: [Double] = [], classes: [Int] = [], labels: [String?] = []

@@ -15,6 +15,12 @@ final class InstancesObject {
         self.instances = instances
         self.classes = classes
     }
+
+    /// The name of a 0-based class id, where the names are known and hold it.
+    func label(_ id: Int) -> String? {
+        guard let classes, id >= 0, id < classes.count else { return nil }
+        return classes[id]
+    }
 }
 
 /// Detectron2's Boxes: an (N, 4) XYXY tensor; ipairs gives its rows.
@@ -56,7 +62,7 @@ extension LunetteBindings {
         t.hash[.string("box")] = .table(LuaTable(array: boxes[i].map { .number($0) }))
         t.hash[.string("score")] = .number(scores[i])
         t.hash[.string("class")] = .integer(Int64(ids[i]))
-        if let classes = o.classes, ids[i] >= 0, ids[i] < classes.count { t.hash[.string("label")] = .string(classes[ids[i]]) }
+        if let label = o.label(ids[i]) { t.hash[.string("label")] = .string(label) }
         return .table(t)
     }
 
@@ -67,7 +73,7 @@ extension LunetteBindings {
         guard inst.count > 0, let (boxes, scores, ids) = try? inst.asLists() else { return text }
         let shown = min(inst.count, 10)
         for i in 0..<shown {
-            let label = o.classes.flatMap { ids[i] >= 0 && ids[i] < $0.count ? $0[ids[i]] : nil }
+            let label = o.label(ids[i])
             let box = boxes[i].map { String(format: "%.1f", $0) }.joined(separator: ", ")
             text += "\n  [\(i + 1)] class \(ids[i])\(label.map { " (\($0))" } ?? "")  score \(String(format: "%.3f", scores[i]))  box {\(box)}"
         }
