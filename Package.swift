@@ -52,6 +52,10 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        // SQLite stores (grid searches, final models): WAL, several processes, atomic claims.
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        // SHA-256 of trial keys and of the weights a final model names.
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // System libraries found through pkg-config.
@@ -92,7 +96,8 @@ let package = Package(
         // Figures (a display list of marks) with Pango's text metrics, rendered by Cairo (PNG, PDF,
         // pixels) or written as SVG with text kept as text.
         .target(name: "Drawing", dependencies: ["CDrawing", "Support"]),
-        .target(name: "Detection", dependencies: ["Drawing", "Support", "Torch", "Vision", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Detection", dependencies: ["Drawing", "Support", "Torch", "Vision", .product(name: "Yams", package: "Yams"),
+                                                  .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "LunetteLua", dependencies: ["LuaHost", "Support", "Torch", "Vision", "Drawing", "Detection"]),
         .executableTarget(name: "Lunette", dependencies: ["LunetteLua", "LuaHost", "Support", "CReadline", "CLua"]),
         // Fuzz harnesses over the readers of outside data (scripts/fuzz); in an ordinary build, a replay tool.

@@ -19,6 +19,7 @@ Available options are:
   -h, --help  show this help and exit
   --        stop handling options
   -         execute stdin and stop handling options
+       lunette tune worker DIR   work on the grid search in DIR (claims trials until none is left)
 With no script, lunette starts the REPL when stdin is a terminal and runs stdin otherwise.
 Environment: LUNETTE_PATH (stdlib folders), LUNETTE_HISTORY (REPL history file), NO_COLOR.
 
@@ -79,8 +80,26 @@ func versionLine(_ session: Session?) -> String {
     return "Lunette \(LunetteBindings.version) (\(lua), libtorch \(TorchRuntime.version), OpenCV \(VisionRuntime.version))"
 }
 
+/// `lunette tune worker DIR`: one more process on a grid search (a script named `tune` still
+/// runs as a script).
+func tuneWorker(_ argv: [String]) -> Int32? {
+    guard argv.count >= 2, argv[1] == "tune", !Paths.exists("tune") else { return nil }
+    guard argv.count == 4, argv[2] == "worker" else {
+        Console.err("usage: lunette tune worker DIR\n")
+        return 1
+    }
+    let session: Session
+    do { session = try Session(scriptDirectory: nil) } catch {
+        Console.err("\(program): cannot start: \(error)\n")
+        return 1
+    }
+    session.setArgTable(argv: argv, scriptIndex: 2)     // arg[1] is DIR
+    return session.runString("print(require('detectron2.tuning').worker(arg[1]))", name: "=(tune worker)", program: program) ? 0 : 1
+}
+
 func main() -> Int32 {
     let argv = CommandLine.arguments
+    if let status = tuneWorker(argv) { return status }
     let options: Options
     switch parse(argv) {
     case .success(let o): options = o

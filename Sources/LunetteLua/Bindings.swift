@@ -24,6 +24,7 @@ public enum LunetteBindings {
         try installConfigModule(in: state)
         try installModelModule(in: state)
         try installEngineModule(in: state)
+        try installTuningModule(in: state)
         installHelp(in: state)
     }
 }

@@ -5,7 +5,8 @@ import Foundation
 /// rate and an ETA from the rate of this run (items resumed from an earlier run do not count
 /// towards the rate). Elsewhere: a plain line every `plainEvery` seconds and at the end.
 public final class ProgressMeter {
-    public let title: String
+    /// Shown before the bar (a grid search renames it as its trials finish).
+    public var title: String
     public let total: Int
     public let unit: String
     public let interactive: Bool

@@ -265,6 +265,16 @@ public final class CfgNode {
         try merge(tree, prefix: "", source: path, root: self)
     }
 
+    /// merge_from_other_cfg from YAML text (a dump() read back): `source` names it in errors.
+    public func mergeFromYAML(_ text: String, source: String) throws {
+        let parsed = try YAMLFile.load(text, source: source)
+        guard let dict = parsed as? [String: Any] else {
+            if parsed == nil { return }
+            throw ConfigError("\(source): a config is a YAML mapping")
+        }
+        try merge(dict, prefix: "", source: source, root: self)
+    }
+
     static func loadYAMLWithBase(_ path: String, seen: [String]) throws -> [String: Any] {
         guard !seen.contains(path) else { throw ConfigError("\(path): _BASE_ cycle (\((seen + [path]).joined(separator: " -> ")))") }
         let text: String

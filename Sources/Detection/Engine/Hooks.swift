@@ -113,6 +113,11 @@ public final class PeriodicWriter: TrainerHook {
     public var progress: ProgressMeter?
     /// Draws a bar on a terminal (nil: decide by stderr).
     public var interactive: Bool?
+    /// The bar's title (a grid search names the trial: "trial 3 of 9").
+    public var title = "train"
+    /// Seconds of work after this run (a grid search's other trials), added to the bar's ETA
+    /// given this run's median iteration time; metrics.json keeps the run's own eta_seconds.
+    public var remainingBeyondRun: ((_ secondsPerIteration: Double) -> Double)?
     static let lossNames = ["total_loss", "loss_cls", "loss_box_reg", "loss_rpn_cls", "loss_rpn_loc"]
 
     public init(metricsPath: String, period: Int = 20, interactive: Bool? = nil) {
@@ -122,7 +127,7 @@ public final class PeriodicWriter: TrainerHook {
     }
 
     public func beforeTrain(_ t: DefaultTrainer) throws {
-        let p = ProgressMeter(title: "train", total: t.maxIter, interactive: interactive ?? StatusConsole.isInteractive)
+        let p = ProgressMeter(title: title, total: t.maxIter, interactive: interactive ?? StatusConsole.isInteractive)
         p.begin(alreadyDone: t.startIter)
         progress = p
     }
@@ -140,9 +145,14 @@ public final class PeriodicWriter: TrainerHook {
             let losses = Self.lossNames.compactMap { n in
                 s.median(n).map { "\(n == "total_loss" ? "loss" : n.replacingOccurrences(of: "loss_", with: "")) \(String(format: "%.3f", $0))" }
             }
-            progress.update(done: t.iter + 1, status: losses.joined(separator: " ") + String(format: "  lr %.2e", s.latest("lr") ?? 0), eta: eta)
+            let perIteration = s.median("time", window: 1000) ?? t.lastStepSeconds
+            progress.update(done: t.iter + 1, status: losses.joined(separator: " ") + String(format: "  lr %.2e", s.latest("lr") ?? 0),
+                            eta: eta + (remainingBeyondRun?(perIteration) ?? 0))
         } else if writeNow {
-            DetectionLog.shared.info("DefaultTrainer", commonMetricLine(t, eta: eta))
+            let perIteration = s.median("time", window: 1000) ?? t.lastStepSeconds
+            let beyond = remainingBeyondRun?(perIteration)
+            DetectionLog.shared.info("DefaultTrainer", (title == "train" ? "" : title + ":") + commonMetricLine(t, eta: eta)
+                                     + (beyond.map { "  search eta: \(ProgressMeter.duration(eta + $0))" } ?? ""))
         }
     }
 

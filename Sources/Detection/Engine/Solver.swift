@@ -99,30 +99,42 @@ public struct LRSchedule: Sendable, Equatable {
         warmupLinear = method == "linear"
     }
 
-    /// The main schedule at a fraction `where` of the run.
-    func main(_ where_: Double) -> Double {
+    /// The main schedule at iteration `iter`: fvcore's MultiStepParamScheduler counts the steps
+    /// at or before the iteration it recovers from the fraction (int((where + 1e-6) * MAX_ITER),
+    /// which is `iter` itself for MAX_ITER below a million); the cosine runs on iter / MAX_ITER.
+    func main(at iter: Int) -> Double {
         switch shape {
         case .multiStep(let steps, let gamma):
-            let position = where_ * Double(maxIter)
-            return Foundation.pow(gamma, Double(steps.filter { Double($0) <= position }.count))
+            return Foundation.pow(gamma, Double(steps.filter { $0 <= iter }.count))
         case .cosine(let end):
-            return end + 0.5 * (1 - end) * (1 + Foundation.cos(Double.pi * where_))
+            return end + 0.5 * (1 - end) * (1 + Foundation.cos(Double.pi * (Double(iter) / Double(maxIter))))
         }
     }
 
-    /// The LR multiplier used for 0-based iteration `iter`.
+    /// The LR multiplier used for 0-based iteration `iter`. The values are fvcore's composite
+    /// schedule (a warm-up over min(WARMUP_ITERS, MAX_ITER) iterations, while where + 1e-6 <=
+    /// its length, which for MAX_ITER below a million is iter < WARMUP_ITERS), computed in
+    /// iterations rather than in fractions of the run: fvcore's (iter / MAX_ITER) /
+    /// (WARMUP_ITERS / MAX_ITER) is iter / WARMUP_ITERS but for the last bit, and that last bit
+    /// would make two runs that differ only in MAX_ITER (a grid search's shared prefix) take
+    /// different learning rates where their schedules are the same.
     public func multiplier(_ iter: Int) -> Double {
-        let where_ = Double(iter) / Double(maxIter)
-        let warmupLength = Swift.min(Double(warmupIters) / Double(maxIter), 1)
-        // fvcore's CompositeParamScheduler: warm-up while where + 1e-6 <= its length.
-        if warmupLength > 0 && where_ + 1e-6 <= warmupLength {
-            let start = warmupFactor * main(0)
+        let warm = Swift.min(warmupIters, maxIter)
+        if warm > 0 && iter < warm {
+            let start = warmupFactor * main(at: 0)
             guard warmupLinear else { return start }
-            let end = main(warmupLength)
-            let t = where_ / warmupLength
+            let end = main(at: warm)
+            let t = Double(iter) / Double(warm)
             return end * t + start * (1 - t)
         }
-        return main(where_)
+        return main(at: iter)
+    }
+
+    /// The first iteration below `n` at which this schedule's multiplier differs (in any bit)
+    /// from `other`'s, or nil when they agree on 0..<n: the condition for training a shorter
+    /// run as the prefix of a longer one.
+    public func firstDifference(from other: LRSchedule, below n: Int) -> Int? {
+        (0..<n).first { multiplier($0).bitPattern != other.multiplier($0).bitPattern }
     }
 }
 

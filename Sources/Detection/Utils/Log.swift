@@ -9,10 +9,24 @@ public final class DetectionLog: @unchecked Sendable {
     private var recent: [String] = []
     /// Set to false to keep warnings only in memory (tests).
     public var echo = true
+    private var muted = 0
 
-    public func warn(_ source: String, _ message: String) {
-        let line = "WARNING [\(source)] \(message)"
+    public func warn(_ source: String, _ message: String) { record("WARNING [\(source)] \(message)") }
+
+    /// Something failed and the work went on without it (a grid-search trial that failed).
+    public func error(_ source: String, _ message: String) { record("ERROR [\(source)] \(message)") }
+
+    /// Runs `body` with its warnings dropped: for checks that build objects only to compare them
+    /// (a grid search's schedules), whose warnings the real build will give once.
+    public func quietly<T>(_ body: () throws -> T) rethrows -> T {
+        lock.withLock { muted += 1 }
+        defer { lock.withLock { muted -= 1 } }
+        return try body()
+    }
+
+    private func record(_ line: String) {
         lock.lock()
+        if muted > 0 { lock.unlock(); return }
         recent.append(line)
         if recent.count > 1000 { recent.removeFirst(recent.count - 1000) }
         lock.unlock()
