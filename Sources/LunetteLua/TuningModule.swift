@@ -83,6 +83,7 @@ extension LunetteBindings {
         if let w = v.weights { t.hash[.string("weights")] = .string(w) }
         if let p = v.predictions { t.hash[.string("predictions")] = .string(p) }
         if let s = v.seconds { t.hash[.string("seconds")] = .number(s) }
+        if let f = v.finished { t.hash[.string("finished")] = .number(f) }
         t.hash[.string("search_dir")] = .string(search.spec.outputDir)
         if let s = v.scores {
             var m = LuaTable()
@@ -136,7 +137,7 @@ extension LunetteBindings {
     // MARK: classes
 
     static func registerSearchClass(in state: LuaState) throws {
-        try state.defineClass(SearchObject.self, name: "detectron2.tuning.Search",
+        state.defineClass(SearchObject.self, name: "detectron2.tuning.Search",
                               doc: "A grid search, read live from its store (output_dir/search.sqlite).") { c in
             c.tostring { s in (try? s.search.table()) ?? "grid search (\(s.search.storePath))" }
             c.property("output_dir", type: "string", doc: "The search's folder: search.sqlite, runs/, trials/.") { s, call in call.push(.string(s.search.spec.outputDir)) }
@@ -196,7 +197,7 @@ extension LunetteBindings {
     }
 
     static func registerSweepClass(in state: LuaState) throws {
-        try state.defineClass(SweepObject.self, name: "detectron2.tuning.Sweep",
+        state.defineClass(SweepObject.self, name: "detectron2.tuning.Sweep",
                               doc: "A metric over many thresholds per class, from stored predictions; each class's best threshold.") { c in
             c.tostring { s in (try? s.sweep.table()) ?? "threshold sweep" }
             c.method("best_per_class", [], returns: "table",
@@ -226,7 +227,7 @@ extension LunetteBindings {
     }
 
     static func registerFinalModelsClass(in state: LuaState) throws {
-        try state.defineClass(FinalModelsObject.self, name: "detectron2.tuning.FinalModels",
+        state.defineClass(FinalModelsObject.self, name: "detectron2.tuning.FinalModels",
                               doc: "The final-models registry (the study's table of final models), in SQLite.") { c in
             c.tostring { m in (try? m.models.table()) ?? "final models (\(m.models.path))" }
             c.property("path", type: "string", doc: "The registry's file.") { m, call in call.push(.string(m.models.path)) }
@@ -263,7 +264,7 @@ extension LunetteBindings {
     }
 
     static func registerBaselineClass(in state: LuaState) throws {
-        try state.defineClass(BaselineObject.self, name: "detectron2.tuning.Baseline",
+        state.defineClass(BaselineObject.self, name: "detectron2.tuning.Baseline",
                               doc: "OpenCV's pretrained Haar cascade scored with the presence metric.") { c in
             c.tostring { b in "\(b.baseline.name) for '\(b.baseline.className)' on \(b.dataset)\n" + b.baseline.presence.table(thresholds: [b.baseline.presence.thresholds[0]]) }
             c.property("name", type: "string", doc: "The cascade(s) used.") { b, call in call.push(.string(b.baseline.name)) }
@@ -280,7 +281,7 @@ extension LunetteBindings {
 
     static func registerTuningModule(in state: LuaState) throws {
         let catalog = DataCatalog.shared
-        try state.defineModule("detectron2.tuning", doc: "Grid search with shared training prefixes, per-class thresholds, the final-models table, the Haar baseline.") { m in
+        state.defineModule("detectron2.tuning", doc: "Grid search with shared training prefixes, per-class thresholds, the final-models table, the Haar baseline.") { m in
             m.function("grid_search", [LuaParameter("options", .table)], returns: "Search", doc: """
                 Runs every unfinished trial of a grid and returns the Search: options {config = cfg, grid = {["SOLVER.MAX_ITER"] = {300, 500, 1000}, ["MODEL.ROI_HEADS.BATCH_SIZE_PER_IMAGE"] = {256, 512, 1024}}, train = name, valid = name, thresholds = {0.2, 0.4, 0.6, 0.8}, metric = "accuracy" (precision, recall, f1, AP, AP50), output_dir = folder, retry_failed = false, checkpoint_period = 100, wait = true}. Resumable: a rerun trains nothing that is done; trials differing only in MAX_ITER share one training run.
                 """) { call in

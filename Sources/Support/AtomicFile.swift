@@ -66,7 +66,7 @@ public enum AtomicFile {
     public static func write(to path: String, _ produce: (String) throws -> Void) throws {
         guard !path.isEmpty else { throw FileError(path, "cannot write a file with an empty name") }
         guard !path.hasSuffix("/") else { throw FileError(path, "cannot write \(path): the name ends in '/', which names a folder") }
-        let folder = (path as NSString).deletingLastPathComponent
+        let folder = PathName.parent(path)
         if !folder.isEmpty && !FileManager.default.fileExists(atPath: folder) {
             do { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) } catch {
                 throw FileError(path, "cannot create the folder \(folder) for \(path): \(error.localizedDescription)")

@@ -171,7 +171,13 @@ final class PlotsTests: XCTestCase {
         try v.drawInstancePredictions(try Instances(boxes: [[10, 10, 190, 110]], scores: [0.97], classes: [0], imageID: nil))
         let drawn = Array(UnsafeBufferPointer(start: v.image.data, count: 200 * 120 * 3))
         // The dark label box at the top-left corner of the box, with the text in it.
-        let label = (14..<28).flatMap { y in (12..<60).map { x in drawn[(y * 200 + x) * 3 ..< (y * 200 + x) * 3 + 3].max()! } }
+        var label: [UInt8] = []
+        for y in 14..<28 {
+            for x in 12..<60 {
+                let at: Int = (y * 200 + x) * 3
+                label.append(max(drawn[at], drawn[at + 1], drawn[at + 2]))
+            }
+        }
         XCTAssertTrue(label.contains { $0 < 60 }, "the dark label background")
         XCTAssertTrue(label.contains { $0 > 150 }, "the label's text, in the class colour brightened")
     }

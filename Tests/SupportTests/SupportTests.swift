@@ -115,3 +115,28 @@ final class ProgressMeterTests: XCTestCase {
         XCTAssertEqual(s.description, "training interrupted after iteration 4 of 10; kept: checkpoint out/model_0000004.pth. To continue: trainer:train() continues from iteration 5")
     }
 }
+
+final class PathNameTests: XCTestCase {
+    /// Foundation's deletingLastPathComponent traps on one-character paths here; PathName.parent
+    /// must not, and must agree with it everywhere else.
+    func testParentOfPaths() {
+        for (path, parent) in [("a", ""), ("g", ""), ("a.json", ""), ("out/a", "out"), ("out/runs/", "out"), ("/a", "/"), ("/", "/"),
+                               ("a/b/c", "a/b"), ("a//b", "a"), ("", ""), ("./x", "."), ("../x", "..")] {
+            XCTAssertEqual(PathName.parent(path), parent, path)
+        }
+        for path in ["ab", "out/model.pth", "/tmp/x/y", "a/b/", "../x"] {
+            XCTAssertEqual(PathName.parent(path), (path as NSString).deletingLastPathComponent, path)
+        }
+    }
+
+    func testAtomicWriteToAOneLetterName() throws {
+        let dir = NSTemporaryDirectory() + "pathname-\(getpid())"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let previous = FileManager.default.currentDirectoryPath
+        FileManager.default.changeCurrentDirectoryPath(dir)
+        defer { FileManager.default.changeCurrentDirectoryPath(previous) }
+        try AtomicFile.write(to: "a") { tmp in try "x".write(toFile: tmp, atomically: false, encoding: .utf8) }
+        XCTAssertEqual(try String(contentsOfFile: dir + "/a", encoding: .utf8), "x")
+    }
+}

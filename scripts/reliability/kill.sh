@@ -5,13 +5,18 @@
 # right after the newest complete checkpoint. At the end the run is finished and its artefacts
 # checked (model_final.pth and .safetensors, no temporary files left).
 # Usage: scripts/reliability/kill.sh train N [max_iter=40]   (LUNETTE= picks the binary)
-# Ends with one line: "kill campaign train: N trials, F failures".
+#        scripts/reliability/kill.sh tune N
+# tune: a 2 x 2 grid search (two shared runs) killed at random moments (training, evaluation,
+# store writes) and rerun: no trial finished before a kill is finished again (its finished time
+# stands), and the store at the end equals an uninterrupted search's: the same metrics,
+# byte-identical predictions, bit-identical weights.
+# Ends with one line: "kill campaign KIND: N trials, F failures".
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 KIND=${1:-train}
 N=${2:-10}
 MAX_ITER=${3:-40}
-[[ $KIND == train ]] || { echo "kill.sh: only 'train' is a kind so far" >&2; exit 2; }
+[[ $KIND == train || $KIND == tune ]] || { echo "kill.sh: the kinds are train and tune" >&2; exit 2; }
 if [[ -z ${LUNETTE:-} ]]; then
   source scripts/bench/lunette.sh
 fi
@@ -21,6 +26,43 @@ trap 'rm -rf "$WORK"' EXIT
 OUT="$WORK/run"
 trials=0 failures=0 expected=""
 fail() { failures=$((failures + 1)); echo "FAIL (trial $trials): $*" >&2; }
+
+if [[ $KIND == tune ]]; then
+  REF="$WORK/reference"
+  "$LUNETTE" scripts/reliability/tune_once.lua "$WORK/data" "$REF" >"$WORK/ref.out" 2>"$WORK/ref.err" \
+    || { echo "kill.sh: the uninterrupted search failed: $(tail -n 3 "$WORK/ref.err")" >&2; exit 1; }
+  : >"$WORK/finished.before"
+  while ((trials < N)); do
+    "$LUNETTE" scripts/reliability/tune_once.lua "$WORK/data" "$OUT" >"$WORK/leg.out" 2>"$WORK/leg.err" &
+    pid=$!
+    sleep "$(awk -v r=$RANDOM 'BEGIN { printf "%.2f", 0.3 + (r % 11000) / 1000 }')"
+    if kill -0 "$pid" 2>/dev/null; then
+      kill -9 "$pid"; wait "$pid" 2>/dev/null
+      trials=$((trials + 1))
+    else
+      wait "$pid" || { fail "a leg failed by itself: $(tail -n 3 "$WORK/leg.err")"; break; }
+    fi
+    if [[ -f $OUT/search.sqlite ]]; then
+      "$LUNETTE" scripts/reliability/tune_check.lua "$OUT" >"$WORK/finished.now" 2>"$WORK/check.err" || fail "after the kill: $(tail -n 3 "$WORK/check.err")"
+      missing=$(comm -23 <(sort "$WORK/finished.before") <(sort "$WORK/finished.now"))
+      [[ -z $missing ]] || fail "finished trials were finished again (or lost): $missing"
+      cp "$WORK/finished.now" "$WORK/finished.before"
+    fi
+    grep -q "^finished 4" "$WORK/leg.out" 2>/dev/null && break
+  done
+  "$LUNETTE" scripts/reliability/tune_once.lua "$WORK/data" "$OUT" >"$WORK/leg.out" 2>"$WORK/leg.err" || fail "the final leg failed: $(tail -n 3 "$WORK/leg.err")"
+  grep -q "^finished 4" "$WORK/leg.out" || fail "the final leg did not finish the grid: $(cat "$WORK/leg.out")"
+  if grep -q "Starting training" "$WORK/leg.err" && [[ $(wc -l <"$WORK/finished.before") -eq 4 ]]; then fail "the final leg trained a finished search"; fi
+  "$LUNETTE" scripts/reliability/tune_check.lua "$OUT" >"$WORK/finished.now" 2>/dev/null
+  missing=$(comm -23 <(sort "$WORK/finished.before") <(sort "$WORK/finished.now"))
+  [[ -z $missing ]] || fail "finished trials were finished again (or lost): $missing"
+  same=$("$LUNETTE" scripts/reliability/tune_check.lua "$OUT" "$REF" 2>"$WORK/check.err") || fail "against the uninterrupted search: $(tail -n 3 "$WORK/check.err")"
+  [[ ${same:-} == "same 4" ]] || fail "expected 'same 4', got '${same:-}'"
+  if find "$OUT" -name '*.tmp-*' | grep -q .; then fail "temporary files left: $(find "$OUT" -name '*.tmp-*')"; fi
+  echo "kill campaign $KIND: $trials trials, $failures failures"
+  ((failures == 0))
+  exit
+fi
 
 leg() {  # starts a leg in the background; its stdout goes to $WORK/leg.out
   "$LUNETTE" scripts/reliability/train_once.lua "$WORK/data" "$OUT" "$MAX_ITER" >"$WORK/leg.out" 2>"$WORK/leg.err" &

@@ -287,7 +287,7 @@ public final class CfgNode {
         guard let base = dict.removeValue(forKey: "_BASE_") else { return dict }
         guard var basePath = base as? String else { throw ConfigError("\(path): _BASE_ must be one file name") }
         if basePath.hasPrefix("~") { basePath = (basePath as NSString).expandingTildeInPath }
-        if !basePath.hasPrefix("/") { basePath = ((path as NSString).deletingLastPathComponent as NSString).appendingPathComponent(basePath) }
+        if !basePath.hasPrefix("/") { basePath = (PathName.parent(path) as NSString).appendingPathComponent(basePath) }
         var merged = try loadYAMLWithBase(basePath, seen: seen + [path])
         try mergeDicts(dict, into: &merged, path: path, prefix: "")
         return merged

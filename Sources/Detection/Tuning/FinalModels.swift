@@ -37,7 +37,7 @@ public final class FinalModels {
 
     public init(path: String, version: String) throws {
         self.path = path
-        let dir = (path as NSString).deletingLastPathComponent
+        let dir = PathName.parent(path)
         if !dir.isEmpty { try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
         var config = Configuration()
         config.busyMode = .timeout(30)

@@ -433,9 +433,9 @@ struct WorkerIdentity {
     var name: String { "\(host):\(pid)" }
 
     static var current: WorkerIdentity {
-        var buffer = [CChar](repeating: 0, count: 256)
-        gethostname(&buffer, buffer.count - 1)
-        return WorkerIdentity(host: String(cString: buffer), pid: Int(getpid()))
+        var buffer = [UInt8](repeating: 0, count: 256)
+        _ = buffer.withUnsafeMutableBufferPointer { p in p.baseAddress!.withMemoryRebound(to: CChar.self, capacity: 255) { gethostname($0, 255) } }
+        return WorkerIdentity(host: String(decoding: buffer.prefix { $0 != 0 }, as: UTF8.self), pid: Int(getpid()))
     }
 
     func considersDead(_ run: SearchStore.Run, now: Double, grace: Double) -> Bool {

@@ -18,6 +18,7 @@ extension GridSearch {
         public var weights: String?
         public var predictions: String?
         public var seconds: Double?
+        public var finished: Double?
         /// Scored at the search's thresholds (nil until done).
         public var scores: TrialScores?
 
@@ -31,7 +32,7 @@ extension GridSearch {
         return try rows.enumerated().map { i, r in
             var view = TrialView(number: i + 1, id: r.id, params: ParamCoding.decode(r.params), state: r.state, reason: r.reason, note: r.note,
                                  worker: r.state == "running" ? (runs[r.runID]?.worker ?? r.worker) : nil, runID: r.runID, maxIter: r.maxIter,
-                                 weights: r.weights, predictions: r.predictions, seconds: r.seconds, scores: nil)
+                                 weights: r.weights, predictions: r.predictions, seconds: r.seconds, finished: r.finished, scores: nil)
             if r.state == "done" { view.scores = try scores(of: r, thresholds: thresholds ?? spec.thresholds) }
             return view
         }

@@ -44,6 +44,8 @@ public final class SearchStore: @unchecked Sendable {
         public var weights: String?
         public var predictions: String?
         public var seconds: Double?
+        /// When it was finished (Unix time): a rerun that retrained it would change this.
+        public var finished: Double?
     }
 
     /// Opens (creating when missing) the store; a store from a newer Lunette is refused.
@@ -135,7 +137,7 @@ public final class SearchStore: @unchecked Sendable {
     static func trial(_ r: Row) -> Trial {
         Trial(id: r["id"], position: r["position"], params: r["params"], maxIter: r["max_iter"], runID: r["run_id"], note: r["note"],
               state: r["state"], reason: r["reason"], worker: r["worker"], metrics: r["metrics"], weights: r["weights"],
-              predictions: r["predictions"], seconds: r["seconds"])
+              predictions: r["predictions"], seconds: r["seconds"], finished: r["finished"])
     }
 
     public func runs(_ ids: [String]) throws -> [Run] {

@@ -108,7 +108,10 @@ final class TrialCheckpointHook: TrainerHook {
             let path = try keepCheckpoint(t, iteration: t.iter)
             trials.removeFirst()
             try evaluator.evaluate(trial, checkpoint: path)
-            if let next = trials.first { writer?.progress?.title = try search.progressTitle(next: next, total: search.trialIDs.count) }
+            if let next = trials.first, let writer {
+                writer.title = try search.progressTitle(next: next, total: search.trialIDs.count)
+                writer.progress?.title = writer.title
+            }
         }
         if done % t.checkpointPeriod == 0 || kept.contains(done) { prune(t, newest: t.iter) }
     }
