@@ -118,4 +118,34 @@ extension SolverTests {
             XCTAssertTrue("\($0)".contains("REFERENCE_WORLD_SIZE"), "\($0)")
         }
     }
+
+    /// The condition a grid search's shared prefix rests on: schedules that differ only in
+    /// MAX_ITER give bit-identical learning rates below the shorter one when warm-up and steps
+    /// lie inside both (fvcore's fractions would differ in the last bit at most warm-up
+    /// iterations), and a difference is found where warm-up is longer than a trial or the curve
+    /// is a cosine.
+    func testSchedulesThatDifferOnlyInMaxIterAgreeBitForBit() throws {
+        for warmup in [0, 1, 10, 50, 100, 299] {
+            let lead = try LRSchedule(cfg: try cfg(["SOLVER.MAX_ITER", "1000", "SOLVER.STEPS", "(700,)", "SOLVER.WARMUP_ITERS", String(warmup)]))
+            for m in [300, 500] {
+                let short = try LRSchedule(cfg: try cfg(["SOLVER.MAX_ITER", String(m), "SOLVER.STEPS", "(700,)", "SOLVER.WARMUP_ITERS", String(warmup)]))
+                XCTAssertNil(short.firstDifference(from: lead, below: m), "warm-up \(warmup), MAX_ITER \(m)")
+            }
+        }
+        let lead = try LRSchedule(cfg: try cfg(["SOLVER.MAX_ITER", "1000", "SOLVER.STEPS", "()", "SOLVER.WARMUP_ITERS", "1000"]))
+        let short = try LRSchedule(cfg: try cfg(["SOLVER.MAX_ITER", "300", "SOLVER.STEPS", "()", "SOLVER.WARMUP_ITERS", "1000"]))
+        XCTAssertEqual(short.firstDifference(from: lead, below: 300), 1, "a warm-up longer than the trial is squeezed into it")
+        let steps = try LRSchedule(cfg: try cfg(["SOLVER.MAX_ITER", "1000", "SOLVER.STEPS", "(200,)", "SOLVER.WARMUP_ITERS", "10"]))
+        let stepsShort = try LRSchedule(cfg: try cfg(["SOLVER.MAX_ITER", "150", "SOLVER.STEPS", "(200,)", "SOLVER.WARMUP_ITERS", "10"]))
+        XCTAssertNil(stepsShort.firstDifference(from: steps, below: 150), "a step after the shorter run does not matter")
+        let cosine = ["SOLVER.LR_SCHEDULER_NAME", "WarmupCosineLR", "SOLVER.WARMUP_ITERS", "10"]
+        let c1 = try LRSchedule(cfg: try cfg(cosine + ["SOLVER.MAX_ITER", "1000"])), c2 = try LRSchedule(cfg: try cfg(cosine + ["SOLVER.MAX_ITER", "300"]))
+        XCTAssertEqual(c2.firstDifference(from: c1, below: 300), 1)
+        // The values are still fvcore's, but for the last bit.
+        let d2 = try LRSchedule(cfg: try cfg(["SOLVER.MAX_ITER", "300", "SOLVER.STEPS", "()", "SOLVER.WARMUP_ITERS", "100"]))
+        for i in 0..<100 {
+            let fraction = Double(i) / 300 / (100.0 / 300)
+            XCTAssertEqual(d2.multiplier(i), fraction + 0.001 * (1 - fraction), accuracy: 1e-15)
+        }
+    }
 }

@@ -1,0 +1,67 @@
+-- A grid search's promises on the fixture data, at a tiny config. arg: fixtures folder, output
+-- folder, tiny_config.lua, then a step:
+--   shared     MAX_ITER {6, 10} x BATCH_SIZE_PER_IMAGE {64}: one training run
+--   alone      MAX_ITER {6}: an independent run, in its own folder
+--   compare    the shared run's 6-iteration trial against the independent one, bit for bit
+--   extend     MAX_ITER {6, 10, 14}: resumes the finished run
+--   warmup     WARMUP_ITERS 8 with MAX_ITER {6, 10}: the 6-iteration trial trains alone
+--   diverge    BASE_LR 1e4 next to 0.005: the diverged trial fails, the search goes on
+local d2, torch = require "detectron2", require "torch"
+local data, out, tiny, step = arg[1] .. "/data", arg[2], dofile(arg[3]), arg[4]
+d2.data.datasets.register_coco_instances("tune_train", {}, data .. "/annotations/instances_train.json", data .. "/train")
+-- The validation set: the first 12 images of the fixture's val split.
+local val = d2.data.datasets.load_coco_json(data .. "/annotations/instances_val.json", data .. "/val", "tune_val_all")
+d2.data.DatasetCatalog.register("tune_valid", function() local t = {} for i = 1, 12 do t[i] = val[i] end return t end)
+d2.data.MetadataCatalog.get("tune_valid").thing_classes = d2.data.MetadataCatalog.get("tune_val_all").thing_classes
+
+local function config()
+  local cfg = tiny("tune_train", 5)
+  cfg.SOLVER.WARMUP_ITERS = 3; cfg.SOLVER.STEPS = {}; cfg.SOLVER.IMS_PER_BATCH = 2; cfg.SOLVER.BASE_LR = 0.005
+  cfg.MODEL.RESNETS.NORM = "GN"; cfg.MODEL.FPN.NORM = "GN"; cfg.MODEL.BACKBONE.FREEZE_AT = 0
+  cfg.SEED = 3
+  return cfg
+end
+local function search(dir, grid, cfg)
+  return d2.tuning.grid_search{ config = cfg or config(), grid = grid, train = "tune_train", valid = "tune_valid",
+                                thresholds = { 0.05, 0.3 }, output_dir = out .. "/" .. dir, checkpoint_period = 4 }
+end
+local function trialOf(s, iterations)
+  for _, t in ipairs(s:trials()) do if t.params["SOLVER.MAX_ITER"] == iterations then return t end end
+end
+
+if step == "shared" or step == "extend" then
+  local s = search("shared", { ["SOLVER.MAX_ITER"] = step == "shared" and { 6, 10 } or { 6, 10, 14 },
+                               ["MODEL.ROI_HEADS.BATCH_SIZE_PER_IMAGE"] = { 64 } })
+  print(s)
+  for _, t in ipairs(s:trials()) do print("trial", t.params["SOLVER.MAX_ITER"], t.state, t.run, t.weights) end
+elseif step == "alone" then
+  local s = search("alone", { ["SOLVER.MAX_ITER"] = { 6 }, ["MODEL.ROI_HEADS.BATCH_SIZE_PER_IMAGE"] = { 64 } })
+  print("trial", 6, trialOf(s, 6).state)
+elseif step == "compare" then
+  local a, b = trialOf(d2.tuning.open(out .. "/shared"), 6), trialOf(d2.tuning.open(out .. "/alone"), 6)
+  print("ids", a.id == b.id)
+  local wa, wb = torch.load(a.weights), torch.load(b.weights)
+  local compared, differ = 0, 0
+  for name, t in pairs(wa) do
+    compared = compared + 1
+    if wb[name] == nil or not t:equal(wb[name]) then differ = differ + 1 end
+  end
+  print("compared", compared, "differ", differ)
+  local function read(p) local f = assert(io.open(p, "rb")); local s = f:read("a"); f:close(); return s end
+  print("predictions", read(a.predictions) == read(b.predictions), #read(a.predictions) > 2)
+  print("accuracy", a.metrics.at[1].accuracy == b.metrics.at[1].accuracy, a.metrics.AP == b.metrics.AP)
+  local ten = trialOf(d2.tuning.open(out .. "/shared"), 10)
+  local w10, changed = torch.load(ten.weights), 0
+  for name, t in pairs(wa) do if not t:equal(w10[name]) then changed = changed + 1 end end
+  print("changed by iterations 6 to 9", changed)
+elseif step == "warmup" then
+  local cfg = config()
+  cfg.SOLVER.WARMUP_ITERS = 8
+  print(search("warmup", { ["SOLVER.MAX_ITER"] = { 6, 10 }, ["MODEL.ROI_HEADS.BATCH_SIZE_PER_IMAGE"] = { 64 } }, cfg))
+elseif step == "diverge" then
+  local s = search("diverge", { ["SOLVER.MAX_ITER"] = { 4 }, ["SOLVER.BASE_LR"] = { 0.005, 10000.0 } })
+  print(s)
+  for _, t in ipairs(s:trials()) do print("trial", t.params["SOLVER.BASE_LR"], t.state, t.reason) end
+  local best = s:best()
+  print("best", best.params["SOLVER.BASE_LR"])
+end

@@ -1,0 +1,141 @@
+import Foundation
+import XCTest
+import TestFixtures
+
+/// Grid search end to end (Scripts/tuning_search.lua on the fixture data at a tiny config).
+final class TuningCLITests: XCTestCase {
+    var fixtures: String { Fixtures.root }
+    var repository: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    }
+    var scripts: String { repository + "/Tests/LunetteCLITests/Scripts" }
+
+    func step(_ name: String, _ dir: String) throws -> RunResult {
+        _ = try Fixtures.path("data/annotations/instances_train.json")
+        let r = try runLunette([scripts + "/tuning_search.lua", fixtures, dir, scripts + "/tiny_config.lua", name])
+        XCTAssertEqual(r.status, 0, "\(name): \(r.stderr.suffix(2000))")
+        return r
+    }
+
+    /// Trials differing only in MAX_ITER are one run, and the shorter trial's weights are those of
+    /// an independent run, bit for bit; a rerun trains nothing; a longer MAX_ITER resumes the run.
+    func testSharedPrefixTrainsOnceAndEqualsAnIndependentRun() throws {
+        let dir = try scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let shared = try step("shared", dir)
+        XCTAssertEqual(shared.stderr.components(separatedBy: "Starting training from iteration 0").count - 1, 1, "one training run for two trials")
+        XCTAssertTrue(shared.stdout.contains("shared training runs: trials 1, 2"), shared.stdout)
+        let trials = shared.stdout.split(separator: "\n").filter { $0.hasPrefix("trial\t") }.map { $0.split(separator: "\t").map(String.init) }
+        XCTAssertEqual(trials.count, 2, shared.stdout)
+        XCTAssertEqual(Set(trials.map { $0[3] }).count, 1, "both trials are in one run")
+        XCTAssertTrue(trials.allSatisfy { $0[2] == "done" }, shared.stdout)
+        XCTAssertTrue(trials.first { $0[1] == "6" }?[4].hasSuffix("model_0000005.pth") ?? false, shared.stdout)
+
+        _ = try step("alone", dir)
+        let compare = try step("compare", dir)
+        let lines = compare.stdout.split(separator: "\n").map(String.init)
+        XCTAssertTrue(lines.contains("ids\ttrue"), "the same config and data give the same trial key")
+        XCTAssertTrue(lines.contains("compared\t101\tdiffer\t0"), compare.stdout)
+        XCTAssertTrue(lines.contains("predictions\ttrue\ttrue"), compare.stdout)
+        XCTAssertTrue(lines.contains("accuracy\ttrue\ttrue"), compare.stdout)
+        let changed = lines.first { $0.hasPrefix("changed by iterations 6 to 9\t") }.flatMap { Int($0.split(separator: "\t")[1]) } ?? 0
+        XCTAssertGreaterThan(changed, 50, "the longer trial trained on, so the equality is not vacuous")
+
+        let again = try step("shared", dir)
+        XCTAssertFalse(again.stderr.contains("Starting training"), "a rerun trains nothing that is done:\n\(again.stderr.suffix(1500))")
+        XCTAssertFalse(again.stderr.contains("Start inference"), "nor evaluates it again")
+        XCTAssertEqual(again.stdout, shared.stdout, "and reports the same")
+
+        let extended = try step("extend", dir)
+        XCTAssertTrue(extended.stderr.contains("Resuming from \(dir)/shared/runs/"), extended.stderr.suffix(1500).description)
+        XCTAssertTrue(extended.stderr.contains("model_final.pth at iteration 10"), extended.stderr.suffix(1500).description)
+        XCTAssertEqual(extended.stderr.components(separatedBy: "Start inference").count - 1, 1, "only the new trial is evaluated")
+        XCTAssertEqual(extended.stdout.split(separator: "\n").filter { $0.hasPrefix("trial\t") && $0.contains("\tdone\t") }.count, 3, extended.stdout)
+    }
+
+    /// A warm-up longer than the shorter trial changes its schedule: it trains alone and says why.
+    func testAWarmUpLongerThanATrialTrainsItAlone() throws {
+        let dir = try scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let r = try step("warmup", dir)
+        XCTAssertEqual(r.stderr.components(separatedBy: "Starting training from iteration 0").count - 1, 2, r.stderr.suffix(1500).description)
+        XCTAssertTrue(r.stdout.contains("trial 1 trains on its own: its learning rate at iteration 1"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("SOLVER.WARMUP_ITERS (8) is longer than the trial"), r.stdout)
+        XCTAssertFalse(r.stdout.contains("shared training runs"), r.stdout)
+    }
+
+    /// A diverging trial is marked failed with the iteration; the search goes on and best ignores it.
+    func testADivergedTrialFailsAndTheSearchGoesOn() throws {
+        let dir = try scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let r = try step("diverge", dir)
+        let lines = r.stdout.split(separator: "\n").map(String.init)
+        XCTAssertTrue(lines.contains { $0.hasPrefix("trial\t0.005\tdone") }, r.stdout)
+        let failed = lines.first { $0.hasPrefix("trial\t10000.0\tfailed\t") || $0.hasPrefix("trial\t10000\tfailed\t") }
+        XCTAssertNotNil(failed, r.stdout)
+        XCTAssertTrue(failed?.contains(" at iteration ") ?? false, failed ?? "")
+        XCTAssertTrue(failed.map { $0.contains("loss became NaN") || $0.contains("loss became infinite") || $0.contains("training diverged") } ?? false, failed ?? "")
+        XCTAssertTrue(lines.contains("best\t0.005"), r.stdout)
+    }
+
+    /// Two processes on one search: the script's grid_search and `lunette tune worker`; each of
+    /// the two training runs is trained by exactly one of them.
+    func testTwoWorkersShareOneSearch() throws {
+        guard FileManager.default.fileExists(atPath: "/usr/share/doc/opencv-doc/examples/data/apple.jpg") else {
+            throw Missing.requirement("opencv-doc is not installed (the demo dataset needs it)")
+        }
+        let dir = try scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let made = try runLunette([repository + "/scripts/make_demo_dataset.lua", dir + "/data", "3", "8", "2"])
+        XCTAssertEqual(made.status, 0, made.stderr)
+        let first = Process()
+        first.executableURL = URL(fileURLWithPath: lunettePath)
+        first.arguments = [repository + "/scripts/reliability/tune_once.lua", dir + "/data", dir + "/grid"]
+        let firstErr = dir + "/first.err", firstOut = dir + "/first.out"
+        FileManager.default.createFile(atPath: firstErr, contents: nil)
+        FileManager.default.createFile(atPath: firstOut, contents: nil)
+        first.standardError = FileHandle(forWritingAtPath: firstErr)
+        first.standardOutput = FileHandle(forWritingAtPath: firstOut)
+        try first.run()
+        // The second worker starts once the first is training its first run.
+        let deadline = Date().addingTimeInterval(120)
+        while Date() < deadline, first.isRunning,
+              !(((try? String(contentsOfFile: firstErr, encoding: .utf8)) ?? "").contains("Starting training")) {
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        let second = try runLunette(["tune", "worker", dir + "/grid"])
+        first.waitUntilExit()
+        let e1 = (try? String(contentsOfFile: firstErr, encoding: .utf8)) ?? ""
+        let o1 = (try? String(contentsOfFile: firstOut, encoding: .utf8)) ?? ""
+        XCTAssertEqual(first.terminationStatus, 0, e1.suffix(1500).description)
+        XCTAssertEqual(second.status, 0, second.stderr.suffix(1500).description)
+        XCTAssertTrue(o1.contains("finished 4"), o1 + e1.suffix(1500))
+        let starts = { (s: String) in s.components(separatedBy: "Starting training from iteration 0").count - 1 }
+        XCTAssertEqual(starts(e1) + starts(second.stderr), 2, "each run trained once:\n\(e1.suffix(800))\n---\n\(second.stderr.suffix(800))")
+        XCTAssertEqual(starts(second.stderr), 1, "the worker took the run the first process did not hold:\n\(second.stderr.suffix(1500))")
+        XCTAssertTrue(second.stdout.contains("running") || second.stdout.contains("done"), second.stdout)
+    }
+
+    /// kill -9 at random moments (training, evaluation, store writes), then rerun: nothing
+    /// finished is finished again and the store ends equal to an uninterrupted search's.
+    func testGridSearchSurvivesKillNine() throws {
+        guard FileManager.default.fileExists(atPath: "/usr/share/doc/opencv-doc/examples/data/apple.jpg") else {
+            throw Missing.requirement("opencv-doc is not installed (the demo dataset needs it)")
+        }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/bash")
+        p.arguments = [repository + "/scripts/reliability/kill.sh", "tune", "3"]
+        var env = ProcessInfo.processInfo.environment
+        env["LUNETTE"] = lunettePath
+        p.environment = env
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let e = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 0, e)
+        XCTAssertTrue(o.contains("kill campaign tune: 3 trials, 0 failures"), o + e)
+    }
+}
