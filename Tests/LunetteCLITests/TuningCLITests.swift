@@ -41,6 +41,19 @@ final class TuningCLITests: XCTestCase {
         let changed = lines.first { $0.hasPrefix("changed by iterations 6 to 9\t") }.flatMap { Int($0.split(separator: "\t")[1]) } ?? 0
         XCTAssertGreaterThan(changed, 50, "the longer trial trained on, so the equality is not vacuous")
 
+        let results = try step("results", dir)
+        let r = results.stdout.split(separator: "\n").map(String.init)
+        XCTAssertTrue(r.contains("cells\t4\tmissing\t0\tbest marks\t2"), results.stdout)
+        XCTAssertTrue(r.contains("rescored\t3\ttrue"), results.stdout)
+        XCTAssertTrue(r.contains { $0.hasPrefix("best\t") && $0.hasSuffix("\ttrue") }, results.stdout)
+        XCTAssertTrue(r.contains("sweep classes\t5"), results.stdout)
+        XCTAssertTrue(r.contains("matrices\t5\t12"), "one 2x2 matrix per class over the 12 images:\n\(results.stdout)")
+        XCTAssertTrue(r.contains("csv\ttrial,id,SOLVER.MAX_ITER,MODEL.ROI_HEADS.BATCH_SIZE_PER_IMAGE,state,threshold,accuracy,precision,recall,f1,AP,AP50,seconds,weights,reason"), results.stdout)
+        XCTAssertTrue(r.contains("baseline\thaar: haarcascade_frontalface_default.xml\ttrue"), results.stdout)
+        XCTAssertTrue(r.contains { $0.hasPrefix("model\ttrue\ttrue\ttrue\t64\ttrue\t") && $0.hasSuffix("\t64") }, results.stdout)
+        XCTAssertTrue(r.contains("for_brand\t1"), results.stdout)
+        XCTAssertTrue(results.stdout.contains("brandA  logo"), results.stdout)
+
         let again = try step("shared", dir)
         XCTAssertFalse(again.stderr.contains("Starting training"), "a rerun trains nothing that is done:\n\(again.stderr.suffix(1500))")
         XCTAssertFalse(again.stderr.contains("Start inference"), "nor evaluates it again")

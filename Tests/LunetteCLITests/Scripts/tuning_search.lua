@@ -6,6 +6,7 @@
 --   extend     MAX_ITER {6, 10, 14}: resumes the finished run
 --   warmup     WARMUP_ITERS 8 with MAX_ITER {6, 10}: the 6-iteration trial trains alone
 --   diverge    BASE_LR 1e4 next to 0.005: the diverged trial fails, the search goes on
+--   results    after shared: heat-map cells against the stored values, sweep, final models, baseline
 local d2, torch = require "detectron2", require "torch"
 local data, out, tiny, step = arg[1] .. "/data", arg[2], dofile(arg[3]), arg[4]
 d2.data.datasets.register_coco_instances("tune_train", {}, data .. "/annotations/instances_train.json", data .. "/train")
@@ -58,6 +59,43 @@ elseif step == "warmup" then
   local cfg = config()
   cfg.SOLVER.WARMUP_ITERS = 8
   print(search("warmup", { ["SOLVER.MAX_ITER"] = { 6, 10 }, ["MODEL.ROI_HEADS.BATCH_SIZE_PER_IMAGE"] = { 64 } }, cfg))
+elseif step == "results" then
+  local s = d2.tuning.open(out .. "/shared")
+  -- Each cell of each panel shows the trial's stored value (the texts of the drawn figure).
+  local fig = s:heatmaps{ rows = "SOLVER.MAX_ITER", cols = "MODEL.ROI_HEADS.BATCH_SIZE_PER_IMAGE" }
+  local texts = {}
+  for _, t in ipairs(fig:texts()) do texts[t.text] = (texts[t.text] or 0) + 1 end
+  local cells, missing = 0, 0
+  for _, t in ipairs(s:trials()) do
+    for _, at in ipairs(t.metrics.at) do
+      cells = cells + 1
+      if not texts[string.format("%.3f", at.accuracy)] then missing = missing + 1; print("missing cell", t.id, at.threshold, at.accuracy) end
+    end
+  end
+  print("cells", cells, "missing", missing, "best marks", texts["best"])
+  -- The same trials scored at another threshold, from the stored predictions.
+  local again = s:trials{ thresholds = { 0.05, 0.3, 0.5 } }
+  print("rescored", #again[1].metrics.at, again[1].metrics.at[1].accuracy == s:trials()[1].metrics.at[1].accuracy)
+  local best = s:best()
+  print("best", best.threshold, best.value == best.trial.metrics.at[best.threshold == 0.05 and 1 or 2].accuracy)
+  local sweep = d2.tuning.threshold_sweep{ trial = best, from = 0.05, to = 0.95, step = 0.05 }
+  local chosen = sweep:best_per_class()
+  local n = 0
+  for name, c in pairs(chosen) do n = n + 1; assert(c.threshold >= 0.05 and c.threshold <= 0.95 and c.accuracy, name) end
+  print("sweep classes", n)
+  local m = s:confusion_matrices{ threshold = 0.3 }
+  print("matrices", #m, m[1].counts[1][1] + m[1].counts[1][2] + m[1].counts[2][1] + m[1].counts[2][2])
+  s:save_csv(out .. "/grid.csv")
+  local f = io.open(out .. "/grid.csv"); print("csv", f:read("l")); f:close()
+  local face = d2.tuning.haar_baseline{ dataset = "tune_valid", class = "face" }
+  print("baseline", face.name, face:value() ~= nil)
+  local models = d2.tuning.final_models(out .. "/models.sqlite")
+  models:record{ brand = "brandA", object = "logo", search = s, sweep = sweep, baseline = face }
+  local got = models:get{ brand = "brandA", object = "logo" }
+  print("model", got.threshold == chosen.logo.threshold, got.value == chosen.logo.accuracy, got.weights == best.weights,
+        #got.sha256, got.config.MODEL.WEIGHTS == best.weights, got.max_iter, got.batch_size)
+  print("for_brand", #models:for_brand("brandA"))
+  print(models)
 elseif step == "diverge" then
   local s = search("diverge", { ["SOLVER.MAX_ITER"] = { 4 }, ["SOLVER.BASE_LR"] = { 0.005, 10000.0 } })
   print(s)
