@@ -96,8 +96,10 @@ let package = Package(
         // Figures (a display list of marks) with Pango's text metrics, rendered by Cairo (PNG, PDF,
         // pixels) or written as SVG with text kept as text.
         .target(name: "Drawing", dependencies: ["CDrawing", "Support"]),
-        .target(name: "Detection", dependencies: ["Drawing", "Support", "Torch", "Vision", .product(name: "Yams", package: "Yams"),
-                                                  .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto")]),
+        // SQLite through GRDB: the one place that speaks SQL (grid-search stores, the final-models registry).
+        .target(name: "Store", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "Detection", dependencies: ["Drawing", "Store", "Support", "Torch", "Vision", .product(name: "Yams", package: "Yams"),
+                                                  .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "LunetteLua", dependencies: ["LuaHost", "Support", "Torch", "Vision", "Drawing", "Detection"]),
         .executableTarget(name: "Lunette", dependencies: ["LunetteLua", "LuaHost", "Support", "CReadline", "CLua"]),
         // Fuzz harnesses over the readers of outside data (scripts/fuzz); in an ordinary build, a replay tool.
@@ -112,7 +114,7 @@ let package = Package(
         .testTarget(name: "SupportTests", dependencies: ["Support"]),
         .testTarget(name: "TorchTests", dependencies: ["Torch"]),
         .target(name: "TestFixtures", path: "Tests/TestFixtures"),
-        .testTarget(name: "DetectionTests", dependencies: ["Detection", "Drawing", "Support", "Torch", "Vision", "TestFixtures"], exclude: ["Data"]),
+        .testTarget(name: "DetectionTests", dependencies: ["Detection", "Drawing", "Store", "Support", "Torch", "Vision", "TestFixtures"], exclude: ["Data"]),
         .testTarget(name: "LunetteLuaTests", dependencies: ["LunetteLua", "LuaHost"]),
         .testTarget(name: "LunetteCLITests", dependencies: ["CPty", "Lunette", "LunetteFuzz", "TestFixtures"], exclude: ["Scripts"]),
     ],

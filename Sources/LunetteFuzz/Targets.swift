@@ -28,6 +28,9 @@ enum FuzzTarget: String, CaseIterable {
     case luadoc
     /// Detectron2's metrics.json (JSON lines), as plot_training reads it, drawn and written as SVG.
     case metrics
+    /// COCO results JSON (coco_instances_results.json), as a threshold sweep reads stored
+    /// predictions back and scores them.
+    case results
 
     /// Where each input is written: a folder of this process's own in memory where possible.
     static let folder: String = {
@@ -55,6 +58,7 @@ enum FuzzTarget: String, CaseIterable {
         case .video: name = "input.mp4"
         case .luadoc: name = "input.lua"
         case .metrics: name = "metrics.json"
+        case .results: name = "results.json"
         }
         let path = FuzzTarget.folder + "/" + name
         guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else { fatalError("cannot write \(path)") }
@@ -83,6 +87,14 @@ enum FuzzTarget: String, CaseIterable {
             case .metrics:
                 let fig = try Plots.trainingCurves(metricsFile: path)
                 _ = fig.svg().count
+            case .results:
+                let dicts = (1...3).map { DatasetDict(fileName: "\($0).jpg", height: 100, width: 100, imageID: Int64($0),
+                                                       annotations: [Annotation(bbox: [1, 1, 9, 9], categoryID: $0 % 2)]) }
+                let predictions = try TrialScores.predictions(cocoResultsJSON: try InputFile.text(path, limit: 1 << 26), dicts: dicts,
+                                                              idMap: [1: 0, 2: 1], source: path)
+                let sweep = try ThresholdSweep(dicts: dicts, predictions: predictions, classes: ["logo", "product"], from: 0.2, to: 0.99,
+                                               step: 0.01, metric: "f1", source: path)
+                _ = try sweep.bestPerClass().count
             case .video:
                 let video = try Video(path: path)
                 for _ in 0..<4 {

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import Detection
+import Store
 
 /// The tuning half's parts that need no training: the threshold sweep against brute force, the
 /// stores' layout checks, the final-models registry, the dataset snapshot.

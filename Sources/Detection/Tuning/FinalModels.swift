@@ -1,5 +1,5 @@
 import Foundation
-import GRDB
+import Store
 import Support
 
 /// The table of final models (the study's Table 2) as a registry, `models.sqlite`: for each
@@ -7,9 +7,8 @@ import Support
 /// thresholds and the validation metrics, and the baseline beside it. Bulk detection reads its
 /// models from here.
 public final class FinalModels {
-    public static let schemaVersion = 1
     public let path: String
-    let pool: DatabasePool
+    let registry: ModelRegistry
 
     public struct Model {
         public var brand: String
@@ -39,73 +38,36 @@ public final class FinalModels {
         self.path = path
         let dir = PathName.parent(path)
         if !dir.isEmpty { try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
-        var config = Configuration()
-        config.busyMode = .timeout(30)
-        do { pool = try DatabasePool(path: path, configuration: config) } catch {
-            throw DataError("final models registry \(path) cannot be opened: \(SearchStore.describe(error))")
-        }
-        try write { db in
-            try db.execute(sql: """
-                CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-                CREATE TABLE IF NOT EXISTS models (brand TEXT NOT NULL, object TEXT NOT NULL, trial_id TEXT, params TEXT NOT NULL,
-                    max_iter INTEGER, batch_size INTEGER, threshold REAL, thresholds TEXT NOT NULL, metric TEXT NOT NULL, value REAL, ap REAL,
-                    weights TEXT NOT NULL, sha256 TEXT NOT NULL, config TEXT NOT NULL, classes TEXT NOT NULL, baseline TEXT, baseline_value REAL,
-                    search_dir TEXT, recorded REAL NOT NULL, PRIMARY KEY (brand, object));
-                """)
-            let stored = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'schema'").flatMap(Int.init)
-            if let stored, stored > Self.schemaVersion {
-                throw DataError("final models registry \(path) has layout \(stored), from a newer Lunette; this Lunette \(version) reads layout \(Self.schemaVersion) and older")
-            }
-            if stored == nil {
-                try db.execute(sql: "INSERT OR REPLACE INTO meta VALUES ('schema', ?), ('written_by', ?)", arguments: [String(Self.schemaVersion), version])
-            }
-        }
-    }
-
-    func write<T>(_ body: (Database) throws -> T) throws -> T {
-        do {
-            return try pool.writeWithoutTransaction { db in
-                var result: T?
-                try db.inTransaction(.immediate) { result = try body(db); return .commit }
-                return result!
-            }
-        } catch let e as DatabaseError { throw DataError("final models registry \(path): \(SearchStore.describe(e))") }
+        registry = try ModelRegistry(path: path, version: version)
     }
 
     /// Records (or replaces, with a warning naming the old weights) a brand's model for an object.
     public func record(_ m: Model) throws {
-        try write { db in
-            if let old = try String.fetchOne(db, sql: "SELECT weights FROM models WHERE brand = ? AND object = ?", arguments: [m.brand, m.object]) {
-                DetectionLog.shared.warn("final_models", "\(m.brand) / \(m.object) was recorded before (weights \(old)); replacing it with \(m.weights)")
-            }
-            try db.execute(sql: """
-                INSERT OR REPLACE INTO models VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [m.brand, m.object, m.trialID, ParamCoding.encode(m.params.map(\.key), m.params.map(\.value)), m.maxIter, m.batchSize,
-                                 m.threshold, JSON.text(.array(m.thresholds.map { .array([.string($0.className), .double($0.threshold)]) })),
-                                 m.metric, m.value, m.ap, m.weights, m.sha256, m.config, JSON.text(.array(m.classes.map { .string($0) })),
-                                 m.baseline, m.baselineValue, m.searchDir, m.recorded])
+        let old = try registry.put(ModelRegistry.Record(
+            brand: m.brand, object: m.object, trialID: m.trialID, params: ParamCoding.encode(m.params.map(\.key), m.params.map(\.value)),
+            maxIter: m.maxIter, batchSize: m.batchSize, threshold: m.threshold,
+            thresholds: JSON.text(.array(m.thresholds.map { .array([.string($0.className), .double($0.threshold)]) })),
+            metric: m.metric, value: m.value, ap: m.ap, weights: m.weights, sha256: m.sha256, config: m.config,
+            classes: JSON.text(.array(m.classes.map { .string($0) })), baseline: m.baseline, baselineValue: m.baselineValue,
+            searchDir: m.searchDir, recorded: m.recorded))
+        if let old {
+            DetectionLog.shared.warn("final_models", "\(m.brand) / \(m.object) was recorded before (weights \(old)); replaced by \(m.weights)")
         }
     }
 
-    static func model(_ r: Row) -> Model {
-        let thresholds: [(String, Double)] = {
-            guard case .array(let a)? = try? JSON.parse(Array((r["thresholds"] as String).utf8)) else { return [] }
-            return a.compactMap { p in
-                guard let kv = p.array, kv.count == 2, let k = kv[0].string, let v = kv[1].number else { return nil }
-                return (k, v)
-            }
-        }()
-        let classes: [String] = (try? JSON.parse(Array((r["classes"] as String).utf8)))?.array?.compactMap(\.string) ?? []
-        return Model(brand: r["brand"], object: r["object"], trialID: r["trial_id"], params: ParamCoding.decode(r["params"]),
-                     maxIter: r["max_iter"], batchSize: r["batch_size"], threshold: r["threshold"], thresholds: thresholds, metric: r["metric"],
-                     value: r["value"], ap: r["ap"], weights: r["weights"], sha256: r["sha256"], config: r["config"], classes: classes,
-                     baseline: r["baseline"], baselineValue: r["baseline_value"], searchDir: r["search_dir"], recorded: r["recorded"])
+    static func model(_ r: ModelRegistry.Record) -> Model {
+        let thresholds: [(String, Double)] = ((try? JSON.parse(Array(r.thresholds.utf8)))?.array ?? []).compactMap { p in
+            guard let kv = p.array, kv.count == 2, let k = kv[0].string, let v = kv[1].number else { return nil }
+            return (k, v)
+        }
+        let classes = ((try? JSON.parse(Array(r.classes.utf8)))?.array ?? []).compactMap(\.string)
+        return Model(brand: r.brand, object: r.object, trialID: r.trialID, params: ParamCoding.decode(r.params), maxIter: r.maxIter,
+                     batchSize: r.batchSize, threshold: r.threshold, thresholds: thresholds, metric: r.metric, value: r.value, ap: r.ap,
+                     weights: r.weights, sha256: r.sha256, config: r.config, classes: classes, baseline: r.baseline,
+                     baselineValue: r.baselineValue, searchDir: r.searchDir, recorded: r.recorded)
     }
 
-    public func all() throws -> [Model] {
-        do { return try pool.read { db in try Row.fetchAll(db, sql: "SELECT * FROM models ORDER BY brand, object").map(Self.model) } }
-        catch let e as DatabaseError { throw DataError("final models registry \(path): \(SearchStore.describe(e))") }
-    }
+    public func all() throws -> [Model] { try registry.all().map(Self.model) }
 
     public func get(brand: String, object: String) throws -> Model {
         let all = try all()

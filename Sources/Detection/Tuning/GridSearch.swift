@@ -1,5 +1,5 @@
 import Foundation
-import GRDB
+import Store
 import Support
 import Torch
 
@@ -26,7 +26,7 @@ public final class GridSearch {
     public private(set) var trialIDs: [String] = []
     /// Each trial's values, by id (in the grid's key order).
     var valuesByTrial: [String: [CfgValue]] = [:]
-    let me = WorkerIdentity.current
+    let me = SearchStore.Worker.current
     /// A grid search runs one at a time in a process (its runs are claimed by pid).
     nonisolated(unsafe) static var running = false
 
@@ -141,27 +141,23 @@ public final class GridSearch {
         }
         trialIDs = configs.map(\.id)
         let now = Date().timeIntervalSince1970
-        try store.write { db in
-            var position = try Int.fetchOne(db, sql: "SELECT COALESCE(MAX(position), -1) + 1 FROM trials") ?? 0
+        try store.plan { planner in
+            var position = try planner.nextPosition()
             // Groups in grid order, so runs are claimed in the order the grid lists their trials.
             var groups: [(id: String, trials: [(id: String, values: [CfgValue], cfg: CfgNode, group: String, maxIter: Int)])] = []
             for c in configs {
                 if let i = groups.firstIndex(where: { $0.id == c.group }) { groups[i].trials.append(c) } else { groups.append((c.group, [c])) }
             }
             for (groupID, group) in groups {
-                let run = try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE id = ?", arguments: [groupID]).map(SearchStore.run)
+                let run = try planner.run(groupID)
                 var lead = run?.lead ?? 0
                 let trained = run?.trained ?? 0
-                var members = try Int.fetchAll(db, sql: "SELECT max_iter FROM trials WHERE run_id = ? AND state != 'done'", arguments: [groupID])
+                var members = try planner.openMaxIters(run: groupID)
                 var joined = false
                 // Longest first: shorter trials are compared with the run they would be a prefix of.
                 for t in group.sorted(by: { $0.maxIter > $1.maxIter }) {
-                    if let existing = try Row.fetchOne(db, sql: "SELECT state, run_id FROM trials WHERE id = ?", arguments: [t.id]) {
-                        let state: String = existing["state"], runID: String = existing["run_id"]
-                        if state == "failed" && spec.retryFailed {
-                            try db.execute(sql: "UPDATE trials SET state = 'pending', reason = NULL WHERE id = ?", arguments: [t.id])
-                            try db.execute(sql: "UPDATE runs SET state = 'pending', reason = NULL WHERE id = ? AND state = 'failed'", arguments: [runID])
-                        }
+                    if let existing = try planner.trialState(t.id) {
+                        if existing.state == "failed" && spec.retryFailed { try planner.retry(trial: t.id, run: existing.runID) }
                         continue
                     }
                     var runID = groupID, note: String?
@@ -170,27 +166,18 @@ public final class GridSearch {
                                                     pendingMembers: members, runDir: runDirectory(groupID)) {
                         runID = groupID + "-alone-\(t.maxIter)"
                         note = why
-                        try db.execute(sql: "INSERT OR IGNORE INTO runs (id, dir, lead, state) VALUES (?, ?, ?, 'pending')",
-                                       arguments: [runID, runDirectory(runID), t.maxIter])
+                        try planner.addRun(runID, dir: runDirectory(runID), lead: t.maxIter)
                     } else {
                         lead = candidate
                         members.append(t.maxIter)
                         joined = true
                     }
-                    try db.execute(sql: """
-                        INSERT INTO trials (id, position, params, max_iter, run_id, note, state, created) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?)
-                        """, arguments: [t.id, position, ParamCoding.encode(spec.keys, t.values), t.maxIter, runID, note, now])
+                    try planner.addTrial(t.id, position: position, params: ParamCoding.encode(spec.keys, t.values), maxIter: t.maxIter,
+                                    run: runID, note: note, created: now)
                     position += 1
                 }
                 guard joined else { continue }
-                if run == nil {
-                    try db.execute(sql: "INSERT INTO runs (id, dir, lead, state) VALUES (?, ?, ?, 'pending')",
-                                   arguments: [groupID, runDirectory(groupID), lead])
-                } else {
-                    // A longer trial extends a finished run: it resumes from that run's last checkpoint.
-                    try db.execute(sql: "UPDATE runs SET lead = ?, state = CASE WHEN state = 'running' THEN state ELSE 'pending' END WHERE id = ?",
-                                   arguments: [lead, groupID])
-                }
+                if run == nil { try planner.addRun(groupID, dir: runDirectory(groupID), lead: lead) } else { try planner.extendRun(groupID, lead: lead) }
             }
         }
     }
@@ -293,28 +280,14 @@ public final class GridSearch {
     /// IMMEDIATE transaction; its unfinished trials become this worker's.
     func claim(among ids: [String]) throws -> SearchStore.Run? {
         let now = Date().timeIntervalSince1970
-        return try store.write { db in
-            for id in ids {
-                guard let row = try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE id = ?", arguments: [id]) else { continue }
-                var run = SearchStore.run(row)
-                let open = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM trials WHERE run_id = ? AND state IN ('pending', 'running')", arguments: [id]) ?? 0
-                guard open > 0 else { continue }
-                switch run.state {
-                case "pending": break
-                case "running" where me.considersDead(run, now: now, grace: spec.heartbeatGrace): 
-                    DetectionLog.shared.warn("grid_search", "run \(id) was held by \(run.worker ?? "?"), which \(me.host == run.host ? "is no longer running" : "has sent no heartbeat for \(Int(now - (run.heartbeat ?? 0))) s"); taking it over from its last checkpoint")
-                default: continue
-                }
-                try db.execute(sql: "UPDATE runs SET state = 'running', worker = ?, host = ?, pid = ?, heartbeat = ? WHERE id = ?",
-                               arguments: [me.name, me.host, me.pid, now, id])
-                try db.execute(sql: "UPDATE trials SET state = 'running', worker = ? WHERE run_id = ? AND state IN ('pending', 'running')",
-                               arguments: [me.name, id])
-                run.state = "running"
-                run.worker = me.name
-                return run
-            }
-            return nil
+        let grace = spec.heartbeatGrace, me = self.me
+        guard let (run, from) = try store.claim(among: ids, by: me, now: now, isDead: { me.considersDead($0, now: now, grace: grace) }) else { return nil }
+        if let from {
+            DetectionLog.shared.warn("grid_search", "run \(run.id) was held by \(from.worker ?? "?"), which "
+                                     + (me.host == from.host ? "is no longer running" : "has sent no heartbeat for \(Int(now - (from.heartbeat ?? 0))) s")
+                                     + "; taking it over from its last checkpoint")
         }
+        return run
     }
 
     /// Trains one run to its lead, evaluating each member trial at its checkpoint.
@@ -353,13 +326,8 @@ public final class GridSearch {
                 }
                 try trainer.train()
             }
-            try store.write { db in
-                // A trial added meanwhile (a longer MAX_ITER) leaves the run pending for the next claim.
-                try db.execute(sql: """
-                    UPDATE runs SET state = CASE WHEN lead > ? THEN 'pending' ELSE 'done' END, trained = MAX(trained, ?), worker = NULL, pid = NULL
-                    WHERE id = ?
-                    """, arguments: [run.lead, run.lead, run.id])
-            }
+            // A trial added meanwhile (a longer MAX_ITER) leaves the run pending for the next claim.
+            try store.finish(run: run.id, trainedTo: run.lead)
         } catch let stop as Stopped {
             try release(run)
             throw Stopped("grid search stopped in run \(run.id) (\(stop.what))", kept: "every finished trial in \(store.path), and \(stop.kept)",
@@ -369,10 +337,7 @@ public final class GridSearch {
         } catch {
             let reason = failureReason(error)
             DetectionLog.shared.error("grid_search", "run \(run.id) failed: \(reason)")
-            try store.write { db in
-                try db.execute(sql: "UPDATE runs SET state = 'failed', reason = ?, worker = NULL, pid = NULL WHERE id = ?", arguments: [reason, run.id])
-                try db.execute(sql: "UPDATE trials SET state = 'failed', reason = ? WHERE run_id = ? AND state != 'done'", arguments: [reason, run.id])
-            }
+            try store.fail(run: run.id, reason: reason)
         }
     }
 
@@ -390,12 +355,7 @@ public final class GridSearch {
         return text
     }
 
-    func release(_ run: SearchStore.Run) throws {
-        try store.write { db in
-            try db.execute(sql: "UPDATE runs SET state = 'pending', worker = NULL, pid = NULL WHERE id = ? AND pid = ?", arguments: [run.id, me.pid])
-            try db.execute(sql: "UPDATE trials SET state = 'pending', worker = NULL WHERE run_id = ? AND state = 'running'", arguments: [run.id])
-        }
-    }
+    func release(_ run: SearchStore.Run) throws { try store.release(run: run.id, by: me) }
 
     func checkpoint(of t: SearchStore.Trial, in run: SearchStore.Run) throws -> String {
         let path = (run.dir as NSString).appendingPathComponent(String(format: "model_%07d.pth", t.maxIter - 1))
@@ -427,15 +387,11 @@ public final class GridSearch {
 }
 
 /// Who works on a run: host and pid (a dead process on this host is noticed at once).
-struct WorkerIdentity {
-    var host: String
-    var pid: Int
-    var name: String { "\(host):\(pid)" }
-
-    static var current: WorkerIdentity {
+extension SearchStore.Worker {
+    static var current: SearchStore.Worker {
         var buffer = [UInt8](repeating: 0, count: 256)
         _ = buffer.withUnsafeMutableBufferPointer { p in p.baseAddress!.withMemoryRebound(to: CChar.self, capacity: 255) { gethostname($0, 255) } }
-        return WorkerIdentity(host: String(decoding: buffer.prefix { $0 != 0 }, as: UTF8.self), pid: Int(getpid()))
+        return SearchStore.Worker(host: String(decoding: buffer.prefix { $0 != 0 }, as: UTF8.self), pid: Int(getpid()))
     }
 
     func considersDead(_ run: SearchStore.Run, now: Double, grace: Double) -> Bool {
@@ -457,13 +413,13 @@ struct HeartbeatLost: Error, CustomStringConvertible {
 final class Heartbeat: @unchecked Sendable {
     let store: SearchStore
     let run: String
-    let worker: WorkerIdentity
+    let worker: SearchStore.Worker
     private let lock = NSLock()
     private var _lost = false
     private var timer: DispatchSourceTimer?
     var interval = 5.0
 
-    init(store: SearchStore, run: String, worker: WorkerIdentity) {
+    init(store: SearchStore, run: String, worker: SearchStore.Worker) {
         self.store = store
         self.run = run
         self.worker = worker
@@ -486,16 +442,7 @@ final class Heartbeat: @unchecked Sendable {
 
     /// Records the heartbeat (and how far the run is); a run no longer held by this worker is lost.
     func beat(trained: Int?) {
-        let now = Date().timeIntervalSince1970
-        let held = (try? store.write { db -> Bool in
-            if let trained {
-                try db.execute(sql: "UPDATE runs SET heartbeat = ?, trained = MAX(trained, ?) WHERE id = ? AND pid = ? AND host = ?",
-                               arguments: [now, trained, run, worker.pid, worker.host])
-            } else {
-                try db.execute(sql: "UPDATE runs SET heartbeat = ? WHERE id = ? AND pid = ? AND host = ?", arguments: [now, run, worker.pid, worker.host])
-            }
-            return db.changesCount > 0
-        }) ?? true
+        let held = (try? store.beat(run: run, by: worker, trained: trained, now: Date().timeIntervalSince1970)) ?? true
         if !held { lock.withLock { _lost = true } }
     }
 }

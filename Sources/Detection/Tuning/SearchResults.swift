@@ -1,5 +1,6 @@
 import Drawing
 import Foundation
+import Store
 import Support
 
 /// What a grid search found: its trials as the store has them now, scored from their stored

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Store
 import Support
 
 /// What a grid search is asked: the base config, the grid, the datasets, the thresholds and the

@@ -1,5 +1,5 @@
 import Foundation
-import GRDB
+import Store
 import Support
 import Torch
 
@@ -34,12 +34,8 @@ final class TrialEvaluator {
         let scores = try TrialScores.score(predictions: predictions, dicts: valid.dicts, classes: search.snapshot.classes,
                                            ap: results.bbox, floor: spec.scoreFloor, thresholds: spec.thresholds)
         let seconds = Date().timeIntervalSince(started)
-        try search.store.write { db in
-            try db.execute(sql: """
-                UPDATE trials SET state = 'done', reason = NULL, metrics = ?, weights = ?, predictions = ?, predictions_json = ?,
-                    seconds = COALESCE(seconds, 0) + ?, finished = ? WHERE id = ?
-                """, arguments: [scores.json, checkpoint, resultsPath, resultsJSON, seconds, Date().timeIntervalSince1970, trial.id])
-        }
+        try search.store.finish(trial: trial.id, metrics: scores.json, weights: checkpoint, predictionsPath: resultsPath,
+                                predictionsJSON: resultsJSON, seconds: seconds, at: Date().timeIntervalSince1970)
         let value = try scores.value(spec.metric, at: spec.thresholds[0])
         DetectionLog.shared.info("grid_search", "trial \(trial.id) (\(ParamCoding.decode(trial.params).map { "\($0.key) = \(ParamCoding.label($0.value))" }.joined(separator: ", "))): "
                                  + "\(spec.metric) \(value.map { String(format: "%.4f", $0) } ?? "undefined") at \(spec.thresholds[0]), AP \(String(format: "%.2f", results["AP"] ?? .nan))")
