@@ -303,21 +303,36 @@ final class KillCampaignTests: XCTestCase {
         guard FileManager.default.fileExists(atPath: "/usr/share/doc/opencv-doc/examples/data/apple.jpg") else {
             throw Missing.requirement("opencv-doc is not installed (the demo dataset needs it)")
         }
-        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/bash")
-        p.arguments = [repository + "/scripts/reliability/kill.sh", "train", "3", "12"]
-        var env = ProcessInfo.processInfo.environment
-        env["LUNETTE"] = lunettePath
-        p.environment = env
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let e = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        XCTAssertEqual(p.terminationStatus, 0, e)
+        let (status, o, e) = try runKillCampaign(["train", "3", "12"])
+        XCTAssertEqual(status, 0, e)
         XCTAssertTrue(o.contains("kill campaign train: 3 trials, 0 failures"), o + e)
     }
+}
+
+/// Runs scripts/reliability/kill.sh with this build's lunette: its status, stdout and stderr.
+func runKillCampaign(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
+    let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/bin/bash")
+    p.arguments = [repository + "/scripts/reliability/kill.sh"] + arguments
+    var env = ProcessInfo.processInfo.environment
+    env["LUNETTE"] = lunettePath
+    p.environment = env
+    let out = Pipe(), err = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    try p.run()
+    // stderr is drained on its own thread so a chatty campaign cannot block on a full pipe.
+    final class Box: @unchecked Sendable { var data = Data() }
+    let errors = Box()
+    let drained = DispatchSemaphore(value: 0)
+    let handle = err.fileHandleForReading
+    DispatchQueue.global().async {
+        errors.data = handle.readDataToEndOfFile()
+        drained.signal()
+    }
+    let o = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    drained.wait()
+    p.waitUntilExit()
+    return (p.terminationStatus, o, String(decoding: errors.data, as: UTF8.self))
 }

@@ -135,20 +135,38 @@ final class TuningCLITests: XCTestCase {
         guard FileManager.default.fileExists(atPath: "/usr/share/doc/opencv-doc/examples/data/apple.jpg") else {
             throw Missing.requirement("opencv-doc is not installed (the demo dataset needs it)")
         }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/bash")
-        p.arguments = [repository + "/scripts/reliability/kill.sh", "tune", "3"]
-        var env = ProcessInfo.processInfo.environment
-        env["LUNETTE"] = lunettePath
-        p.environment = env
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let e = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        XCTAssertEqual(p.terminationStatus, 0, e)
+        let (status, o, e) = try runKillCampaign(["tune", "3"])
+        XCTAssertEqual(status, 0, e)
         XCTAssertTrue(o.contains("kill campaign tune: 3 trials, 0 failures"), o + e)
+    }
+
+    /// Ctrl-C in the REPL stops a grid search after the current iteration: a checkpoint is kept,
+    /// the trial is pending again, and the prompt returns.
+    func testCtrlCStopsASearchResumably() throws {
+        _ = try Fixtures.path("data/annotations/instances_train.json")
+        let dir = try scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let t = try Terminal(environment: ["NO_COLOR": "1", "OMP_NUM_THREADS": "2"])
+        t.expect("> ")
+        let setup = """
+            d2 = require "detectron2"; arg = { [2] = "\(dir)" }; tiny = dofile("\(scripts)/tiny_config.lua"); \
+            d2.data.datasets.register_coco_instances("fx", {}, "\(fixtures)/data/annotations/instances_train.json", "\(fixtures)/data/train"); \
+            d2.data.datasets.register_coco_instances("fv", {}, "\(fixtures)/data/annotations/instances_val.json", "\(fixtures)/data/val"); \
+            cfg = tiny("fx", 5); cfg.SOLVER.WARMUP_ITERS = 0
+            """
+        t.line(setup, expecting: "> ")
+        let m = t.mark
+        t.send("s = d2.tuning.grid_search{ config = cfg, grid = { [\"SOLVER.MAX_ITER\"] = { 100000 } }, train = \"fx\", valid = \"fv\", output_dir = \"\(dir)/grid\" }\r")
+        t.expect("/100000", after: m, timeout: 60)           // the trial's progress bar is drawing
+        kill(t.pid, SIGINT)
+        t.expect("grid search stopped in run", after: m, timeout: 60)
+        t.expect("run the same grid_search call again", after: m)
+        t.expect("> ", after: m)
+        t.line("print(d2.tuning.open(\"\(dir)/grid\"):trials()[1].state)", expecting: "pending")
+        XCTAssertEqual(t.finish(), 0)
+        let runs = try FileManager.default.contentsOfDirectory(atPath: dir + "/grid/runs")
+        XCTAssertEqual(runs.count, 1)
+        let kept = try FileManager.default.contentsOfDirectory(atPath: dir + "/grid/runs/" + runs[0])
+        XCTAssertTrue(kept.contains { $0.hasPrefix("model_") && $0.hasSuffix(".pth") }, "\(kept)")
     }
 }
