@@ -48,7 +48,13 @@ if [[ $KIND == tune ]]; then
       [[ -z $missing ]] || fail "finished trials were finished again (or lost): $missing"
       cp "$WORK/finished.now" "$WORK/finished.before"
     fi
-    grep -q "^finished 4" "$WORK/leg.out" 2>/dev/null && break
+    # A leg that finished the whole grid before its kill: check it, then start another search,
+    # so the campaign makes its N kills.
+    if grep -q "^finished 4" "$WORK/leg.out" 2>/dev/null; then
+      same=$("$LUNETTE" scripts/reliability/tune_check.lua "$OUT" "$REF" 2>"$WORK/check.err") || fail "against the uninterrupted search: $(tail -n 3 "$WORK/check.err")"
+      [[ ${same:-} == "same 4" ]] || fail "expected 'same 4', got '${same:-}'"
+      rm -rf "$OUT"; : >"$WORK/finished.before"
+    fi
   done
   "$LUNETTE" scripts/reliability/tune_once.lua "$WORK/data" "$OUT" >"$WORK/leg.out" 2>"$WORK/leg.err" || fail "the final leg failed: $(tail -n 3 "$WORK/leg.err")"
   grep -q "^finished 4" "$WORK/leg.out" || fail "the final leg did not finish the grid: $(cat "$WORK/leg.out")"

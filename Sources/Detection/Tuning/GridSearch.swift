@@ -297,7 +297,9 @@ public final class GridSearch {
         defer { heartbeat.stop() }
         let started = Date()
         let members = try store.trials(ofRun: run.id)
-        let open = members.filter { $0.state != "done" }
+        // The trials the claim took (pending or running before it): a failed trial of the same
+        // run is not retried unless retry_failed made it pending again.
+        let open = members.filter { $0.state == "running" }
         guard let leadTrial = members.max(by: { $0.maxIter < $1.maxIter }), let leadValues = valuesByTrial[leadTrial.id] ?? decodeValues(leadTrial) else {
             throw DataError("run \(run.id) has no trials")
         }
@@ -329,6 +331,7 @@ public final class GridSearch {
             // A trial added meanwhile (a longer MAX_ITER) leaves the run pending for the next claim.
             try store.finish(run: run.id, trainedTo: run.lead)
         } catch let stop as Stopped {
+            if heartbeat.lost { throw DataError(HeartbeatLost(run: run.id).description) }
             try release(run)
             throw Stopped("grid search stopped in run \(run.id) (\(stop.what))", kept: "every finished trial in \(store.path), and \(stop.kept)",
                           howToContinue: "run the same grid_search call again (or lunette tune worker \(spec.outputDir)); the run resumes from its last checkpoint")
