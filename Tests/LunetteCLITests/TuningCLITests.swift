@@ -64,6 +64,12 @@ final class TuningCLITests: XCTestCase {
         XCTAssertTrue(extended.stderr.contains("model_final.pth at iteration 10"), extended.stderr.suffix(1500).description)
         XCTAssertEqual(extended.stderr.components(separatedBy: "Start inference").count - 1, 1, "only the new trial is evaluated")
         XCTAssertEqual(extended.stdout.split(separator: "\n").filter { $0.hasPrefix("trial\t") && $0.contains("\tdone\t") }.count, 3, extended.stdout)
+
+        // A changed base config makes a new trial and keeps the old ones (and their files).
+        let newBase = try step("changed", dir)
+        XCTAssertEqual(newBase.stderr.components(separatedBy: "Starting training from iteration 0").count - 1, 1, newBase.stderr.suffix(1500).description)
+        XCTAssertTrue(newBase.stdout.contains("trial\t6\tdone"), newBase.stdout)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir + "/shared/trials").count, 4, "three old trials and the new one")
     }
 
     /// A warm-up longer than the shorter trial changes its schedule: it trains alone and says why.

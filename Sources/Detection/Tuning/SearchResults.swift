@@ -149,14 +149,13 @@ extension GridSearch {
         var panels: [Plots.Panel] = []
         for t in thresholds {
             let cells = try heatmapCells(rows: rows, cols: cols, threshold: t, metric: metric, fixed: fixed, views: views)
-            let flat = cells.flatMap { $0 }.compactMap { $0 }
-            let top = flat.max()
-            var marked = false
-            let texts: [[[String]]] = cells.map { row in row.map { v in
+            // The cell best() picks among the trials shown (its tie rule, whatever the axes' order).
+            let shown = views.filter { v in fixed.allSatisfy { v.value($0.key) == $0.value } }
+            let top = try best(threshold: t, metric: metric, among: shown)
+            let texts: [[[String]]] = cells.enumerated().map { r, row in row.enumerated().map { c, v in
                 guard let v else { return ["n/a"] }
-                var lines = [String(format: "%.3f", v)]
-                if v == top && !marked { lines.append("best"); marked = true }
-                return lines
+                let isBest = top.map { $0.trial.value(rows) == rowValues[r] && $0.trial.value(cols) == colValues[c] } ?? false
+                return [String(format: "%.3f", v)] + (isBest ? ["best"] : [])
             } }
             panels.append(Plots.Panel(title: metric.hasPrefix("AP") ? metric : "threshold \(Int((t * 100).rounded()))%",
                                       values: cells.map { $0.map { $0.flatMap { $0.isFinite ? $0 : nil } } }, texts: texts))

@@ -4,6 +4,7 @@
 --   alone      MAX_ITER {6}: an independent run, in its own folder
 --   compare    the shared run's 6-iteration trial against the independent one, bit for bit
 --   extend     MAX_ITER {6, 10, 14}: resumes the finished run
+--   changed    after extend: BASE_LR 0.004 in the same folder makes a new trial
 --   warmup     WARMUP_ITERS 8 with MAX_ITER {6, 10}: the 6-iteration trial trains alone
 --   diverge    BASE_LR 1e4 next to 0.005: the diverged trial fails, the search goes on
 --   results    after shared: heat-map cells against the stored values, sweep, final models, baseline
@@ -35,6 +36,11 @@ if step == "shared" or step == "extend" then
                                ["MODEL.ROI_HEADS.BATCH_SIZE_PER_IMAGE"] = { 64 } })
   print(s)
   for _, t in ipairs(s:trials()) do print("trial", t.params["SOLVER.MAX_ITER"], t.state, t.run, t.weights) end
+elseif step == "changed" then
+  local cfg = config()
+  cfg.SOLVER.BASE_LR = 0.004
+  local s = search("shared", { ["SOLVER.MAX_ITER"] = { 6 }, ["MODEL.ROI_HEADS.BATCH_SIZE_PER_IMAGE"] = { 64 } }, cfg)
+  for _, t in ipairs(s:trials()) do print("trial", t.params["SOLVER.MAX_ITER"], t.state) end
 elseif step == "alone" then
   local s = search("alone", { ["SOLVER.MAX_ITER"] = { 6 }, ["MODEL.ROI_HEADS.BATCH_SIZE_PER_IMAGE"] = { 64 } })
   print("trial", 6, trialOf(s, 6).state)
