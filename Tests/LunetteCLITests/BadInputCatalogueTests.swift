@@ -312,27 +312,6 @@ final class KillCampaignTests: XCTestCase {
 /// Runs scripts/reliability/kill.sh with this build's lunette: its status, stdout and stderr.
 func runKillCampaign(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
     let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/bin/bash")
-    p.arguments = [repository + "/scripts/reliability/kill.sh"] + arguments
-    var env = ProcessInfo.processInfo.environment
-    env["LUNETTE"] = lunettePath
-    p.environment = env
-    let out = Pipe(), err = Pipe()
-    p.standardOutput = out
-    p.standardError = err
-    try p.run()
-    // stderr is drained on its own thread so a chatty campaign cannot block on a full pipe.
-    final class Box: @unchecked Sendable { var data = Data() }
-    let errors = Box()
-    let drained = DispatchSemaphore(value: 0)
-    let handle = err.fileHandleForReading
-    DispatchQueue.global().async {
-        errors.data = handle.readDataToEndOfFile()
-        drained.signal()
-    }
-    let o = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    drained.wait()
-    p.waitUntilExit()
-    return (p.terminationStatus, o, String(decoding: errors.data, as: UTF8.self))
+    let r = try runBuilt("/bin/bash", [repository + "/scripts/reliability/kill.sh"] + arguments, environment: ["LUNETTE": lunettePath])
+    return (r.status, r.stdout, r.stderr)
 }
