@@ -89,7 +89,7 @@ extension LunetteBindings {
             }
             c.method("checkpoint", [LuaParameter("name", .string, optional: true)], returns: "string",
                      doc: "Writes OUTPUT_DIR/<name>.pth now (default model_<iter>) and returns its path.") { t, call in
-                let name = try call.optionalString(2) ?? String(format: "model_%07d", max(t.iter, 0))
+                let name = try call.optionalString(2) ?? DefaultTrainer.checkpointName(max(t.iter, 0))
                 return call.push(.string(try t.saveCheckpoint(name, iteration: t.iter)))
             }
             c.method("history", [LuaParameter("name", .string)], returns: "table",

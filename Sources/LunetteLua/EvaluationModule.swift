@@ -162,6 +162,18 @@ extension LunetteBindings {
         }
     }
 
+    /// {tp, fp, fn, tn, accuracy, precision, recall, f1} (undefined metrics left out), with the
+    /// threshold when given: presence:counts() and a grid-search trial's metrics.at entries.
+    static func countsTable(_ c: PresenceCounts, threshold: Double? = nil) -> LuaValue {
+        var t = LuaTable()
+        if let threshold { t.hash[.string("threshold")] = .number(threshold) }
+        for (k, v) in [("tp", c.tp), ("fp", c.fp), ("fn", c.fn), ("tn", c.tn)] { t.hash[.string(k)] = .integer(Int64(v)) }
+        for (k, v) in [("accuracy", c.accuracy), ("precision", c.precision), ("recall", c.recall), ("f1", c.f1)] {
+            if let v { t.hash[.string(k)] = .number(v) }
+        }
+        return .table(t)
+    }
+
     /// A class's counts at threshold index i; "overall" is the sum over classes (the table's last row).
     static func presenceCounts(_ p: PresenceObject, _ name: String, _ i: Int) throws -> PresenceCounts {
         name == "overall" ? p.presence.overall[i] : p.presence.counts[try p.presence.classIndex(name)][i]
@@ -183,13 +195,7 @@ extension LunetteBindings {
                      doc: "{tp, fp, fn, tn, accuracy, precision, recall, f1} (class \"overall\" sums the classes).") { p, call in
                 let i = try p.presence.thresholdIndex(try call.number(3))
                 let name = try call.string(2)
-                let cnt = try presenceCounts(p, name, i)
-                var t = LuaTable()
-                for (k, v) in [("tp", cnt.tp), ("fp", cnt.fp), ("fn", cnt.fn), ("tn", cnt.tn)] { t.hash[.string(k)] = .integer(Int64(v)) }
-                for (k, v) in [("accuracy", cnt.accuracy), ("precision", cnt.precision), ("recall", cnt.recall), ("f1", cnt.f1)] {
-                    if let v { t.hash[.string(k)] = .number(v) }
-                }
-                return call.push(.table(t))
+                return call.push(countsTable(try presenceCounts(p, name, i)))
             }
             c.method("best_per_class", [LuaParameter("options", .table, optional: true)], returns: "table",
                      doc: "{class = {threshold, <metric>}} maximising options.metric (default accuracy); ties go to the higher threshold.") { p, call in

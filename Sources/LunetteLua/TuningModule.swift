@@ -59,16 +59,6 @@ extension LunetteBindings {
         return .table(t)
     }
 
-    static func countsTable(_ c: PresenceCounts, threshold: Double) -> LuaValue {
-        var t = LuaTable()
-        t.hash[.string("threshold")] = .number(threshold)
-        for (name, v) in [("accuracy", c.accuracy), ("precision", c.precision), ("recall", c.recall), ("f1", c.f1)] {
-            if let v { t.hash[.string(name)] = .number(v) }
-        }
-        for (name, v) in [("tp", c.tp), ("fp", c.fp), ("fn", c.fn), ("tn", c.tn)] { t.hash[.string(name)] = .integer(Int64(v)) }
-        return .table(t)
-    }
-
     /// A trial as search:trials() lists it: id, params, state, reason, metrics, weights, predictions, seconds.
     static func trialTable(_ v: GridSearch.TrialView, search: GridSearch) -> LuaValue {
         var t = LuaTable()
@@ -298,8 +288,9 @@ extension LunetteBindings {
                     grid.append((key, try list.array.enumerated().map { try cfgFromLua($1, key: "grid[\"\(key)\"][\($0 + 1)]") }))
                 }
                 guard gridTable.array.isEmpty else { throw LuaError.message("grid: give keys and values, { [\"SOLVER.MAX_ITER\"] = {300, 500} }, not a list") }
-                let priority = ["SOLVER.MAX_ITER": 0, "MODEL.ROI_HEADS.BATCH_SIZE_PER_IMAGE": 1]
-                grid.sort { (priority[$0.key] ?? 2, $0.key) < (priority[$1.key] ?? 2, $1.key) }
+                // Lua tables keep no order: the study's keys first, the rest alphabetically.
+                let order = SearchSpec.studyOrder(grid.map(\.key).sorted())
+                grid.sort { order.firstIndex(of: $0.key)! < order.firstIndex(of: $1.key)! }
                 guard let train = try o.option("train", as: String.self), let valid = try o.option("valid", as: String.self) else {
                     throw LuaError.message("grid_search needs train = <dataset name> and valid = <dataset name>")
                 }

@@ -85,7 +85,7 @@ public final class PeriodicCheckpointer: TrainerHook {
         if last {
             try t.writeFinalWeights(checkpoint: try t.saveCheckpoint("model_final", iteration: t.iter), iteration: t.iter)
         } else if (t.iter + 1) % period == 0 {
-            try t.saveCheckpoint(String(format: "model_%07d", t.iter), iteration: t.iter)
+            try t.saveCheckpoint(DefaultTrainer.checkpointName(t.iter), iteration: t.iter)
         }
     }
 }

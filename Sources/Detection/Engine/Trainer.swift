@@ -281,7 +281,7 @@ public final class DefaultTrainer {
                 try runStep(loader)
                 for h in hooks { try h.afterStep(self) }
                 if it != maxIter - 1 && shouldStop() {
-                    let path = try saveCheckpoint(String(format: "model_%07d", it), iteration: it)
+                    let path = try saveCheckpoint(Self.checkpointName(it), iteration: it)
                     startIter = it + 1
                     throw Stopped("training interrupted after iteration \(it) of \(maxIter)", kept: "checkpoint \(path) and \(outputDir)/metrics.json",
                                   howToContinue: "trainer:resume_or_load{resume = true}; trainer:train() continues from iteration \(it + 1)")
@@ -369,7 +369,7 @@ public final class DefaultTrainer {
         var found: [(Int, String)] = []
         for name in names where name.hasSuffix(".pth") {
             let path = (outputDir as NSString).appendingPathComponent(name)
-            guard let iteration = checkpointIteration(path) else { continue }
+            guard let iteration = Self.checkpointIteration(path) else { continue }
             if Checkpoint.looksComplete(path) { found.append((iteration, path)) }
         }
         return found.sorted { $0.0 > $1.0 }
@@ -387,7 +387,7 @@ public final class DefaultTrainer {
         let log = DetectionLog.shared
         switch pointedCheckpoint() {
         case .success(let path)?:
-            if let newest, newest.path != path, newest.iteration > checkpointIteration(path) ?? -1 {
+            if let newest, newest.path != path, newest.iteration > Self.checkpointIteration(path) ?? -1 {
                 log.warn("checkpoint", "\(lastCheckpointFile) names \(path), but \(newest.path) is newer and complete; resuming from it")
                 return newest.path
             }
@@ -406,9 +406,13 @@ public final class DefaultTrainer {
         }
     }
 
+    /// The name of the checkpoint after 0-based iteration `iteration`, without ".pth"
+    /// (Detectron2's model_{iter:07d}).
+    public static func checkpointName(_ iteration: Int) -> String { String(format: "model_%07d", iteration) }
+
     /// The iteration a checkpoint's file name says (model_final: after every other), or nil
     /// for a name the trainer does not write.
-    private func checkpointIteration(_ path: String) -> Int? {
+    static func checkpointIteration(_ path: String) -> Int? {
         let stem = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
         if stem == "model_final" { return Int.max }
         return stem.hasPrefix("model_") ? Int(stem.dropFirst(6)) : nil

@@ -210,7 +210,7 @@ public final class GridSearch {
             return "trains on its own: the shared run already trained \(trained) iterations on the \(runLead)-iteration schedule, whose learning rate differs from the \(lead)-iteration one at iteration \(i)"
         }
         if trained >= maxIter, maxIter < lead || lead == runLead {
-            let path = (runDir as NSString).appendingPathComponent(String(format: "model_%07d.pth", maxIter - 1))
+            let path = (runDir as NSString).appendingPathComponent(DefaultTrainer.checkpointName(maxIter - 1) + ".pth")
             if !Checkpoint.looksComplete(path) {
                 return "trains on its own: the shared run went past iteration \(maxIter) before this trial was asked for, and kept no checkpoint there"
             }
@@ -361,7 +361,7 @@ public final class GridSearch {
     func release(_ run: SearchStore.Run) throws { try store.release(run: run.id, by: me) }
 
     func checkpoint(of t: SearchStore.Trial, in run: SearchStore.Run) throws -> String {
-        let path = (run.dir as NSString).appendingPathComponent(String(format: "model_%07d.pth", t.maxIter - 1))
+        let path = (run.dir as NSString).appendingPathComponent(DefaultTrainer.checkpointName(t.maxIter - 1) + ".pth")
         if Checkpoint.looksComplete(path) { return path }
         let final = (run.dir as NSString).appendingPathComponent("model_final.pth")
         if t.maxIter == run.lead, Checkpoint.looksComplete(final) { return final }

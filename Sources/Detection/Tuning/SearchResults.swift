@@ -78,11 +78,7 @@ extension GridSearch {
 
     func better(_ a: Best, than b: Best) -> Bool {
         if a.value != b.value { return a.value > b.value }
-        var order = spec.keys
-        for k in ["MODEL.ROI_HEADS.BATCH_SIZE_PER_IMAGE", "SOLVER.MAX_ITER"] {
-            if let i = order.firstIndex(of: k) { order.remove(at: i); order.insert(k, at: 0) }
-        }
-        for k in order {
+        for k in SearchSpec.studyOrder(spec.keys) {
             guard let x = a.trial.value(k), let y = b.trial.value(k), x != y else { continue }
             return ParamCoding.less(x, y)
         }
@@ -129,10 +125,7 @@ extension GridSearch {
     /// grid has them, else the first two keys.
     public func defaultAxes() throws -> (rows: String, cols: String) {
         guard spec.keys.count >= 2 else { throw ConfigError("heatmap: a heat map needs a grid of two keys; this one has only \(spec.keys[0])") }
-        var order = spec.keys
-        for k in ["MODEL.ROI_HEADS.BATCH_SIZE_PER_IMAGE", "SOLVER.MAX_ITER"] {
-            if let i = order.firstIndex(of: k) { order.remove(at: i); order.insert(k, at: 0) }
-        }
+        let order = SearchSpec.studyOrder(spec.keys)
         return (order[0], order[1])
     }
 

@@ -78,6 +78,14 @@ public struct SearchSpec {
 
     public var keys: [String] { grid.map(\.key) }
 
+    /// The study's order of keys: SOLVER.MAX_ITER, then ROI_HEADS.BATCH_SIZE_PER_IMAGE, then the
+    /// others as given. Ties in best() are broken in this order, and heat maps default to its
+    /// first two keys.
+    public static func studyOrder(_ keys: [String]) -> [String] {
+        let first = ["SOLVER.MAX_ITER", "MODEL.ROI_HEADS.BATCH_SIZE_PER_IMAGE"].filter(keys.contains)
+        return first + keys.filter { !first.contains($0) }
+    }
+
     /// Every combination, the last key varying fastest.
     public var combinations: [[CfgValue]] {
         grid.reduce([[]]) { partial, entry in partial.flatMap { prefix in entry.values.map { prefix + [$0] } } }

@@ -115,7 +115,7 @@ final class TrialCheckpointHook: TrainerHook {
     /// model_<iter>.pth for the trial: the final checkpoint hard-linked when it is the run's last
     /// iteration (PeriodicCheckpointer has just written it), else written now.
     func keepCheckpoint(_ t: DefaultTrainer, iteration: Int) throws -> String {
-        let name = String(format: "model_%07d", iteration)
+        let name = DefaultTrainer.checkpointName(iteration)
         let path = (t.outputDir as NSString).appendingPathComponent(name + ".pth")
         if Checkpoint.looksComplete(path) { return path }
         let final = (t.outputDir as NSString).appendingPathComponent("model_final.pth")
@@ -131,8 +131,8 @@ final class TrialCheckpointHook: TrainerHook {
     /// Removes periodic checkpoints older than `newest` that no trial of the run needs.
     func prune(_ t: DefaultTrainer, newest: Int) {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: t.outputDir)) ?? []
-        for name in names where name.hasPrefix("model_") && name.hasSuffix(".pth") {
-            guard let i = Int(name.dropFirst(6).dropLast(4)), i < newest, !kept.contains(i + 1) else { continue }
+        for name in names where name.hasSuffix(".pth") {
+            guard let i = DefaultTrainer.checkpointIteration(name), i < newest, !kept.contains(i + 1) else { continue }
             unlink((t.outputDir as NSString).appendingPathComponent(name))
         }
     }
