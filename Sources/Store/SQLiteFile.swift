@@ -75,3 +75,32 @@ public final class SQLiteFile: @unchecked Sendable {
         try write { db in try db.execute(sql: "INSERT OR REPLACE INTO meta VALUES (?, ?)", arguments: [key, value]) }
     }
 }
+
+/// A process that holds a store's work (a grid-search run, a bulk-detection store): its host
+/// and pid. A dead holder on this host is noticed at once (its pid is gone); one on another
+/// host when its heartbeat is older than a grace period.
+public struct Holder: Sendable, Equatable {
+    public var host: String
+    public var pid: Int
+    public var name: String { "\(host):\(pid)" }
+    public init(host: String, pid: Int) {
+        self.host = host
+        self.pid = pid
+    }
+
+    /// This process.
+    public static var current: Holder {
+        var buffer = [UInt8](repeating: 0, count: 256)
+        _ = buffer.withUnsafeMutableBufferPointer { p in p.baseAddress!.withMemoryRebound(to: CChar.self, capacity: 255) { gethostname($0, 255) } }
+        return Holder(host: String(decoding: buffer.prefix { $0 != 0 }, as: UTF8.self), pid: Int(getpid()))
+    }
+
+    /// Whether the holder recorded as (host, pid, heartbeat) is gone, as this process sees it.
+    public func considersGone(host: String?, pid: Int?, heartbeat: Double?, now: Double, grace: Double) -> Bool {
+        if host == self.host, let pid {
+            if pid == self.pid { return true }   // this process: an earlier call that ended without releasing it
+            return kill(pid_t(pid), 0) != 0 && errno == ESRCH
+        }
+        return now - (heartbeat ?? 0) > grace
+    }
+}

@@ -46,16 +46,8 @@ public final class SearchStore: @unchecked Sendable {
         public var finished: Double?
     }
 
-    /// Who holds a run: a host and a process.
-    public struct Worker: Sendable {
-        public var host: String
-        public var pid: Int
-        public var name: String { "\(host):\(pid)" }
-        public init(host: String, pid: Int) {
-            self.host = host
-            self.pid = pid
-        }
-    }
+    /// Who holds a run.
+    public typealias Worker = Holder
 
     /// Opens (creating when missing) the store; a store from a newer Lunette is refused.
     public init(path: String, version: String) throws {

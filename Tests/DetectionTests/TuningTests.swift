@@ -119,7 +119,7 @@ final class TuningTests: XCTestCase {
         let dir = try scratch()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try "abc".write(toFile: dir + "/w.pth", atomically: true, encoding: .utf8)
-        XCTAssertEqual(try SearchSpec.sha256(file: dir + "/w.pth"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        XCTAssertEqual(try Digest.sha256(file: dir + "/w.pth"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
         let models = try FinalModels(path: dir + "/models.sqlite", version: "0.1.0")
         XCTAssertTrue(try models.table().contains("none recorded yet"))
         func model(_ brand: String, _ object: String, _ threshold: Double) -> FinalModels.Model {

@@ -40,7 +40,7 @@ struct DatasetSnapshot {
         self.train = t
         self.valid = v
         text = JSON.text(.object([("train", Self.json(t)), ("valid", Self.json(v))]))
-        hash = SearchSpec.sha256(text)
+        hash = Digest.sha256(text)
     }
 
     init(text: String) throws {
@@ -51,7 +51,7 @@ struct DatasetSnapshot {
         train = try Self.part(t)
         valid = try Self.part(v)
         self.text = text
-        hash = SearchSpec.sha256(text)
+        hash = Digest.sha256(text)
     }
 
     static func json(_ p: Part) -> JSONValue {

@@ -389,20 +389,9 @@ public final class GridSearch {
     public static func shortKey(_ key: String) -> String { String(key.split(separator: ".").last ?? Substring(key)) }
 }
 
-/// Who works on a run: host and pid (a dead process on this host is noticed at once).
 extension SearchStore.Worker {
-    static var current: SearchStore.Worker {
-        var buffer = [UInt8](repeating: 0, count: 256)
-        _ = buffer.withUnsafeMutableBufferPointer { p in p.baseAddress!.withMemoryRebound(to: CChar.self, capacity: 255) { gethostname($0, 255) } }
-        return SearchStore.Worker(host: String(decoding: buffer.prefix { $0 != 0 }, as: UTF8.self), pid: Int(getpid()))
-    }
-
     func considersDead(_ run: SearchStore.Run, now: Double, grace: Double) -> Bool {
-        if run.host == host, let pid = run.pid {
-            if pid == self.pid { return true }   // this process: an earlier call that ended without releasing it
-            return kill(pid_t(pid), 0) != 0 && errno == ESRCH
-        }
-        return now - (run.heartbeat ?? 0) > grace
+        considersGone(host: run.host, pid: run.pid, heartbeat: run.heartbeat, now: now, grace: grace)
     }
 }
 

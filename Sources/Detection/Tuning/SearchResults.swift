@@ -286,7 +286,7 @@ extension GridSearch {
             maxIter: int("SOLVER.MAX_ITER") ?? (try? cfg.int("SOLVER.MAX_ITER")),
             batchSize: int("MODEL.ROI_HEADS.BATCH_SIZE_PER_IMAGE") ?? (try? cfg.int("MODEL.ROI_HEADS.BATCH_SIZE_PER_IMAGE")),
             threshold: threshold, thresholds: thresholds, metric: metric, value: value, ap: ap, weights: weights,
-            sha256: try SearchSpec.sha256(file: weights), config: cfg.dump(), classes: classes, baseline: baseline?.name,
+            sha256: try Digest.sha256(file: weights), config: cfg.dump(), classes: classes, baseline: baseline?.name,
             baselineValue: try baseline?.value(metric), searchDir: spec.outputDir, recorded: Date().timeIntervalSince1970)
         try models.record(model)
         return model

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import Store
 import Support
@@ -109,33 +108,16 @@ public struct SearchSpec {
         return cfg
     }
 
-    static func sha256(_ text: String) -> String {
-        SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
-    }
-
-    /// A file's SHA-256, read in 4 MiB pieces.
-    public static func sha256(file path: String) throws -> String {
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw FileError(path, "\(path): cannot be read") }
-        defer { try? handle.close() }
-        var hasher = SHA256()
-        while true {
-            let chunk = handle.readData(ofLength: 4 << 20)
-            if chunk.isEmpty { break }
-            hasher.update(data: chunk)
-        }
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
-    }
-
     /// A trial's key: its whole config, the datasets' contents and the Lunette version.
     func trialID(_ cfg: CfgNode, dataHash: String) -> String {
-        String(Self.sha256(cfg.dump() + "\n# data \(dataHash)\n# lunette \(version)\n").prefix(16))
+        String(Digest.sha256(cfg.dump() + "\n# data \(dataHash)\n# lunette \(version)\n").prefix(16))
     }
 
     /// The key of the run a trial trains in when it shares: its config with MAX_ITER left out.
     func groupID(_ cfg: CfgNode, dataHash: String) throws -> String {
         let neutral = cfg.clone()
         try neutral.set("SOLVER.MAX_ITER", .int(0))
-        return "run-" + String(Self.sha256(neutral.dump() + "\n# data \(dataHash)\n# lunette \(version)\n").prefix(12))
+        return "run-" + String(Digest.sha256(neutral.dump() + "\n# data \(dataHash)\n# lunette \(version)\n").prefix(12))
     }
 }
 
