@@ -56,12 +56,14 @@ final class Session {
         return true
     }
 
-    func runString(_ code: String, name: String, program: String) -> Bool {
+    /// Runs a chunk; `interruptible` lets Ctrl-C stop it at long work's safe points (a command
+    /// such as `lunette detect`) instead of ending the process.
+    func runString(_ code: String, name: String, program: String, interruptible: Bool = false) -> Bool {
         if state.pushLoaded(code, name: name) != LUA_OK {
             reportError(program: program)
             return false
         }
-        return docall(nargs: 0, nresults: 0, program: program, interruptible: false)
+        return docall(nargs: 0, nresults: 0, program: program, interruptible: interruptible)
     }
 
     /// Runs a script file (nil: stdin) with its arguments, as a vararg chunk.

@@ -20,6 +20,7 @@ Available options are:
   --        stop handling options
   -         execute stdin and stop handling options
        lunette tune worker DIR   work on the grid search in DIR (claims trials until none is left)
+       lunette detect ...        bulk detection, merge, features, export, status (lunette detect --help)
 With no script, lunette starts the REPL when stdin is a terminal and runs stdin otherwise.
 Environment: LUNETTE_PATH (stdlib folders), LUNETTE_HISTORY (REPL history file), NO_COLOR.
 
@@ -97,9 +98,23 @@ func tuneWorker(_ argv: [String]) -> Int32? {
     return session.runString("print(require('detectron2.tuning').worker(arg[1]))", name: "=(tune worker)", program: program) ? 0 : 1
 }
 
+/// `lunette detect ...`: bulk detection from a shell (a script named `detect` still runs as a script).
+func detectCommand(_ argv: [String]) -> Int32? {
+    guard argv.count >= 2, argv[1] == "detect", !Paths.exists("detect") else { return nil }
+    let session: Session
+    do { session = try Session(scriptDirectory: nil) } catch {
+        Console.err("\(program): cannot start: \(error)\n")
+        return 1
+    }
+    session.setArgTable(argv: argv, scriptIndex: 1)     // arg[1...] are detect's arguments
+    return session.runString("local a = {} for i = 1, #arg do a[i] = arg[i] end print(require('detectron2.engine').detect_command(a))", name: "=(detect)", program: program,
+                             interruptible: true) ? 0 : 1
+}
+
 func main() -> Int32 {
     let argv = CommandLine.arguments
     if let status = tuneWorker(argv) { return status }
+    if let status = detectCommand(argv) { return status }
     let options: Options
     switch parse(argv) {
     case .success(let o): options = o

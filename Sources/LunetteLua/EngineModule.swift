@@ -105,7 +105,7 @@ extension LunetteBindings {
     }
 
     static func registerEngineModule(in state: LuaState) throws {
-        try state.defineModule("detectron2.engine", doc: "Predictors and the trainer.") { m in
+        try state.defineModule("detectron2.engine", doc: "Predictors, the trainer and bulk detection.") { m in
             m.function("DefaultPredictor", [LuaParameter("cfg", .object("detectron2.config.CfgNode"))], returns: "DefaultPredictor",
                        doc: "Builds the model from cfg, loads MODEL.WEIGHTS, resizes inputs to INPUT.MIN_SIZE_TEST / MAX_SIZE_TEST.") { call in
                 call.push(object: try DefaultPredictor(cfg: try call.object(CfgNode.self, 1)))
@@ -114,6 +114,7 @@ extension LunetteBindings {
                        doc: "A trainer for cfg: the model (randomly initialised), SGD, the LR schedule, DATASETS.TRAIN checked against NUM_CLASSES, OUTPUT_DIR created.") { call in
                 call.push(object: try DefaultTrainer(cfg: try call.object(CfgNode.self, 1)))
             }
+            installBulkFunctions(m)
         }
     }
 

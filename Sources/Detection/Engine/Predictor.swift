@@ -39,10 +39,14 @@ public final class DefaultPredictor {
     nonisolated(unsafe) private static var noted = Set<String>()
 
     /// The model's input for one image: resized as Detectron2 does, CHW.
-    func input(_ image: Image) throws -> Tensor {
+    func input(_ image: Image) throws -> Tensor { try Self.input(image, resize: resize, format: inputFormat) }
+
+    /// What a predictor with these settings feeds its model for an image (bulk detection
+    /// resizes once per distinct setting for all its models through this).
+    public static func input(_ image: Image, resize: ResizeShortestEdge, format: String) throws -> Tensor {
         guard image.width > 0 && image.height > 0 else { throw ConfigError("cannot detect objects in an empty image (\(image.width)x\(image.height) pixels)") }
         var img = try image.bgr()
-        if inputFormat == "RGB" { img = try img.rgb() }
+        if format == "RGB" { img = try img.rgb() }
         return try resize.apply(img, shortEdge: resize.shortEdgeLengths[0]).chwTensor().to(dtype: .float32)
     }
 

@@ -65,8 +65,10 @@ public final class FPN: Module, Backbone {
         }
     }
 
-    public func forward(_ x: Tensor) throws -> [String: Tensor] {
-        let features = try bottomUp.forward(x)
+    public func forward(_ x: Tensor) throws -> [String: Tensor] { try forward(bottomUpFeatures: try bottomUp.forward(x)) }
+
+    /// The top-down part over the bottom-up network's features (computed here or shared).
+    public func forward(bottomUpFeatures features: [String: Tensor]) throws -> [String: Tensor] {
         var prev = try laterals.last!.forward(features[inFeatures.last!]!)
         var results = [try outputs.last!.forward(prev)]
         for i in stride(from: inFeatures.count - 2, through: 0, by: -1) {

@@ -68,6 +68,7 @@ public final class ResNet: Module, Backbone {
     let stem: Conv2d
     var stages: [(name: String, blocks: [any ResidualBlock])] = []
     public let outFeatures: [String]
+    let freezeAt: Int
     /// Channels and stride of the stem and of every stage (res2..res5).
     public private(set) var stageShapes: [String: ShapeSpec] = [:]
     public var outputShape: [String: ShapeSpec] { stageShapes.filter { outFeatures.contains($0.key) } }
@@ -97,6 +98,7 @@ public final class ResNet: Module, Backbone {
         guard !outFeatures.isEmpty else { throw ConfigError("MODEL.RESNETS.OUT_FEATURES is empty; name the stages the FPN reads (res2 ... res5)") }
         stem = try Conv2d(in: 3, out: stemOut, kernel: 7, stride: 2, padding: 3, bias: false, normKind: normFor(frozen: freezeAt >= 1))
         self.outFeatures = outFeatures
+        self.freezeAt = freezeAt
         super.init()
         stageShapes["stem"] = ShapeSpec(channels: stemOut, stride: 4)
         let stemModule = Module()
@@ -156,16 +158,43 @@ public final class ResNet: Module, Backbone {
         }
     }
 
-    public func forward(_ x: Tensor) throws -> [String: Tensor] {
-        let stemOut = try NN.maxPool2d(try stem.forward(x).relu_(), kernel: 3, stride: 2, padding: 1)
-        var h = stemOut
-        var outputs: [String: Tensor] = [:]
-        if outFeatures.contains("stem") { outputs["stem"] = stemOut }
-        for (name, blocks) in stages {
-            for b in blocks { h = try b.forward(h) }
-            if outFeatures.contains(name) { outputs[name] = h }
-        }
-        return outputs
+    public func forward(_ x: Tensor) throws -> [String: Tensor] { try resume(try forward(x, stages: 0)) }
+
+    /// The network part way: the stem and the first `stages` stages run, the rest to come.
+    /// Several models whose stem and frozen stages hold the same weights share one of these per
+    /// image (the blocks never modify their input, so the tensors are read by each).
+    public struct Partial {
+        public var h: Tensor
+        public var outputs: [String: Tensor]
+        public var stagesDone: Int
     }
+
+    /// The stem and stages res2 ... res(stages+1).
+    public func forward(_ x: Tensor, stages count: Int) throws -> Partial {
+        let stemOut = try NN.maxPool2d(try stem.forward(x).relu_(), kernel: 3, stride: 2, padding: 1)
+        var p = Partial(h: stemOut, outputs: [:], stagesDone: 0)
+        if outFeatures.contains("stem") { p.outputs["stem"] = stemOut }
+        try run(&p, through: min(count, stages.count))
+        return p
+    }
+
+    /// The stages a Partial has not run yet; the output features.
+    public func resume(_ partial: Partial) throws -> [String: Tensor] {
+        var p = partial
+        try run(&p, through: stages.count)
+        return p.outputs
+    }
+
+    private func run(_ p: inout Partial, through end: Int) throws {
+        while p.stagesDone < end {
+            let (name, blocks) = stages[p.stagesDone]
+            for b in blocks { p.h = try b.forward(p.h) }
+            if outFeatures.contains(name) { p.outputs[name] = p.h }
+            p.stagesDone += 1
+        }
+    }
+
+    /// MODEL.BACKBONE.FREEZE_AT as built: 0 nothing frozen, 1 the stem, 2 the stem and res2, ...
+    public var frozenDepth: Int { freezeAt }
 }
 

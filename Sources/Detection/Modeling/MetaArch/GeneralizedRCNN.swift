@@ -130,10 +130,43 @@ public final class GeneralizedRCNN: Module {
     public func inference(_ images: [Tensor]) throws -> [Instances] {
         try noGrad {
             let batch = try preprocess(images)
-            let features = try backbone.forward(batch.tensor)
-            let proposals = try proposalGenerator.forward(features, imageSizes: batch.imageSizes)
-            return try roiHeads.forward(features, proposals: proposals, imageSizes: batch.imageSizes)
+            return try heads(try backbone.forward(batch.tensor), batch)
         }
+    }
+
+    private func heads(_ features: [String: Tensor], _ batch: ImageList) throws -> [Instances] {
+        let proposals = try proposalGenerator.forward(features, imageSizes: batch.imageSizes)
+        return try roiHeads.forward(features, proposals: proposals, imageSizes: batch.imageSizes)
+    }
+
+    /// The part of the bottom-up ResNet that can be shared between models: the stem and the
+    /// frozen stages (FREEZE_AT), nil when nothing is frozen or the backbone is not a ResNet
+    /// under an FPN.
+    public var sharablePrefix: (resnet: ResNet, stages: Int)? {
+        guard let fpn = backbone as? FPN, let resnet = fpn.bottomUp as? ResNet, resnet.frozenDepth >= 1 else { return nil }
+        return (resnet, resnet.frozenDepth - 1)
+    }
+
+    /// Preprocessing and the shareable prefix (`sharablePrefix`) of a batch: what `inference(from:)`
+    /// finishes, for this model and for every model with the same prefix weights.
+    public struct Prefix {
+        public let batch: ImageList
+        public let partial: ResNet.Partial
+    }
+
+    public func prefix(_ images: [Tensor]) throws -> Prefix {
+        guard let (resnet, stages) = sharablePrefix else { throw ConfigError("this model has no frozen stem to share (MODEL.BACKBONE.FREEZE_AT 0)") }
+        return try noGrad {
+            let batch = try preprocess(images)
+            return Prefix(batch: batch, partial: try resnet.forward(batch.tensor, stages: stages))
+        }
+    }
+
+    /// Inference from a prefix computed by this model or by one with identical prefix weights
+    /// and preprocessing: the same detections as `inference` on the same images.
+    public func inference(from prefix: Prefix) throws -> [Instances] {
+        guard let fpn = backbone as? FPN, let (resnet, _) = sharablePrefix else { throw ConfigError("this model has no frozen stem to share (MODEL.BACKBONE.FREEZE_AT 0)") }
+        return try noGrad { try heads(try fpn.forward(bottomUpFeatures: try resnet.resume(prefix.partial)), prefix.batch) }
     }
 
     /// One training forward pass (the model in training mode): resized images (3, H, W) and
