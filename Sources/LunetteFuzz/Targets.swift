@@ -31,6 +31,9 @@ enum FuzzTarget: String, CaseIterable {
     /// COCO results JSON (coco_instances_results.json), as a threshold sweep reads stored
     /// predictions back and scores them.
     case results
+    /// An ad platform's delivery CSV (creative_id, date, channel, impressions, spend), as
+    /// d2.export.mmm reads it (CSVReader, then MarketingMix) and joins it to a small feature table.
+    case delivery
 
     /// Where each input is written: a folder of this process's own in memory where possible.
     static let folder: String = {
@@ -43,6 +46,15 @@ enum FuzzTarget: String, CaseIterable {
             .write(toFile: path + "/Base.yaml", atomically: false, encoding: .utf8)
         return path
     }()
+
+    /// The feature table the delivery target joins to: two objects, three creatives.
+    static let featureTable = """
+        creative_id,path,kind,width,height,duration_s,logo_present,logo_count,logo_max_score,logo_area_share,logo_frame_share,logo_first_seen_s,logo_screen_s,face_present,face_count,face_max_score,face_area_share,face_frame_share,face_first_seen_s,face_screen_s
+        c1,creatives/c1.jpg,image,1080,1080,,1,1,0.93,0.12,1,0,,0,0,,0,0,,
+        c2,"creatives/a, b.mp4",video,1920,1080,15,0,0,,0,0,,0,1,2,0.88,0.3,0.5,1.5,7.5
+        c3,creatives/c3.png,image,800,600,,1,2,0.71,0.05,1,0,,1,1,0.66,0.1,1,0,
+
+        """
 
     /// Runs one input; returns the error's message, or nil when the input was read.
     @discardableResult
@@ -59,6 +71,7 @@ enum FuzzTarget: String, CaseIterable {
         case .luadoc: name = "input.lua"
         case .metrics: name = "metrics.json"
         case .results: name = "results.json"
+        case .delivery: name = "delivery.csv"
         }
         let path = FuzzTarget.folder + "/" + name
         guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else { fatalError("cannot write \(path)") }
@@ -95,6 +108,13 @@ enum FuzzTarget: String, CaseIterable {
                 let sweep = try ThresholdSweep(dicts: dicts, predictions: predictions, classes: ["logo", "product"], from: 0.2, to: 0.99,
                                                step: 0.01, metric: "f1", source: path)
                 _ = try sweep.bestPerClass().count
+            case .delivery:
+                let delivery = try MarketingMix.delivery(try CSVReader.read(path))
+                let features = try MarketingMix.features(try CSVReader.parse(FuzzTarget.featureTable, source: "features.csv"))
+                for (period, preset) in [(MarketingMix.Period.week, MarketingMix.Preset.none), (.day, .robyn)] {
+                    let table = try MarketingMix.table(features: features, delivery: delivery, period: period, preset: preset, cellLimit: 1_000_000)
+                    _ = table.csv.utf8.count + table.unmatched.count
+                }
             case .video:
                 let video = try Video(path: path)
                 for _ in 0..<4 {

@@ -23,8 +23,10 @@ public enum LunetteBindings {
         try installEvaluationModule(in: state)
         try installConfigModule(in: state)
         try installModelModule(in: state)
+        try installBulkModule(in: state)
         try installEngineModule(in: state)
         try installTuningModule(in: state)
+        try installExportModule(in: state)
         installHelp(in: state)
     }
 }

@@ -11,5 +11,6 @@ d2.engine = require "detectron2.engine"
 d2.solver = require "detectron2.solver"
 d2.structures = require "detectron2.structures"
 d2.tuning = require "detectron2.tuning"
+d2.export = require "detectron2.export"
 d2.utils = require "detectron2.utils"
 return d2
