@@ -28,6 +28,9 @@ final class DetectJobObject {
                 lines.append(String(format: "  this run: %d creatives in %.1f s (%.2f creatives/s, %.2f model×images/s)%@", n, r.seconds,
                                     Double(n) / r.seconds, Double(r.modelImages) / r.seconds, r.skipped > 0 ? " after \(r.skipped) already done" as NSString : "" as NSString))
             }
+            if let r = job?.lastReport, let first = r.rssAfterFirstBatch, let end = r.rssAtEnd {
+                lines.append(String(format: "  memory: %.0f MB after the first batch, %.0f MB at the end", first, end))
+            }
             var byModel: [String: [String]] = [:], order: [String] = []
             for d in s.detections {
                 if byModel[d.model] == nil { order.append(d.model) }
@@ -73,7 +76,15 @@ extension LunetteBindings {
                     t.hash[.string("creatives_per_s")] = .number(Double(r.done + r.failed) / r.seconds)
                     t.hash[.string("model_images_per_s")] = .number(Double(r.modelImages) / r.seconds)
                 }
+                if let r = j.job?.lastReport, let first = r.rssAfterFirstBatch, let end = r.rssAtEnd {
+                    t.hash[.string("rss_first_batch_mb")] = .number(first)
+                    t.hash[.string("rss_end_mb")] = .number(end)
+                }
                 return call.push(.table(t))
+            }
+            c.method("check", [], returns: "table",
+                     doc: "The store's consistency: a list of problems (detections without their finished creative, stored twice, of failed creatives), empty when sound.") { j, call in
+                call.push(.table(LuaTable(array: try j.results.store.inconsistencies().map { .string($0) }, kind: .array)))
             }
             c.method("failed", [], returns: "table", doc: "The creatives recorded as failed: {{path =, reason =}, ...}.") { j, call in
                 call.push(.table(LuaTable(array: try j.results.failed().map { f in
@@ -140,7 +151,7 @@ extension LunetteBindings {
         guard !entries.isEmpty else { throw LuaError.message("models is empty: detect_batch needs at least one model") }
         return try entries.map { name, m in
             let what = "models.\(name)"
-            let allowed = ["batch_size", "ap", "baseline", "baseline_value", "brand", "classes", "config", "max_iter", "metric", "name", "object", "params",
+            let allowed = ["batch_size", "ap", "baseline", "baseline_value", "brand", "classes", "config", "max_iter", "metric", "name", "object", "objects", "params",
                            "sha256", "threshold", "thresholds", "trial", "value", "weights"]
             for case .string(let key) in m.hash.keys where !allowed.contains(key) {
                 throw LuaError.message("\(what): unknown field '\(key)'\(Suggestion.hint(for: key, among: allowed)) (a model has weights, config, thresholds, threshold, classes)")
@@ -166,7 +177,10 @@ extension LunetteBindings {
             }
             let threshold = try m["threshold"].map { try Double.decode($0, at: "\(what).threshold") }
             let classes = try m["classes"].map { try [String].decode($0, at: "\(what).classes") }
-            return BulkDetection.ModelSpec(name: name, weights: weights, cfg: cfg, thresholds: thresholds, threshold: threshold, classes: classes)
+            // A final model (models:for_brand) is for its object: it reports that class.
+            var objects = try m["objects"].map { try [String].decode($0, at: "\(what).objects") }
+            if objects == nil, case .string(let object)? = m["object"], classes?.contains(object) == true { objects = [object] }
+            return BulkDetection.ModelSpec(name: name, weights: weights, cfg: cfg, thresholds: thresholds, threshold: threshold, classes: classes, objects: objects)
         }
     }
 
@@ -321,7 +335,7 @@ enum DetectCommand {
             guard FileManager.default.fileExists(atPath: registry) else { throw LuaError.message("lunette detect: --models \(registry): no such file (the final-models registry, models.sqlite)") }
             let specs = try FinalModels(path: registry, version: version).forBrand(brand).map { m in
                 BulkDetection.ModelSpec(name: m.object, weights: m.weights, cfg: try FinalModels.config(of: m), thresholds: m.thresholds,
-                                        threshold: m.threshold, classes: m.classes)
+                                        threshold: m.threshold, classes: m.classes, objects: m.classes.contains(m.object) ? [m.object] : nil)
             }
             var o = BulkDetection.Options(out: out)
             if let x = try int(a, "batch-size") { o.batchSize = x }

@@ -19,7 +19,7 @@ public final class DetectionStore: @unchecked Sendable {
         file = try SQLiteFile(path: path, what: "detection store", layout: Self.layout, version: version, schema: """
             CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
             CREATE TABLE IF NOT EXISTS models (name TEXT PRIMARY KEY, position INTEGER NOT NULL, weights TEXT NOT NULL, sha256 TEXT NOT NULL,
-                digest TEXT NOT NULL, config TEXT NOT NULL, classes TEXT NOT NULL, thresholds TEXT NOT NULL, shares TEXT);
+                digest TEXT NOT NULL, config TEXT NOT NULL, classes TEXT NOT NULL, thresholds TEXT NOT NULL, objects TEXT NOT NULL, shares TEXT);
             CREATE TABLE IF NOT EXISTS runs (id INTEGER PRIMARY KEY, started REAL NOT NULL, ended REAL, state TEXT NOT NULL,
                 version TEXT NOT NULL, device TEXT NOT NULL, precision TEXT NOT NULL, host TEXT NOT NULL, pid INTEGER NOT NULL,
                 manifest TEXT NOT NULL, done INTEGER NOT NULL DEFAULT 0, failed INTEGER NOT NULL DEFAULT 0);
@@ -41,13 +41,14 @@ public final class DetectionStore: @unchecked Sendable {
 
     public struct ModelRow: Sendable, Equatable {
         public var name: String, weights: String, sha256: String, digest: String, config: String
-        /// JSON: a list of class names; a list of [class, threshold].
-        public var classes: String, thresholds: String
+        /// JSON: a list of class names; a list of [class, threshold]; the classes reported
+        /// (in features, counts and the detections CSV).
+        public var classes: String, thresholds: String, objects: String
         /// The models this one shares its frozen prefix with (names, comma-separated), nil when none.
         public var shares: String?
-        public init(name: String, weights: String, sha256: String, digest: String, config: String, classes: String, thresholds: String, shares: String?) {
+        public init(name: String, weights: String, sha256: String, digest: String, config: String, classes: String, thresholds: String, objects: String, shares: String?) {
             self.name = name; self.weights = weights; self.sha256 = sha256; self.digest = digest; self.config = config
-            self.classes = classes; self.thresholds = thresholds; self.shares = shares
+            self.classes = classes; self.thresholds = thresholds; self.objects = objects; self.shares = shares
         }
     }
 
@@ -64,7 +65,7 @@ public final class DetectionStore: @unchecked Sendable {
     static func models(_ db: Database) throws -> [ModelRow] {
         try Row.fetchAll(db, sql: "SELECT * FROM models ORDER BY position").map {
             ModelRow(name: $0["name"], weights: $0["weights"], sha256: $0["sha256"], digest: $0["digest"], config: $0["config"],
-                     classes: $0["classes"], thresholds: $0["thresholds"], shares: $0["shares"])
+                     classes: $0["classes"], thresholds: $0["thresholds"], objects: $0["objects"], shares: $0["shares"])
         }
     }
 
@@ -86,8 +87,8 @@ public final class DetectionStore: @unchecked Sendable {
             }
             try db.execute(sql: "DELETE FROM models")
             for (i, m) in models.enumerated() {
-                try db.execute(sql: "INSERT INTO models VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                               arguments: [m.name, i, m.weights, m.sha256, m.digest, m.config, m.classes, m.thresholds, m.shares])
+                try db.execute(sql: "INSERT INTO models VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                               arguments: [m.name, i, m.weights, m.sha256, m.digest, m.config, m.classes, m.thresholds, m.objects, m.shares])
             }
             return changed
         }
@@ -283,10 +284,10 @@ public final class DetectionStore: @unchecked Sendable {
     }
 
     /// Reads every creative with its detections (scores at least `minScore`), one creative at a
-    /// time in id order, so a large store is never held whole.
+    /// time in path order (the same for a merged store as for one run), so a large store is never held whole.
     public func eachCreative(minScore: Double = 0, _ body: (CreativeRow, [DetectionRow]) throws -> Void) throws {
         try file.read { db in
-            let creatives = try Row.fetchCursor(db, sql: "SELECT * FROM creatives ORDER BY id")
+            let creatives = try Row.fetchCursor(db, sql: "SELECT * FROM creatives ORDER BY path")
             let detections = try db.makeStatement(sql: "SELECT * FROM detections WHERE creative = ? AND score >= ? ORDER BY model, frame, score DESC, rowid")
             while let r = try creatives.next() {
                 let c = Self.creative(r)
@@ -304,7 +305,7 @@ public final class DetectionStore: @unchecked Sendable {
     }
 
     /// Checks the store's own invariants: no detection without its `done` row, at most one `done`
-    /// row per creative and model (the key), no detection of a failed creative. Returns what is wrong.
+    /// row per creative and model (the key), no detection of a failed creative, no detection stored twice. Returns what is wrong.
     public func inconsistencies() throws -> [String] {
         try file.read { db in
             var out: [String] = []
@@ -314,6 +315,10 @@ public final class DetectionStore: @unchecked Sendable {
             if failed > 0 { out.append("\(failed) finished (creative, model) rows of creatives not done") }
             let missing = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM done x WHERE NOT EXISTS (SELECT 1 FROM creatives c WHERE c.id = x.creative)") ?? 0
             if missing > 0 { out.append("\(missing) finished rows of unknown creatives") }
+            let twice = try Int.fetchOne(db, sql: """
+                SELECT COUNT(*) FROM (SELECT 1 FROM detections GROUP BY creative, model, frame, class, score, x1, y1, x2, y2 HAVING COUNT(*) > 1)
+                """) ?? 0
+            if twice > 0 { out.append("\(twice) detections stored more than once") }
             return out
         }
     }

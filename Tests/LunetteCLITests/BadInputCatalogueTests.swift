@@ -28,7 +28,7 @@ final class BadInputCatalogueTests: XCTestCase {
     }
 
     /// Every case of every category (the tables live beside this file, one per category).
-    static var allCases: [Case] { cases + fileCases + valueCases + tuningCases }
+    static var allCases: [Case] { cases + fileCases + valueCases + tuningCases + marketingMixCases + bulkCases }
 
     static let fixtureConfig = "(os.getenv('FIXTURES') .. '/random/config.yaml')"
     /// A config of the small fixture model, then `changes` (Lua statements on cfg), then `action`.

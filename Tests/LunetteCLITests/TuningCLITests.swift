@@ -54,6 +54,22 @@ final class TuningCLITests: XCTestCase {
         XCTAssertTrue(r.contains("for_brand\t1"), results.stdout)
         XCTAssertTrue(results.stdout.contains("brandA  logo"), results.stdout)
 
+        // The registry feeds bulk detection from a shell: lunette detect, then its features.
+        let detect = try runLunette(["detect", "--models", dir + "/models.sqlite", "--brand", "brandA", "--images", fixtures + "/data/val/val_0000[0-3].jpg",
+                                     "--out", dir + "/bulk/brandA.sqlite", "--batch-size", "2"])
+        XCTAssertEqual(detect.status, 0, detect.stderr.suffix(2000).description)
+        XCTAssertTrue(detect.stdout.contains("creatives: 4 done, 0 failed, 0 left"), detect.stdout)
+        XCTAssertTrue(detect.stdout.contains("    logo: "), detect.stdout)
+        let features = try runLunette(["detect", "features", dir + "/bulk/brandA.sqlite", "--out", dir + "/bulk/features.csv"])
+        XCTAssertEqual(features.status, 0, features.stderr)
+        let table = try String(contentsOfFile: dir + "/bulk/features.csv", encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(table.count, 5, "a header and the 4 validation images")
+        XCTAssertTrue(table[0].hasPrefix("creative_id,path,kind,width,height,duration_s,"), String(table[0]))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/bulk/features.json"))
+        let rerun = try runLunette(["detect", "--models", dir + "/models.sqlite", "--brand", "brandA", "--images", fixtures + "/data/val/val_0000[0-3].jpg",
+                                    "--out", dir + "/bulk/brandA.sqlite"])
+        XCTAssertTrue(rerun.stdout.contains("nothing left to do (4 creatives already done)"), rerun.stdout)
+
         let again = try step("shared", dir)
         XCTAssertFalse(again.stderr.contains("Starting training"), "a rerun trains nothing that is done:\n\(again.stderr.suffix(1500))")
         XCTAssertFalse(again.stderr.contains("Start inference"), "nor evaluates it again")
@@ -174,5 +190,14 @@ final class TuningCLITests: XCTestCase {
         XCTAssertEqual(runs.count, 1)
         let kept = try FileManager.default.contentsOfDirectory(atPath: dir + "/grid/runs/" + runs[0])
         XCTAssertTrue(kept.contains { $0.hasPrefix("model_") && $0.hasSuffix(".pth") }, "\(kept)")
+    }
+}
+
+/// Bulk detection survives kill -9: 20 kills at random moments of a small job (scripts/reliability/kill.sh detect).
+final class BulkDetectionCLITests: XCTestCase {
+    func testBulkDetectionSurvivesKillNine() throws {
+        let (status, o, e) = try runKillCampaign(["detect", "20"])
+        XCTAssertEqual(status, 0, "\(o)\n\(e.suffix(3000))")
+        XCTAssertTrue(o.contains("kill campaign detect: 20 trials, 0 failures"), o)
     }
 }

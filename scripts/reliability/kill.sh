@@ -10,13 +10,17 @@
 # store writes) and rerun: no trial finished before a kill is finished again (its finished time
 # stands), and the store at the end equals an uninterrupted search's: the same metrics,
 # byte-identical predictions, bit-identical weights.
+# detect: bulk detection (two tiny models sharing a stem, images, a video, a corrupt file, in
+# batches of 2) killed at random moments and rerun: after every kill the store is consistent
+# (no detection twice, none orphaned), and at the end it holds exactly an uninterrupted run's
+# detections and creatives (no gaps).
 # Ends with one line: "kill campaign KIND: N trials, F failures".
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 KIND=${1:-train}
 N=${2:-10}
 MAX_ITER=${3:-40}
-[[ $KIND == train || $KIND == tune ]] || { echo "kill.sh: the kinds are train and tune" >&2; exit 2; }
+[[ $KIND == train || $KIND == tune || $KIND == detect ]] || { echo "kill.sh: the kinds are train, tune and detect" >&2; exit 2; }
 if [[ -z ${LUNETTE:-} ]]; then
   source scripts/bench/lunette.sh
 fi
@@ -26,6 +30,39 @@ trap 'rm -rf "$WORK"' EXIT
 OUT="$WORK/run"
 trials=0 failures=0 expected=""
 fail() { failures=$((failures + 1)); echo "FAIL (trial $trials): $*" >&2; }
+
+if [[ $KIND == detect ]]; then
+  D="$WORK/data"; mkdir -p "$D/creatives"
+  cp "$D"/train/*.jpg "$D"/val/*.jpg "$D/creatives/" 2>/dev/null
+  cp /usr/share/doc/opencv-doc/examples/data/tree.avi "$D/creatives/"
+  head -c 3000 /usr/share/doc/opencv-doc/examples/data/apple.jpg >"$D/creatives/truncated.jpg"
+  "$LUNETTE" scripts/reliability/detect_once.lua "$D" "$WORK/reference.sqlite" >"$WORK/ref.out" 2>"$WORK/ref.err" \
+    || { echo "kill.sh: the uninterrupted run failed: $(tail -n 3 "$WORK/ref.err")" >&2; exit 1; }
+  while ((trials < N)); do
+    "$LUNETTE" scripts/reliability/detect_once.lua "$D" "$OUT.sqlite" >"$WORK/leg.out" 2>"$WORK/leg.err" &
+    pid=$!
+    sleep "$(awk -v r=$RANDOM 'BEGIN { printf "%.2f", 0.4 + (r % 2600) / 1000 }')"
+    if kill -0 "$pid" 2>/dev/null; then
+      kill -9 "$pid"; wait "$pid" 2>/dev/null
+      trials=$((trials + 1))
+    else
+      wait "$pid" || { fail "a leg failed by itself: $(tail -n 3 "$WORK/leg.err")"; break; }
+      # Finished before the kill: check it against the reference and start over.
+      same=$("$LUNETTE" scripts/reliability/detect_check.lua "$OUT.sqlite" "$WORK/reference.sqlite" 2>"$WORK/check.err") || fail "$(tail -n 3 "$WORK/check.err")"
+      rm -f "$OUT".sqlite*
+    fi
+    if [[ -f $OUT.sqlite ]]; then
+      "$LUNETTE" scripts/reliability/detect_check.lua "$OUT.sqlite" >/dev/null 2>"$WORK/check.err" || fail "after the kill: $(tail -n 3 "$WORK/check.err")"
+    fi
+  done
+  "$LUNETTE" scripts/reliability/detect_once.lua "$D" "$OUT.sqlite" >"$WORK/leg.out" 2>"$WORK/leg.err" || fail "the final leg failed: $(tail -n 3 "$WORK/leg.err")"
+  same=$("$LUNETTE" scripts/reliability/detect_check.lua "$OUT.sqlite" "$WORK/reference.sqlite" 2>"$WORK/check.err") || fail "against the uninterrupted run: $(tail -n 3 "$WORK/check.err")"
+  [[ ${same:-} == same* ]] || fail "expected 'same N', got '${same:-}'"
+  grep -q "failed 1" "$WORK/leg.out" || fail "the truncated file is not recorded as failed: $(cat "$WORK/leg.out")"
+  echo "kill campaign $KIND: $trials trials, $failures failures"
+  ((failures == 0))
+  exit
+fi
 
 if [[ $KIND == tune ]]; then
   REF="$WORK/reference"

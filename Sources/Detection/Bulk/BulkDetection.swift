@@ -20,8 +20,13 @@ public final class BulkDetection {
         public var threshold: Double?
         /// Class names (from the registry), nil to take them from the config's datasets.
         public var classes: [String]?
-        public init(name: String, weights: String, cfg: CfgNode, thresholds: [(className: String, threshold: Double)] = [], threshold: Double? = nil, classes: [String]? = nil) {
+        /// The classes reported in features, counts and the detections CSV (a registry model
+        /// for the object "logo" reports its logo class), nil for all.
+        public var objects: [String]?
+        public init(name: String, weights: String, cfg: CfgNode, thresholds: [(className: String, threshold: Double)] = [], threshold: Double? = nil,
+                    classes: [String]? = nil, objects: [String]? = nil) {
             self.name = name; self.weights = weights; self.cfg = cfg; self.thresholds = thresholds; self.threshold = threshold; self.classes = classes
+            self.objects = objects
         }
     }
 
@@ -82,12 +87,14 @@ public final class BulkDetection {
         let predictor: DefaultPredictor
         let classes: [String]
         let thresholds: [Double]          // per class index
+        let objects: [String]             // the classes reported
         let inputKey: Int                 // index into the distinct input settings
         var prefixKey: String?            // models with equal keys share the prefix
         let config: String
-        init(name: String, weights: String, sha256: String, digest: String, predictor: DefaultPredictor, classes: [String], thresholds: [Double], inputKey: Int, config: String) {
+        init(name: String, weights: String, sha256: String, digest: String, predictor: DefaultPredictor, classes: [String], thresholds: [Double],
+             objects: [String], inputKey: Int, config: String) {
             self.name = name; self.weights = weights; self.sha256 = sha256; self.digest = digest; self.predictor = predictor
-            self.classes = classes; self.thresholds = thresholds; self.inputKey = inputKey; self.config = config
+            self.classes = classes; self.thresholds = thresholds; self.objects = objects; self.inputKey = inputKey; self.config = config
         }
     }
 
@@ -207,10 +214,15 @@ public final class BulkDetection {
             }
             thresholds[k] = t
         }
-        for k in 0..<n where thresholds[k].isNaN {
+        let objects = s.objects ?? classes
+        for o in objects where !classes.contains(o) {
+            throw ConfigError("\(what): objects name class '\(o)', which the model lacks\(Suggestion.hint(for: o, among: classes)) (its classes: \(classes.joined(separator: ", ")))")
+        }
+        for k in 0..<n where thresholds[k].isNaN && objects.contains(classes[k]) {
             thresholds[k] = 0.5
             DetectionLog.shared.info("detect_batch", "\(what): no threshold for class '\(classes[k])'; using 0.5 (give thresholds = {\(classes[k]) = ...})")
         }
+        for k in 0..<n where thresholds[k].isNaN { thresholds[k] = 0.5 }   // a class not reported
         for (k, t) in thresholds.enumerated() {
             guard t.isFinite, t >= floor, t <= 1 else {
                 throw ConfigError("\(what): the threshold of class '\(classes[k])' is \(t); thresholds lie between the score floor (\(floor)) and 1")
@@ -229,7 +241,7 @@ public final class BulkDetection {
         try neutral.set("MODEL.DEVICE", .string(""))
         let digest = String(Digest.sha256("\(sha)\n\(neutral.dump())\nevery \(every)\nfloor \(floor)\n").prefix(16))
         return Loaded(name: s.name, weights: s.weights, sha256: sha, digest: digest, predictor: predictor, classes: classes,
-                      thresholds: thresholds, inputKey: inputKey, config: neutral.dump())
+                      thresholds: thresholds, objects: objects, inputKey: inputKey, config: neutral.dump())
     }
 
     /// The identity of a model's shareable prefix: its input setting, its preprocessing and its
@@ -258,6 +270,19 @@ public final class BulkDetection {
         public var framesOrImages = 0
         public var takenOver: String?
         public var recomputed: [String] = []
+        /// Resident memory (MB) after the first committed batch and at the end: flat memory
+        /// over a long job means the two stay close.
+        public var rssAfterFirstBatch: Double?
+        public var rssAtEnd: Double?
+    }
+
+    /// This process's resident memory in MB (VmRSS), nil where /proc is not there.
+    public static func residentMB() -> Double? {
+        guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
+        for line in text.split(separator: "\n") where line.hasPrefix("VmRSS:") {
+            return line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first.flatMap { Double($0) }.map { $0 / 1024 }
+        }
+        return nil
     }
 
     public private(set) var lastReport = Report()
@@ -298,6 +323,7 @@ public final class BulkDetection {
             DetectionStore.ModelRow(name: m.name, weights: m.weights, sha256: m.sha256, digest: m.digest, config: m.config,
                                     classes: JSON.text(.array(m.classes.map { .string($0) })),
                                     thresholds: JSON.text(.array(zip(m.classes, m.thresholds).map { .array([.string($0), .double($1)]) })),
+                                    objects: JSON.text(.array(m.objects.map { .string($0) })),
                                     shares: sharing.first { $0.contains(m.name) }.map { $0.joined(separator: ",") })
         }
         let changed = try store.setManifest(settings: mine, models: rows)
@@ -337,6 +363,7 @@ public final class BulkDetection {
                                 + "Every batch before it is kept; free space (or fix the store's folder) and run the same job again to continue")
             }
             pending.removeAll(keepingCapacity: true)
+            if report.rssAfterFirstBatch == nil { report.rssAfterFirstBatch = Self.residentMB() }
         }
 
         for (position, item) in work.enumerated() {
@@ -361,6 +388,7 @@ public final class BulkDetection {
                          status: String(format: "%d failed  %.2f model×images/s", report.failed, mps))
         }
         try flush()
+        report.rssAtEnd = Self.residentMB()
         report.seconds = Date().timeIntervalSince1970 - started
         lastReport = report
         return report

@@ -14,6 +14,8 @@ public final class BulkResults {
         public var name: String
         public var classes: [String]
         public var thresholds: [Double]
+        /// The classes reported (features, counts, the detections CSV).
+        public var objects: [String]
         public var sha256: String
         public var digest: String
         public var weights: String
@@ -29,7 +31,8 @@ public final class BulkResults {
             for p in (try? JSON.parse(Array(r.thresholds.utf8)))?.array ?? [] {
                 if let kv = p.array, kv.count == 2, let k = kv[0].string, let v = kv[1].number, let i = classes.firstIndex(of: k) { thresholds[i] = v }
             }
-            return Model(name: r.name, classes: classes, thresholds: thresholds, sha256: r.sha256, digest: r.digest, weights: r.weights, shares: r.shares)
+            let objects = ((try? JSON.parse(Array(r.objects.utf8)))?.array ?? []).compactMap(\.string)
+            return Model(name: r.name, classes: classes, thresholds: thresholds, objects: objects, sha256: r.sha256, digest: r.digest, weights: r.weights, shares: r.shares)
         }
     }
 
@@ -53,6 +56,12 @@ public final class BulkResults {
     func threshold(model: String, classIndex: Int) -> Double {
         guard let m = models.first(where: { $0.name == model }), classIndex < m.thresholds.count else { return 0.5 }
         return m.thresholds[classIndex]
+    }
+
+    /// Whether a model's class is reported (a detection of another class stays in the store only).
+    func reported(model: String, classIndex: Int) -> Bool {
+        guard let m = models.first(where: { $0.name == model }), classIndex < m.classes.count else { return false }
+        return m.objects.contains(m.classes[classIndex])
     }
 
     // MARK: counts
@@ -86,7 +95,7 @@ public final class BulkResults {
             for d in dets where d.score >= threshold(model: d.model, classIndex: d.classIndex) { counts["\(d.model)\u{1}\(d.label)", default: 0] += 1 }
         }
         for m in models {
-            for label in m.classes { s.detections.append((m.name, label, counts["\(m.name)\u{1}\(label)"] ?? 0)) }
+            for label in m.objects { s.detections.append((m.name, label, counts["\(m.name)\u{1}\(label)"] ?? 0)) }
         }
         var groups: [String: [String]] = [:]
         for m in models { if let sh = m.shares { groups[sh] = sh.split(separator: ",").map(String.init) } }
@@ -108,7 +117,7 @@ public final class BulkResults {
         var t = CSVWriter(header: Self.detectionColumns)
         try store.eachCreative(minScore: floor) { c, dets in
             let id = idOf[c.path] ?? Self.stem(c.path)
-            for d in dets where all || d.score >= threshold(model: d.model, classIndex: d.classIndex) {
+            for d in dets where reported(model: d.model, classIndex: d.classIndex) && (all || d.score >= threshold(model: d.model, classIndex: d.classIndex)) {
                 t.append([id, c.path, d.frame.map(String.init) ?? "", d.time.map(Self.number) ?? "", d.model, String(d.classIndex), d.label,
                           Self.number(d.score), Self.number(d.x1), Self.number(d.y1), Self.number(d.x2), Self.number(d.y2)])
             }
@@ -150,9 +159,9 @@ public final class BulkResults {
 
     public var objects: [Object] {
         var owners: [String: Set<String>] = [:]
-        for m in models { for l in m.classes { owners[l, default: []].insert(m.name) } }
+        for m in models { for l in m.objects { owners[l, default: []].insert(m.name) } }
         return models.flatMap { m in
-            m.classes.enumerated().map { k, l in
+            m.classes.enumerated().filter { m.objects.contains($0.element) }.map { k, l in
                 Object(model: m.name, classIndex: k, label: l, column: owners[l]!.count > 1 ? "\(m.name)_\(l)" : l, threshold: m.thresholds[k])
             }
         }
@@ -211,7 +220,8 @@ public final class BulkResults {
             var byFrame: [Int: [DetectionStore.DetectionRow]] = [:]
             for d in kept { byFrame[d.frame ?? 0, default: []].append(d) }
             f.count = byFrame.values.map(\.count).max() ?? 0
-            f.areaShare = sampled > 0 ? byFrame.values.map(share).reduce(0, +) / Double(sampled) : 0
+            // Summed in frame order: the same bits whatever order the rows came in.
+            f.areaShare = sampled > 0 ? byFrame.keys.sorted().map { share(byFrame[$0]!) }.reduce(0, +) / Double(sampled) : 0
             f.frameShare = sampled > 0 ? Double(byFrame.count) / Double(sampled) : 0
             f.firstSeen = byFrame.keys.min().flatMap { first in kept.first { $0.frame == first }?.time }
             if let fps = c.fps, fps > 0 {
