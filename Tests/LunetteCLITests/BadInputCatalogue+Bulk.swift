@@ -59,5 +59,8 @@ extension BadInputCatalogueTests {
         Case(name: "detect: two creatives with one file stem", lua: "os.execute('mkdir -p sub && cp ' .. os.getenv('FIXTURES') .. '/data/val/val_00000.jpg sub/'); "
              + detect("{V, 'sub/val_00000.jpg'}", "out = 'bulk28_o.sqlite'") + "; d2.engine.open_detections('bulk28_o.sqlite'):features{out = 'bulk28_f.csv'}",
              expect: ["both get the creative id 'val_00000' (their file stem)", "ids ="]),
+        Case(name: "detect: a DetectJob to mmm with a delivery file missing", lua: detect("{V}", "out = 'bulk29_o.sqlite'")
+             .replacingOccurrences(of: "d2.engine.detect_batch{", with: "local job = d2.engine.detect_batch{") + "; d2.export.mmm{features = job, delivery = 'no_delivery.csv', out = 'bulk29.csv'}",
+             expect: ["no_delivery.csv"]),
     ]
 }

@@ -200,4 +200,38 @@ final class BulkDetectionCLITests: XCTestCase {
         XCTAssertEqual(status, 0, "\(o)\n\(e.suffix(3000))")
         XCTAssertTrue(o.contains("kill campaign detect: 20 trials, 0 failures"), o)
     }
+
+    /// Ctrl-C stops a job at a creative's end, with the batch in hand saved; the same call
+    /// continues with what is left and ends with every creative once.
+    func testCtrlCStopsBulkDetectionResumably() throws {
+        let fixtures = Fixtures.root
+        _ = try Fixtures.path("random/model_final.pth")
+        let dir = try scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let t = try Terminal(environment: ["NO_COLOR": "1", "OMP_NUM_THREADS": "2"])
+        t.expect("> ")
+        let setup = """
+            d2 = require "detectron2"; cfg = d2.config.get_cfg(); cfg:merge_from_file("\(fixtures)/random/config.yaml"); \
+            cfg.MODEL.DEVICE = "cpu"; cfg.DATASETS.TEST = {}; cfg.DATASETS.TRAIN = {}; cfg.INPUT.MIN_SIZE_TEST = 640; \
+            M = { m = { weights = "\(fixtures)/random/model_final.pth", config = cfg, classes = {"a", "b", "c", "d", "e"} } }
+            """
+        t.line(setup, expecting: "> ")
+        let call = "job = d2.engine.detect_batch{ models = M, images = \"\(fixtures)/data/val\", out = \"\(dir)/s.sqlite\", batch_size = 3 }\r"
+        let m = t.mark
+        t.send(call)
+        t.expect("creatives/s", after: m, timeout: 120)     // the bar is drawing
+        Thread.sleep(forTimeInterval: 3)                   // a batch or two is saved
+        kill(t.pid, SIGINT)
+        t.expect("detection stopped after", after: m, timeout: 60)
+        t.expect("run the same detect_batch", after: m)
+        t.expect("> ", after: m)
+        t.line("s = d2.engine.open_detections(\"\(dir)/s.sqlite\"):summary(); print('kept', s.done > 3 and s.done < 40, #d2.engine.open_detections(\"\(dir)/s.sqlite\"):check())",
+               expecting: "kept\ttrue\t0")
+        let m2 = t.mark
+        t.send(call)
+        t.expect("detect_batch 40/40", after: m2, timeout: 180)
+        t.expect("> ", after: m2, timeout: 30)
+        t.line("print('after', job:summary().done, job:summary().failed, #job:check())", expecting: "after\t40\t0\t0")
+        XCTAssertEqual(t.finish(), 0)
+    }
 }

@@ -13,6 +13,6 @@ trap 'rm -rf "$WORK"' EXIT
 mkdir -p "$WORK/creatives"
 sources=("$WORK"/data/val/*.jpg)
 for ((i = 0; i < N; i++)); do ln -s "${sources[i % ${#sources[@]}]}" "$WORK/creatives/c$i.jpg"; done
-read -r first end done seconds < <(OMP_NUM_THREADS=2 "$LUNETTE" scripts/bench/bulk_memory.lua "$WORK/creatives" "$WORK/store.sqlite" 2>/dev/null)
+read -r first end done seconds < <(OMP_NUM_THREADS=2 "$LUNETTE" scripts/bench/bulk_memory.lua "$WORK/creatives" "$WORK/store.sqlite" 2>"$WORK/err") || { tail -5 "$WORK/err" >&2; exit 1; }
 awk -v f="$first" -v e="$end" -v n="$done" -v s="$seconds" \
   'BEGIN { printf "%d creatives in %.0f s: RSS %.0f MB after the first batch, %.0f MB at the end (ratio %.3f)\n", n, s, f, e, e / f }'

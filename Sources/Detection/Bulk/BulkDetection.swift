@@ -218,9 +218,9 @@ public final class BulkDetection {
         for o in objects where !classes.contains(o) {
             throw ConfigError("\(what): objects name class '\(o)', which the model lacks\(Suggestion.hint(for: o, among: classes)) (its classes: \(classes.joined(separator: ", ")))")
         }
-        for k in 0..<n where thresholds[k].isNaN && objects.contains(classes[k]) {
-            thresholds[k] = 0.5
-            DetectionLog.shared.info("detect_batch", "\(what): no threshold for class '\(classes[k])'; using 0.5 (give thresholds = {\(classes[k]) = ...})")
+        let unset = (0..<n).filter { thresholds[$0].isNaN && objects.contains(classes[$0]) }.map { classes[$0] }
+        if !unset.isEmpty {
+            DetectionLog.shared.info("detect_batch", "\(what): no threshold for \(unset.count == 1 ? "class" : "classes") \(unset.joined(separator: ", ")); using 0.5 (give thresholds = {\(unset[0]) = ...})")
         }
         for k in 0..<n where thresholds[k].isNaN { thresholds[k] = 0.5 }   // a class not reported
         for (k, t) in thresholds.enumerated() {

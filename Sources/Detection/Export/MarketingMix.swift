@@ -318,6 +318,17 @@ public enum MarketingMix {
         return try table(features: f, delivery: d, period: period, preset: preset)
     }
 
+    /// The marketing-mix table from a bulk job's own feature table (no file in between).
+    public static func table(features results: BulkResults, delivery: String, columns: Columns = Columns(), period: Period = .week,
+                             preset: Preset = .none, objects: [String]? = nil) throws -> Result {
+        let text = try results.features().wide.text
+        let table: CSVTable
+        do { table = try CSVReader.parse(text, source: "the feature table of \(results.store.path)") } catch let e as CSVError { throw DataError(e.message) }
+        let f = try self.features(table, objects: objects)
+        let d = try self.delivery(try readCSV(delivery), columns: columns)
+        return try self.table(features: f, delivery: d, period: period, preset: preset)
+    }
+
     /// A CSV file, its reader's errors as DataError (they name the file and the line).
     static func readCSV(_ path: String) throws -> CSVTable {
         do { return try CSVReader.read(path) } catch let e as CSVError { throw DataError(e.message) }
