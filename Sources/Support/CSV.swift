@@ -10,7 +10,8 @@ public struct CSVWriter {
     public init(header: [String]) { append(header) }
 
     public static func field(_ s: String) -> String {
-        let needsQuotes = s.contains { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }
+        // Bytes, not Characters: Swift reads "\r\n" as one Character, equal to neither "\r" nor "\n".
+        let needsQuotes = s.utf8.contains { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 10 || $0 == 13 }
         guard needsQuotes else { return s }
         return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }

@@ -14,15 +14,13 @@ final class CSVReaderTests: XCTestCase {
         }
     }
 
-    /// Fields made of the characters that need care: commas, quotes, CR, LF, spaces, non-ASCII.
-    /// No CR right before an LF: Swift sees "\r\n" as one Character, equal to neither "\r" nor
-    /// "\n", and CSVWriter.field (which compares Characters) leaves such a field unquoted.
+    /// Fields made of the characters that need care: commas, quotes, CR, LF, CR LF (one Character
+    /// to Swift, which CSVWriter once left unquoted), spaces, non-ASCII.
     func randomField(_ g: inout SplitMix) -> String {
-        let alphabet: [String] = ["a", "b", "Z", "0", "7", ",", "\"", "\n", "\r", " ", "é", "日", "😀", "\t", "''"]
+        let alphabet: [String] = ["a", "b", "Z", "0", "7", ",", "\"", "\n", "\r", "\r\n", " ", "é", "日", "😀", "\t", "''"]
         var field = ""
         for _ in 0..<Int(g.next() % 8) {
             let piece = alphabet[Int(g.next() % UInt64(alphabet.count))]
-            if piece == "\n" && field.utf8.last == 13 { continue }
             field += piece
         }
         return field

@@ -30,6 +30,21 @@ trap 'rm -rf "$WORK"' EXIT
 OUT="$WORK/run"
 trials=0 failures=0 expected=""
 fail() { failures=$((failures + 1)); echo "FAIL (trial $trials): $*" >&2; }
+# One leg of a campaign: SCRIPT ARGS... in the background, killed with SIGKILL after a random
+# MIN + [0, SPAN) seconds if still running. Sets killed=1 (trials counted) or killed=0 (it ended
+# by itself: its status in leg_status, its output in leg.out / leg.err).
+kill_leg() {
+  local min=$1 span=$2; shift 2
+  "$LUNETTE" "$@" >"$WORK/leg.out" 2>"$WORK/leg.err" &
+  local pid=$!
+  sleep "$(awk -v r=$RANDOM -v a="$min" -v b="$span" 'BEGIN { printf "%.2f", a + (r % (b * 1000)) / 1000 }')"
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -9 "$pid"; wait "$pid" 2>/dev/null
+    trials=$((trials + 1)); killed=1
+  else
+    wait "$pid"; leg_status=$?; killed=0
+  fi
+}
 
 if [[ $KIND == detect ]]; then
   D="$WORK/data"; mkdir -p "$D/creatives"
@@ -39,14 +54,9 @@ if [[ $KIND == detect ]]; then
   "$LUNETTE" scripts/reliability/detect_once.lua "$D" "$WORK/reference.sqlite" >"$WORK/ref.out" 2>"$WORK/ref.err" \
     || { echo "kill.sh: the uninterrupted run failed: $(tail -n 3 "$WORK/ref.err")" >&2; exit 1; }
   while ((trials < N)); do
-    "$LUNETTE" scripts/reliability/detect_once.lua "$D" "$OUT.sqlite" >"$WORK/leg.out" 2>"$WORK/leg.err" &
-    pid=$!
-    sleep "$(awk -v r=$RANDOM 'BEGIN { printf "%.2f", 0.4 + (r % 2600) / 1000 }')"
-    if kill -0 "$pid" 2>/dev/null; then
-      kill -9 "$pid"; wait "$pid" 2>/dev/null
-      trials=$((trials + 1))
-    else
-      wait "$pid" || { fail "a leg failed by itself: $(tail -n 3 "$WORK/leg.err")"; break; }
+    kill_leg 0.4 2.6 scripts/reliability/detect_once.lua "$D" "$OUT.sqlite"
+    if ((killed == 0)); then
+      ((leg_status == 0)) || { fail "a leg failed by itself: $(tail -n 3 "$WORK/leg.err")"; break; }
       # Finished before the kill: check it against the reference and start over.
       same=$("$LUNETTE" scripts/reliability/detect_check.lua "$OUT.sqlite" "$WORK/reference.sqlite" 2>"$WORK/check.err") || fail "$(tail -n 3 "$WORK/check.err")"
       rm -f "$OUT".sqlite*
@@ -70,15 +80,8 @@ if [[ $KIND == tune ]]; then
     || { echo "kill.sh: the uninterrupted search failed: $(tail -n 3 "$WORK/ref.err")" >&2; exit 1; }
   : >"$WORK/finished.before"
   while ((trials < N)); do
-    "$LUNETTE" scripts/reliability/tune_once.lua "$WORK/data" "$OUT" >"$WORK/leg.out" 2>"$WORK/leg.err" &
-    pid=$!
-    sleep "$(awk -v r=$RANDOM 'BEGIN { printf "%.2f", 0.3 + (r % 11000) / 1000 }')"
-    if kill -0 "$pid" 2>/dev/null; then
-      kill -9 "$pid"; wait "$pid" 2>/dev/null
-      trials=$((trials + 1))
-    else
-      wait "$pid" || { fail "a leg failed by itself: $(tail -n 3 "$WORK/leg.err")"; break; }
-    fi
+    kill_leg 0.3 11 scripts/reliability/tune_once.lua "$WORK/data" "$OUT"
+    if ((killed == 0 && leg_status != 0)); then fail "a leg failed by itself: $(tail -n 3 "$WORK/leg.err")"; break; fi
     if [[ -f $OUT/search.sqlite ]]; then
       "$LUNETTE" scripts/reliability/tune_check.lua "$OUT" >"$WORK/finished.now" 2>"$WORK/check.err" || fail "after the kill: $(tail -n 3 "$WORK/check.err")"
       missing=$(comm -23 <(sort "$WORK/finished.before") <(sort "$WORK/finished.now"))
