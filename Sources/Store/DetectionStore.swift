@@ -326,8 +326,9 @@ public final class DetectionStore: @unchecked Sendable {
     // MARK: merging shards
 
     /// Copies another store's creatives, `done` rows and detections into this one (one
-    /// transaction), keyed by path: a creative already here is kept as it is. Returns how many
-    /// creatives were copied and how many were already present.
+    /// transaction), keyed by path: a creative already here is kept as it is, unless it failed
+    /// here and is done there (a shard rerun after a read error). Returns how many creatives were
+    /// copied and how many were already present.
     public func absorb(_ other: DetectionStore, now: Double) throws -> (copied: Int, present: Int) {
         let creatives = try other.creatives()
         let done: [(path: String, model: String, digest: String)] = try other.file.read { db in
@@ -339,7 +340,13 @@ public final class DetectionStore: @unchecked Sendable {
             var copied = 0, present = 0
             let insertDetection = try db.makeStatement(sql: "INSERT INTO detections VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
             for c in creatives {
-                if try Int64.fetchOne(db, sql: "SELECT id FROM creatives WHERE path = ?", arguments: [c.path]) != nil { present += 1; continue }
+                if let here = try Row.fetchOne(db, sql: "SELECT id, state FROM creatives WHERE path = ?", arguments: [c.path]) {
+                    let id: Int64 = here["id"], state: String = here["state"]
+                    guard state == "failed" && c.state == "done" else { present += 1; continue }
+                    try db.execute(sql: "DELETE FROM done WHERE creative = ?", arguments: [id])
+                    try db.execute(sql: "DELETE FROM detections WHERE creative = ?", arguments: [id])
+                    try db.execute(sql: "DELETE FROM creatives WHERE id = ?", arguments: [id])
+                }
                 try db.execute(sql: """
                     INSERT INTO creatives (path, kind, width, height, bytes, frames, frames_read, fps, duration, sha256, state, reason, run, updated)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)

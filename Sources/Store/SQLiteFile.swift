@@ -37,6 +37,11 @@ public final class SQLiteFile: @unchecked Sendable {
             if stored == nil {
                 try db.execute(sql: "INSERT OR REPLACE INTO meta VALUES ('schema', ?), ('written_by', ?)", arguments: [String(layout), version])
             }
+            if let kind = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'kind'") {
+                if kind != what { throw StoreError("\(path) is a \(kind), not a \(what): give the right file") }
+            } else {
+                try db.execute(sql: "INSERT INTO meta VALUES ('kind', ?)", arguments: [what])
+            }
         }
     }
 
@@ -95,12 +100,14 @@ public struct Holder: Sendable, Equatable {
         return Holder(host: String(decoding: buffer.prefix { $0 != 0 }, as: UTF8.self), pid: Int(getpid()))
     }
 
-    /// Whether the holder recorded as (host, pid, heartbeat) is gone, as this process sees it.
+    /// Whether the holder recorded as (host, pid, heartbeat) is gone, as this process sees it: a
+    /// pid gone from this host, or a heartbeat older than `grace`.
     public func considersGone(host: String?, pid: Int?, heartbeat: Double?, now: Double, grace: Double) -> Bool {
         if host == self.host, let pid {
             if pid == self.pid { return true }   // this process: an earlier call that ended without releasing it
-            return kill(pid_t(pid), 0) != 0 && errno == ESRCH
+            if kill(pid_t(pid), 0) != 0 && errno == ESRCH { return true }
         }
+        // Another host, or a pid that is alive but silent (reused after a reboot): the heartbeat decides.
         return now - (heartbeat ?? 0) > grace
     }
 }

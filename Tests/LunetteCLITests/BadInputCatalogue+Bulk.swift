@@ -62,5 +62,9 @@ extension BadInputCatalogueTests {
         Case(name: "detect: a DetectJob to mmm with a delivery file missing", lua: detect("{V}", "out = 'bulk29_o.sqlite'")
              .replacingOccurrences(of: "d2.engine.detect_batch{", with: "local job = d2.engine.detect_batch{") + "; d2.export.mmm{features = job, delivery = 'no_delivery.csv', out = 'bulk29.csv'}",
              expect: ["no_delivery.csv"]),
+        Case(name: "detect: a FIFO named like a video is recorded, not waited on", lua: "os.execute('mkfifo fifo_video.mp4'); " + detect("{'fifo_video.mp4', V}", "out = 'bulk30_o.sqlite'"),
+             warns: ["fifo_video.mp4", "recorded as failed"]),
+        Case(name: "detect: out is the final-models registry", lua: "require('detectron2').tuning.final_models('bulk31_models.sqlite'); " + detect("{V}", "out = 'bulk31_models.sqlite'"),
+             expect: ["bulk31_models.sqlite is a final models registry, not a detection store"]),
     ]
 }

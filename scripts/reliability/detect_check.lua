@@ -6,7 +6,7 @@ local store, reference = arg[1], arg[2]
 local job = d2.engine.open_detections(store)
 local problems = job:check()
 if #problems > 0 then error(store .. ": " .. table.concat(problems, "; ")) end
-if not reference then print("consistent") return end
+if not reference then print("consistent " .. job:summary().done) return end
 local function rows(j, path)
   j:save_csv(path, {all = true})
   local t = {}

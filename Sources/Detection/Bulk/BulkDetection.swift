@@ -51,13 +51,21 @@ public final class BulkDetection {
         public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment, count: Int? = nil) throws -> Shard? {
             if let id = env["SLURM_ARRAY_TASK_ID"].flatMap(Int.init), let n = env["SLURM_ARRAY_TASK_COUNT"].flatMap(Int.init) {
                 let low = env["SLURM_ARRAY_TASK_MIN"].flatMap(Int.init) ?? 0
-                return try Shard(index: id - low + 1, count: n)
+                let step = env["SLURM_ARRAY_TASK_STEP"].flatMap(Int.init) ?? 1
+                guard step >= 1, (id - low) % step == 0 else {
+                    throw ConfigError("SLURM_ARRAY_TASK_ID \(id) is not on the array's steps (from \(low) by \(step)); give --shard i/n")
+                }
+                let s = try Shard(index: (id - low) / step + 1, count: n)
+                DetectionLog.shared.info("detect_batch", "shard \(s.text) from SLURM_ARRAY_TASK_ID \(id) of SLURM_ARRAY_TASK_COUNT \(n)")
+                return s
             }
             if let k = env["JOB_COMPLETION_INDEX"].flatMap(Int.init) {
                 guard let n = count ?? env["LUNETTE_SHARD_COUNT"].flatMap(Int.init) else {
                     throw ConfigError("JOB_COMPLETION_INDEX is set (\(k)) but the number of shards is not: give shard = {count = n} or --shard-count n")
                 }
-                return try Shard(index: k + 1, count: n)
+                let s = try Shard(index: k + 1, count: n)
+                DetectionLog.shared.info("detect_batch", "shard \(s.text) from JOB_COMPLETION_INDEX \(k)")
+                return s
             }
             return nil
         }
@@ -235,11 +243,11 @@ public final class BulkDetection {
             inputKey = inputs.count - 1
         }
         // What changes the stored detections: the weights, the config (the device and the
-        // weights' path aside), the frame step and the floor.
+        // weights' path aside), the class names (stored as labels), the frame step and the floor.
         let neutral = cfg.clone()
         try neutral.set("MODEL.WEIGHTS", .string(""))
         try neutral.set("MODEL.DEVICE", .string(""))
-        let digest = String(Digest.sha256("\(sha)\n\(neutral.dump())\nevery \(every)\nfloor \(floor)\n").prefix(16))
+        let digest = String(Digest.sha256("\(sha)\n\(neutral.dump())\nclasses \(classes)\nevery \(every)\nfloor \(floor)\n").prefix(16))
         return Loaded(name: s.name, weights: s.weights, sha256: sha, digest: digest, predictor: predictor, classes: classes,
                       thresholds: thresholds, objects: objects, inputKey: inputKey, config: neutral.dump())
     }
@@ -250,7 +258,7 @@ public final class BulkDetection {
         let model = m.predictor.model
         guard let (resnet, stages) = model.sharablePrefix else { return nil }
         let names = ["stem"] + (0..<stages).map { "res\($0 + 2)" }
-        var text = "input \(m.inputKey)\nmean \(try model.pixelMean.toArray(Float.self))\nstd \(try model.pixelStd.toArray(Float.self))\nstages \(stages)\n"
+        var text = "\(resnet.structure)\ninput \(m.inputKey)\nmean \(try model.pixelMean.toArray(Float.self))\nstd \(try model.pixelStd.toArray(Float.self))\nstages \(stages)\n"
         for (name, slot) in resnet.stateDict() where names.contains(where: { name == $0 || name.hasPrefix($0 + ".") }) {
             let t = try slot.to(dtype: .float32, device: .cpu).contiguous()
             let values = try t.toArray(Float.self)
@@ -338,6 +346,10 @@ public final class BulkDetection {
             let entry = progress[p]
             let need = models.indices.filter { entry?.done[models[$0].name] != models[$0].digest }
             if entry?.state == "done" && need.isEmpty { skipped += 1 } else { work.append((p, entry?.state == "done" ? need : Array(models.indices))) }
+        }
+        if !progress.isEmpty && !paths.isEmpty && !paths.contains(where: { progress[$0] != nil }) {
+            DetectionLog.shared.warn("detect_batch", "none of the \(paths.count) creatives listed is in \(store.path), which holds \(progress.count): "
+                                     + "creatives are kept by path as listed (\(paths[0])); list them as before to continue that work")
         }
         var report = Report()
         report.skipped = skipped

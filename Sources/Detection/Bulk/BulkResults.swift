@@ -111,13 +111,14 @@ public final class BulkResults {
 
     public static let detectionColumns = ["creative_id", "path", "frame", "time_s", "model", "class", "label", "score", "x1", "y1", "x2", "y2"]
 
-    /// One row per detection at or above its class's threshold (every stored one with `all`).
+    /// One row per detection of a reported class at or above its threshold (with `all`, every
+    /// stored detection, of every class, above the floor).
     public func detectionsCSV(all: Bool = false, ids: [String: String] = [:]) throws -> CSVWriter {
         let idOf = try creativeIDs(ids)
         var t = CSVWriter(header: Self.detectionColumns)
         try store.eachCreative(minScore: floor) { c, dets in
             let id = idOf[c.path] ?? Self.stem(c.path)
-            for d in dets where reported(model: d.model, classIndex: d.classIndex) && (all || d.score >= threshold(model: d.model, classIndex: d.classIndex)) {
+            for d in dets where all || (reported(model: d.model, classIndex: d.classIndex) && d.score >= threshold(model: d.model, classIndex: d.classIndex)) {
                 t.append([id, c.path, d.frame.map(String.init) ?? "", d.time.map(Self.number) ?? "", d.model, String(d.classIndex), d.label,
                           Self.number(d.score), Self.number(d.x1), Self.number(d.y1), Self.number(d.x2), Self.number(d.y2)])
             }

@@ -73,7 +73,6 @@ final class CreativeDecoder: @unchecked Sendable {
     private var nextToTake = 0
     private var consumed = 0
     private var cancelled = false
-    private var threads: [Thread] = []
     private let lookahead: Int
 
     init(work: [String], inputs: [(resize: ResizeShortestEdge, format: String)], every: Int, workers: Int) {
@@ -84,7 +83,6 @@ final class CreativeDecoder: @unchecked Sendable {
         for _ in 0..<min(workers, max(work.count, 1)) {
             let t = Thread { [self] in loop() }
             t.stackSize = 8 << 20
-            threads.append(t)
             t.start()
         }
     }
@@ -98,6 +96,12 @@ final class CreativeDecoder: @unchecked Sendable {
         consumed = position + 1
         lock.broadcast()
         return s
+    }
+
+    private var isCancelled: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return cancelled
     }
 
     func cancel() {
@@ -180,9 +184,9 @@ final class CreativeDecoder: @unchecked Sendable {
     }
 
     private func decodeVideo(_ path: String, _ row: inout DetectionStore.CreativeRow, _ stream: Stream) throws {
+        let video = try Video(path: path)     // first: it refuses a folder or a FIFO, which hashing would wait on
         row.sha256 = try Digest.sha256(file: path)
         row.bytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
-        let video = try Video(path: path)
         let info = video.info
         let fps = info.fps > 0 && info.fps.isFinite ? info.fps : nil
         row.fps = fps
@@ -197,7 +201,7 @@ final class CreativeDecoder: @unchecked Sendable {
                 sampled += 1
             }
             index += 1
-            if cancelled { throw CancelledDecode() }
+            if isCancelled { throw CancelledDecode() }
         }
         guard index > 0 else { throw VisionError("no frame could be read (not a video, or damaged)") }
         row.frames = sampled

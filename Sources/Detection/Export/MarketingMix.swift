@@ -408,8 +408,9 @@ public enum MarketingMix {
         for (c, ch) in delivery.channels.enumerated() {
             try column(ch + si, "channel '\(ch)'")
             try column(ch + ss, "channel '\(ch)'")
-            for o in features.objects {
-                let from = "channel '\(ch)' with object '\(o)'"
+            for object in features.objects {
+                // Column-safe as channels are ("brand cue" becomes brand_cue).
+                let o = columnSafe(object), from = "channel '\(ch)' with object '\(object)'"
                 try column("\(ch)_\(o)\(si)", from)
                 try column("\(ch)_no\(o)\(si)", from)
                 try column("\(ch)_\(o)\(ss)", from)

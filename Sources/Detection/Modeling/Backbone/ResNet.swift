@@ -69,6 +69,7 @@ public final class ResNet: Module, Backbone {
     var stages: [(name: String, blocks: [any ResidualBlock])] = []
     public let outFeatures: [String]
     let freezeAt: Int
+    let structureText: String
     /// Channels and stride of the stem and of every stage (res2..res5).
     public private(set) var stageShapes: [String: ShapeSpec] = [:]
     public var outputShape: [String: ShapeSpec] { stageShapes.filter { outFeatures.contains($0.key) } }
@@ -99,6 +100,7 @@ public final class ResNet: Module, Backbone {
         stem = try Conv2d(in: 3, out: stemOut, kernel: 7, stride: 2, padding: 3, bias: false, normKind: normFor(frozen: freezeAt >= 1))
         self.outFeatures = outFeatures
         self.freezeAt = freezeAt
+        structureText = "depth \(depth) stem \(stemOut) res2 \(res2Out) groups \(groups) width \(widthPerGroup) stride_in_1x1 \(strideIn1x1) dilation \(res5Dilation) norm \(norm) freeze \(freezeAt)"
         super.init()
         stageShapes["stem"] = ShapeSpec(channels: stemOut, stride: 4)
         let stemModule = Module()
@@ -169,30 +171,34 @@ public final class ResNet: Module, Backbone {
         public var stagesDone: Int
     }
 
-    /// The stem and stages res2 ... res(stages+1).
+    /// The stem and stages res2 ... res(stages+1). Every stage's output is kept (a model that
+    /// shares the prefix may read features this one does not).
     public func forward(_ x: Tensor, stages count: Int) throws -> Partial {
         let stemOut = try NN.maxPool2d(try stem.forward(x).relu_(), kernel: 3, stride: 2, padding: 1)
-        var p = Partial(h: stemOut, outputs: [:], stagesDone: 0)
-        if outFeatures.contains("stem") { p.outputs["stem"] = stemOut }
+        var p = Partial(h: stemOut, outputs: ["stem": stemOut], stagesDone: 0)
         try run(&p, through: min(count, stages.count))
         return p
     }
 
-    /// The stages a Partial has not run yet; the output features.
+    /// The stages a Partial has not run yet; this network's output features.
     public func resume(_ partial: Partial) throws -> [String: Tensor] {
         var p = partial
         try run(&p, through: stages.count)
-        return p.outputs
+        return p.outputs.filter { outFeatures.contains($0.key) }
     }
 
     private func run(_ p: inout Partial, through end: Int) throws {
         while p.stagesDone < end {
             let (name, blocks) = stages[p.stagesDone]
             for b in blocks { p.h = try b.forward(p.h) }
-            if outFeatures.contains(name) { p.outputs[name] = p.h }
+            p.outputs[name] = p.h
             p.stagesDone += 1
         }
     }
+
+    /// What, besides the weights, decides the stem's and stages' computation (two networks with
+    /// the same structure and weights compute the same prefix).
+    public var structure: String { structureText }
 
     /// MODEL.BACKBONE.FREEZE_AT as built: 0 nothing frozen, 1 the stem, 2 the stem and res2, ...
     public var frozenDepth: Int { freezeAt }
