@@ -1,4 +1,5 @@
 import Foundation
+import Support
 
 /// COCO instances JSON, read as Detectron2's load_coco_json reads it: categories sorted by id
 /// and mapped to contiguous ids 0..K-1 (thing_classes in that order), images sorted by id,

@@ -1,4 +1,5 @@
 import Foundation
+import Support
 
 /// Ground truth as pycocotools keeps it: every annotation with its own id, area and crowd flag.
 public struct COCOGroundTruth: Sendable {

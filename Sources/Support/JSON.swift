@@ -1,3 +1,5 @@
+import Foundation
+
 /// A JSON value, parsed by a small byte-level parser (several times faster than Foundation's
 /// for the large COCO files analysts keep). Objects keep their key order.
 public enum JSONValue: Equatable, Sendable {
@@ -62,18 +64,12 @@ public enum JSONValue: Equatable, Sendable {
 
 public struct JSONError: Error, CustomStringConvertible {
     public let message: String
+    public init(message: String) { self.message = message }
     public var description: String { message }
 }
 
 public enum JSON {
     /// Parses JSON text; errors give line and column.
-    /// A JSON file; an unreadable file or bad JSON is a DataError naming the path.
-    public static func parseFile(_ path: String) throws -> JSONValue {
-        let data: Data
-        do { data = try InputFile.data(path) } catch let e as FileError { throw DataError(e.message) }
-        do { return try parse([UInt8](data)) } catch let e as JSONError { throw DataError("\(path): not valid JSON: \(e.message)") }
-    }
-
     public static func parse(_ bytes: [UInt8]) throws -> JSONValue {
         var p = JSONParser(bytes)
         p.skipSpace()
@@ -88,6 +84,45 @@ public enum JSON {
         var out: [UInt8] = []
         serialize(v, into: &out)
         return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The JSON text of a value laid out as nbformat writes notebooks: `indent` spaces per level,
+    /// one item per line, "key": value, empty containers as {} and [], keys in their stored order.
+    public static func text(_ v: JSONValue, indent: Int) -> String {
+        var out: [UInt8] = []
+        serialize(v, indent: indent, level: 0, into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    private static func serialize(_ v: JSONValue, indent: Int, level: Int, into out: inout [UInt8]) {
+        func newline(_ level: Int) {
+            out.append(0x0A)
+            out += [UInt8](repeating: 0x20, count: indent * level)
+        }
+        switch v {
+        case .array(let a) where !a.isEmpty:
+            out.append(UInt8(ascii: "["))
+            for (i, x) in a.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                newline(level + 1)
+                serialize(x, indent: indent, level: level + 1, into: &out)
+            }
+            newline(level)
+            out.append(UInt8(ascii: "]"))
+        case .object(let pairs) where !pairs.isEmpty:
+            out.append(UInt8(ascii: "{"))
+            for (i, (k, x)) in pairs.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                newline(level + 1)
+                quote(k, into: &out)
+                out += [UInt8(ascii: ":"), 0x20]
+                serialize(x, indent: indent, level: level + 1, into: &out)
+            }
+            newline(level)
+            out.append(UInt8(ascii: "}"))
+        default:
+            serialize(v, into: &out)
+        }
     }
 
     /// Serialises (object keys in their stored order).
@@ -122,7 +157,7 @@ public enum JSON {
         }
     }
 
-    static func quote(_ s: String, into out: inout [UInt8]) {
+    public static func quote(_ s: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         for b in s.utf8 {
             switch b {
@@ -139,8 +174,6 @@ public enum JSON {
     }
 }
 
-import Foundation
-import Support
 
 struct JSONParser {
     let b: [UInt8]
