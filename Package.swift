@@ -63,6 +63,8 @@ let package = Package(
         .systemLibrary(name: "LuaSystem", providers: [.apt(["liblua5.4-dev"])]),
         .systemLibrary(name: "ReadlineSystem", pkgConfig: "readline", providers: [.apt(["libreadline-dev"])]),
         .systemLibrary(name: "PangoCairoSystem", pkgConfig: "pangocairo", providers: [.apt(["libpango1.0-dev", "libcairo2-dev"])]),
+        // CommonMark: the Markdown cells of a notebook as HTML.
+        .systemLibrary(name: "CMarkSystem", pkgConfig: "libcmark", providers: [.apt(["libcmark-dev"])]),
 
         // C glue: Lua's macros, the error trampoline, the interrupt hook (the only code that may longjmp).
         // Lua is linked statically, as the lua5.4 interpreter is: calls into the Lua API then skip
@@ -100,8 +102,10 @@ let package = Package(
         .target(name: "Store", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "Detection", dependencies: ["Drawing", "Store", "Support", "Torch", "Vision", .product(name: "Yams", package: "Yams"),
                                                   .product(name: "Crypto", package: "swift-crypto")]),
+        // Notebooks: the `-- %%` format, .ipynb (nbformat 4.5), papermill's parameters, the HTML page.
+        .target(name: "Notebook", dependencies: ["CMarkSystem", "Support", .product(name: "Yams", package: "Yams")]),
         .target(name: "LunetteLua", dependencies: ["LuaHost", "Support", "Torch", "Vision", "Drawing", "Detection"]),
-        .executableTarget(name: "Lunette", dependencies: ["LunetteLua", "LuaHost", "Support", "CReadline", "CLua"]),
+        .executableTarget(name: "Lunette", dependencies: ["LunetteLua", "LuaHost", "Notebook", "Support", "CReadline", "CLua"]),
         // Fuzz harnesses over the readers of outside data (scripts/fuzz); in an ordinary build, a replay tool.
         // LUNETTE_FUZZ=1 (set by scripts/fuzz) builds libFuzzer's entry points instead of the replay main.
         .target(name: "CFuzz"),
@@ -110,11 +114,12 @@ let package = Package(
 
         // Test support: spawning the CLI on a pseudo-terminal needs forkpty, which Swift cannot call safely.
         .target(name: "CPty", path: "Tests/CPty", linkerSettings: [.linkedLibrary("util")]),
-        .testTarget(name: "LuaHostTests", dependencies: ["LuaHost", "CLua"]),
-        .testTarget(name: "SupportTests", dependencies: ["Support"]),
+        .testTarget(name: "LuaHostTests", dependencies: ["LuaHost", "CLua", "TestFixtures"]),
+        .testTarget(name: "SupportTests", dependencies: ["Support", "TestFixtures"]),
         .testTarget(name: "TorchTests", dependencies: ["Torch"]),
         .target(name: "TestFixtures", path: "Tests/TestFixtures"),
         .testTarget(name: "DetectionTests", dependencies: ["Detection", "Drawing", "Store", "Support", "Torch", "Vision", "TestFixtures"], exclude: ["Data"]),
+        .testTarget(name: "NotebookTests", dependencies: ["Notebook", "Support", "TestFixtures"]),
         .testTarget(name: "LunetteLuaTests", dependencies: ["LunetteLua", "LuaHost"]),
         .testTarget(name: "LunetteCLITests", dependencies: ["CPty", "Lunette", "LunetteFuzz", "TestFixtures"], exclude: ["Scripts"]),
     ],

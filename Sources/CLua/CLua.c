@@ -147,10 +147,28 @@ void lh_clear_interrupt_request(void) {
 }
 void lh_request_interrupt(void) { atomic_store(&interrupt_flag, 1); }
 
+static atomic_int sigint_count = 0;
+int lh_sigint_count(void) { return atomic_load(&sigint_count); }
+
 static void lh_on_sigint(int sig) {
     (void)sig;
+    atomic_fetch_add(&sigint_count, 1);
     atomic_store(&interrupt_flag, 1);
     if (sigint_state) lh_interrupt(sigint_state);
+}
+
+static void lh_on_sigint_between_calls(int sig) {
+    (void)sig;
+    atomic_fetch_add(&sigint_count, 1);
+    atomic_store(&interrupt_flag, 1);
+}
+
+void lh_count_sigint_between_calls(void) {
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = lh_on_sigint_between_calls;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, NULL);
 }
 
 // ---- protected calls ---------------------------------------------------------------------------
@@ -229,6 +247,8 @@ void *lh_get_host(lua_State *L) { return *(void **)lua_getextraspace(L); }
 #include <stdio.h>
 void lh_write_stdout(const char *s, size_t len) { fwrite(s, 1, len, stdout); fflush(stdout); }
 void lh_write_stderr(const char *s, size_t len) { fwrite(s, 1, len, stderr); fflush(stderr); }
+
+void lh_stdout_line_buffered(int line) { setvbuf(stdout, NULL, line ? _IOLBF : _IOFBF, 0); }
 
 const char *lh_release(void) { return LUA_RELEASE; }
 

@@ -1,7 +1,10 @@
 import CLua
 import CReadline
 import Glibc
+import Foundation
 import LuaHost
+import Notebook
+import Support
 
 /// The read-eval-print loop, step by step as lua.c does it: read a line, try it as an
 /// expression, else as a statement, ask for more while the chunk is incomplete, run it
@@ -12,6 +15,8 @@ final class REPL {
     let interactive: Bool
     let color: Bool
     let history = Paths.historyFile
+    /// What was entered, in order, and whether it ran: `:save` writes these as a notebook.
+    private(set) var entries: [(source: String, ok: Bool)] = []
 
     init(session: Session) {
         self.session = session
@@ -23,11 +28,13 @@ final class REPL {
         if interactive {
             Completion.install(session: session)
             _ = lr_read_history(history)
-            Console.out("Type help() for help, ?name for the docs of a name, Ctrl-D to leave.\n")
+            Console.out("Type help() for help, ?name for the docs of a name, :help for the session's commands, Ctrl-D to leave.\n")
         }
         while let chunk = readChunk() {
             if chunk.isEmpty { continue }
-            evaluate(chunk)
+            if Self.isCommand(chunk) { command(chunk.trimmingSpaces); continue }
+            let ok = evaluate(chunk)
+            if !chunk.trimmingSpaces.hasPrefix("?") { entries.append((chunk, ok)) }
         }
         if interactive {
             Console.out("\n")
@@ -103,7 +110,7 @@ final class REPL {
     /// lua.c's rule: a chunk is incomplete when it fails as a statement with "<eof>" at the end.
     func isIncomplete(_ buffer: String) -> Bool {
         let trimmed = buffer.trimmingSpaces
-        if trimmed.isEmpty || trimmed.hasPrefix("?") { return false }
+        if trimmed.isEmpty || trimmed.hasPrefix("?") || Self.isCommand(trimmed) { return false }
         if compile(expressionForm(trimmed).code).ok { return false }
         let (ok, message) = compile(LocalRewriter.rewrite(trimmed))
         return !ok && message.hasSuffix("<eof>")
@@ -119,12 +126,14 @@ final class REPL {
 
     // MARK: evaluating
 
-    func evaluate(_ raw: String) {
+    /// Runs an entry and prints its results; whether it ran without an error.
+    @discardableResult
+    func evaluate(_ raw: String) -> Bool {
         let chunk = raw.trimmingSpaces
         if chunk.hasPrefix("?") {
             let name = String(chunk.dropFirst()).trimmingSpaces
             help(name)
-            return
+            return true
         }
         let (expression, silent) = expressionForm(chunk)
         let base = lua_gettop(L)
@@ -133,10 +142,10 @@ final class REPL {
             lh_pop(L, 1)
             if session.state.pushLoaded(LocalRewriter.rewrite(chunk), name: "=stdin") != LUA_OK {
                 session.reportError(program: nil)
-                return
+                return false
             }
         }
-        guard session.docall(nargs: 0, nresults: LUA_MULTRET, program: nil, interruptible: true) else { return }
+        guard session.docall(nargs: 0, nresults: LUA_MULTRET, program: nil, interruptible: true) else { return false }
         let top = lua_gettop(L)
         if !silent && top > base {
             let printer = PrettyPrinter(color: color, width: Terminal.width)
@@ -144,6 +153,74 @@ final class REPL {
             Console.out(rendered.joined(separator: "\t") + "\n")
         }
         lua_settop(L, base)
+        return true
+    }
+
+    // MARK: session commands
+
+    /// `:save`, `:run`, `:help` (a Lua chunk never starts with one colon; `::label::` is Lua's).
+    static func isCommand(_ chunk: String) -> Bool {
+        let t = chunk.trimmingSpaces
+        return t.hasPrefix(":") && !t.hasPrefix("::")
+    }
+
+    static let commandHelp = """
+    :save FILE.lua   write this session's entries as a -- %% notebook (one cell each; failed entries left out)
+    :run NB.lua      run a notebook's code cells here, in this session (also an .ipynb)
+    :help            this list
+
+    """
+
+    func command(_ line: String) {
+        let parts = line.dropFirst().split(separator: " ", maxSplits: 1).map { String($0).trimmingSpaces }
+        let name = parts.first ?? ""
+        let argument = parts.count > 1 ? parts[1] : ""
+        switch name {
+        case "save":
+            guard !argument.isEmpty else { return complain(":save needs a file name (:save session.lua)") }
+            let kept = entries.filter(\.ok)
+            let failed = entries.count - kept.count
+            let nb = Notebook(cells: kept.map { Cell(kind: .code, source: $0.source.trimmingSpaces) })
+            do {
+                try AtomicFile.write(PercentFormat.render(nb), to: argument)
+            } catch {
+                return complain("cannot save \(argument): \(error)")
+            }
+            Console.out("saved \(kept.count) entr\(kept.count == 1 ? "y" : "ies") to \(argument)\(failed > 0 ? " (\(failed) that failed left out)" : "")\n")
+        case "run":
+            guard !argument.isEmpty else { return complain(":run needs a notebook (:run analysis.lua)") }
+            runNotebook(argument)
+        case "help", "?", "":
+            Console.out(Self.commandHelp)
+        default:
+            complain("unknown command :\(name)\n" + Self.commandHelp)
+        }
+    }
+
+    private func complain(_ message: String) {
+        Console.err(Terminal.red(message, session.colorErrors) + "\n")
+    }
+
+    /// `:run NB`: each code cell as an entry of this session, its last value printed; the first
+    /// failing cell stops it.
+    private func runNotebook(_ path: String) {
+        let nb: Notebook
+        do { nb = try NotebookCommand.load(path) } catch { return complain("\(error)") }
+        let runner = CellRunner(session: session)
+        let printer = PrettyPrinter(color: color, width: Terminal.width)
+        let code = nb.cells.enumerated().filter { $0.element.kind == .code }
+        for (n, (i, c)) in code.enumerated() {
+            switch runner.run(c.source, name: "[\((path as NSString).lastPathComponent) cell \(i + 1)]", printer: printer) {
+            case .values(let values):
+                if !values.isEmpty { Console.out(values.map(\.plain).joined(separator: "\t") + "\n") }
+                entries.append((c.source, true))
+            case .failed(let f):
+                complain(f.traceback.joined(separator: "\n"))
+                complain(":run \(path): stopped at cell \(i + 1)\(c.title.map { " (\($0))" } ?? ""); \(code.count - n - 1) cell\(code.count - n - 1 == 1 ? "" : "s") after it not run")
+                return
+            }
+        }
+        Console.out("ran \(code.count) cell\(code.count == 1 ? "" : "s") of \(path)\n")
     }
 
     /// `?name`: help for the value the name evaluates to, or for the name itself.

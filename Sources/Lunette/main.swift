@@ -21,6 +21,7 @@ Available options are:
   -         execute stdin and stop handling options
        lunette tune worker DIR   work on the grid search in DIR (claims trials until none is left)
        lunette detect ...        bulk detection, merge, features, export, status (lunette detect --help)
+       lunette notebook ...      run a -- %% notebook into .ipynb/HTML, or convert (lunette notebook --help)
 With no script, lunette starts the REPL when stdin is a terminal and runs stdin otherwise.
 Environment: LUNETTE_PATH (stdlib folders), LUNETTE_HISTORY (REPL history file), NO_COLOR.
 
@@ -111,10 +112,17 @@ func detectCommand(_ argv: [String]) -> Int32? {
                              interruptible: true) ? 0 : 1
 }
 
+/// `lunette notebook ...` (a script named `notebook` still runs as a script).
+func notebookCommand(_ argv: [String]) -> Int32? {
+    guard argv.count >= 2, argv[1] == "notebook", !Paths.exists("notebook") else { return nil }
+    return NotebookCommand.main(Array(argv.dropFirst(2)))
+}
+
 func main() -> Int32 {
     let argv = CommandLine.arguments
     if let status = tuneWorker(argv) { return status }
     if let status = detectCommand(argv) { return status }
+    if let status = notebookCommand(argv) { return status }
     let options: Options
     switch parse(argv) {
     case .success(let o): options = o

@@ -54,7 +54,7 @@ extension LunetteBindings {
                 call.push(.table(LuaTable(array: j.results.models.map { .string($0.name) }, kind: .array)))
             }
             c.property("sharing", type: "table", doc: "Groups of models that share their stem and frozen stages (computed once per image).") { j, call in
-                call.push(.table(LuaTable(array: j.results.models.isEmpty ? [] : (try j.summary().sharing).map { .table(LuaTable(array: $0.map { .string($0) }, kind: .array)) }, kind: .array)))
+                call.push(.table(LuaTable(array: j.results.models.isEmpty ? [] : j.results.sharing.map { .table(LuaTable(array: $0.map { .string($0) }, kind: .array)) }, kind: .array)))
             }
             c.method("summary", [], returns: "table",
                      doc: "What print(job) shows, as a table: {done =, failed =, pending =, detections = {model = {label = count}}} (counts at each class's threshold).") { j, call in

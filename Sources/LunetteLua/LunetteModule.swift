@@ -29,6 +29,7 @@ extension LunetteBindings {
         let mode = PrintMode()
         try registerLunetteModule(in: state, printMode: mode)
         installPrint(in: state, mode: mode)
+        installDisplay(in: state)
     }
 
     /// Whether print shows tables' contents (after lunette.pp was used), and whether the hint

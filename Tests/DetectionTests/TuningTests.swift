@@ -1,4 +1,5 @@
 import Foundation
+import TestFixtures
 import XCTest
 @testable import Detection
 import Store
@@ -6,16 +7,6 @@ import Store
 /// The tuning half's parts that need no training: the threshold sweep against brute force, the
 /// stores' layout checks, the final-models registry, the dataset snapshot.
 final class TuningTests: XCTestCase {
-    struct Generator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
 
     func scratch() throws -> String {
         let dir = NSTemporaryDirectory() + "tuning-tests-\(getpid())-\(UUID().uuidString.prefix(8))"
@@ -27,7 +18,7 @@ final class TuningTests: XCTestCase {
     /// its chosen threshold, equal a brute-force count (scores on the 0.01 grid included, so
     /// ties and scores equal to a threshold are exercised).
     func testSweepAgreesWithABruteForceCount() throws {
-        var g = Generator(state: 42)
+        var g = SplitMix(state: 42)
         for round in 0..<25 {
             let classes = ["logo", "product", "face"]
             let n = Int.random(in: 1...40, using: &g)

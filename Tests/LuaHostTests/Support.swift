@@ -22,18 +22,6 @@ func same(_ a: LuaValue, _ b: LuaValue) -> Bool {
     }
 }
 
-/// A small deterministic generator (SplitMix64) for property tests.
-struct SplitMix {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func int(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-}
 
 extension LuaState {
     /// Runs Lua code, failing the test with the Lua error if it throws.

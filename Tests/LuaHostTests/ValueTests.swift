@@ -1,4 +1,5 @@
 import CLua
+import TestFixtures
 import XCTest
 @testable import LuaHost
 

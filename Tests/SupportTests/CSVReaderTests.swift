@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import Support
+import TestFixtures
 
 final class CSVReaderTests: XCTestCase {
     func parse(_ text: String, _ source: String = "t.csv") throws -> CSVTable { try CSVReader.parse(text, source: source) }
@@ -125,18 +126,5 @@ final class CSVReaderTests: XCTestCase {
         XCTAssertEqual(t.rows.count, 200_000)
         XCTAssertEqual(t.rows[199_999].fields[2], "Meta, Ads")
         XCTAssertLessThan(Date().timeIntervalSince(start), 10)
-    }
-}
-
-/// A small deterministic generator (SplitMix64) for the round trip's fields.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

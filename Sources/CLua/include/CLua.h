@@ -77,6 +77,14 @@ int lh_interrupt_requested(void);
 void lh_clear_interrupt_request(void);
 // Sets the request flag (for tests and for Swift code that cancels work).
 void lh_request_interrupt(void);
+// How many times Ctrl-C (SIGINT) reached lh_docall's handler: whoever must know that a stop came
+// from Ctrl-C (a primitive may have stopped cleanly and cleared the flag) compares two counts.
+int lh_sigint_count(void);
+// From now on, Ctrl-C outside lh_docall is counted (and sets the flag) instead of ending the
+// process: for hosts that check between steps (a notebook between cells).
+void lh_count_sigint_between_calls(void);
+// C's stdout line by line (1) or in blocks (0): captured output keeps its place among log lines.
+void lh_stdout_line_buffered(int line);
 
 // The host pointer stored in the state's extra space (coroutines inherit it).
 void lh_set_host(lua_State *L, void *host);

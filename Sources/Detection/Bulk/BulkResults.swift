@@ -97,10 +97,15 @@ public final class BulkResults {
         for m in models {
             for label in m.objects { s.detections.append((m.name, label, counts["\(m.name)\u{1}\(label)"] ?? 0)) }
         }
+        s.sharing = sharing
+        return s
+    }
+
+    /// Groups of models that share their stem and frozen stages, read from the manifest alone.
+    public var sharing: [[String]] {
         var groups: [String: [String]] = [:]
         for m in models { if let sh = m.shares { groups[sh] = sh.split(separator: ",").map(String.init) } }
-        s.sharing = groups.values.sorted { $0[0] < $1[0] }
-        return s
+        return groups.values.sorted { $0[0] < $1[0] }
     }
 
     public func failed() throws -> [(path: String, reason: String)] {

@@ -1,0 +1,135 @@
+import CLua
+import Foundation
+import Glibc
+
+/// Captures what the process writes to stdout and stderr at the file-descriptor level (so C
+/// libraries' output and Lunette's own log lines are caught too), in the order it arrives.
+/// A reader thread per stream drains its pipe at once, so a cell that prints megabytes never
+/// blocks; each stream keeps at most `cap` bytes between two `take()`s and counts the rest.
+final class OutputCapture: @unchecked Sendable {
+    private struct Stream {
+        let name: String
+        let fd: Int32
+        let saved: Int32
+        let readEnd: Int32
+        var thread: Thread?
+    }
+
+    private let lock = NSLock()
+    private var chunks: [(stream: Int, bytes: [UInt8])] = []
+    private var kept = [0, 0]
+    private var dropped = [0, 0]
+    private var reading = [false, false]
+    private var streams: [Stream] = []
+    let cap: Int
+
+    /// A descriptor for the terminal's stderr while capturing (progress lines go there).
+    var terminalError: Int32 { streams.count == 2 ? streams[1].saved : STDERR_FILENO }
+
+    init(cap: Int) throws {
+        self.cap = cap
+        fflush(nil)
+        for (i, (name, fd)) in [("stdout", STDOUT_FILENO), ("stderr", STDERR_FILENO)].enumerated() {
+            var ends: [Int32] = [0, 0]
+            guard pipe(&ends) == 0 else { throw CaptureError("cannot capture \(name): \(String(cString: strerror(errno)))") }
+            let saved = dup(fd)
+            _ = fcntl(saved, F_SETFD, FD_CLOEXEC)
+            _ = fcntl(ends[0], F_SETFD, FD_CLOEXEC)
+            dup2(ends[1], fd)
+            close(ends[1])
+            var s = Stream(name: name, fd: fd, saved: saved, readEnd: ends[0])
+            let readEnd = ends[0]
+            let t = Thread { [unowned self] in self.readLoop(stream: i, fd: readEnd) }
+            t.stackSize = 1 << 20
+            s.thread = t
+            streams.append(s)
+            t.start()
+        }
+        // Lua's print goes through C's stdout: line by line, so it keeps its place among log lines.
+        lh_stdout_line_buffered(1)
+    }
+
+    private func readLoop(stream: Int, fd: Int32) {
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            if poll(&p, 1, -1) < 0 { if errno == EINTR { continue }; return }
+            lock.lock(); reading[stream] = true; lock.unlock()
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            lock.lock()
+            defer { reading[stream] = false; lock.unlock() }
+            if n < 0 { if errno == EINTR { continue }; return }
+            if n == 0 { return }
+            let room = max(0, cap - kept[stream])
+            let keep = min(room, n)
+            if keep > 0 {
+                if let last = chunks.last, last.stream == stream {
+                    chunks[chunks.count - 1].bytes += buffer[0..<keep]
+                } else {
+                    chunks.append((stream, Array(buffer[0..<keep])))
+                }
+                kept[stream] += keep
+            }
+            dropped[stream] += n - keep
+        }
+    }
+
+    /// Waits until everything written so far has been read: C's buffers flushed, both pipes empty.
+    private func settle() {
+        fflush(nil)
+        while true {
+            var pending = false
+            for s in streams {
+                var available: Int32 = 0
+                if ioctl(s.readEnd, UInt(FIONREAD), &available) == 0, available > 0 { pending = true }
+            }
+            lock.lock()
+            let busy = reading.contains(true)
+            lock.unlock()
+            if !pending && !busy { return }
+            usleep(200)
+        }
+    }
+
+    /// What was written since the last take, in order, as (stream name, text); with `closing`,
+    /// a note for each stream that went past the cap, and the caps start again.
+    func take(closing: Bool) -> [(name: String, text: String)] {
+        settle()
+        lock.lock()
+        defer { lock.unlock() }
+        var out = chunks.map { (name: streams[$0.stream].name, text: String(decoding: $0.bytes, as: UTF8.self)) }
+        chunks.removeAll()
+        if closing {
+            for i in 0..<2 where dropped[i] > 0 {
+                out.append((name: "stderr", text: "[lunette: \(Self.size(dropped[i])) more of \(streams[i].name) was not kept: a cell keeps at most \(Self.size(cap)) of each stream]\n"))
+            }
+            kept = [0, 0]
+            dropped = [0, 0]
+        }
+        return out
+    }
+
+    static func size(_ n: Int) -> String {
+        n >= 1 << 20 ? String(format: "%.1f MB", Double(n) / 1048576) : n >= 1024 ? String(format: "%.1f KB", Double(n) / 1024) : "\(n) bytes"
+    }
+
+    /// Puts stdout and stderr back and ends the readers.
+    func stop() {
+        settle()
+        for s in streams {
+            dup2(s.saved, s.fd)    // the pipe's last write end closes: its reader sees the end
+            close(s.saved)
+        }
+        for s in streams {
+            while s.thread?.isFinished == false { usleep(500) }
+            close(s.readEnd)
+        }
+        streams.removeAll()
+        lh_stdout_line_buffered(isatty(STDOUT_FILENO) != 0 ? 1 : 0)
+    }
+
+    struct CaptureError: Error, CustomStringConvertible {
+        let description: String
+        init(_ d: String) { description = d }
+    }
+}
