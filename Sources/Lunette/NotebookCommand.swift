@@ -44,7 +44,10 @@ enum NotebookCommand {
         guard let sub = args.first else { Console.err(usage); return 2 }
         do {
             switch sub {
-            case "run": return try run(parseRun(Array(args.dropFirst())))
+            case "run":
+                let options: RunOptions
+                do { options = try parseRun(Array(args.dropFirst())) } catch let e as NotebookError { throw UsageError(description: e.message) }
+                return try run(options)
             case "convert": return try convert(Array(args.dropFirst()))
             case "-h", "--help", "help": Console.out(usage); return 0
             default: throw UsageError(description: "unknown notebook command \"\(sub)\" (run or convert)")
@@ -201,6 +204,7 @@ enum NotebookCommand {
         var count = 0
         var status: Int32 = 0
         var failure: (cell: Int, failure: CellRunner.Failure)?
+        var failures = 0
         let runner = CellRunner(session: session)
         let codeCells = nb.cells.indices.filter { nb.cells[$0].kind == .code }
         var outputs: [Output] = []
@@ -264,7 +268,8 @@ enum NotebookCommand {
             ]))
             say(String(format: "%@ %.1f s\n", failed == nil ? "ok" : "FAILED", end.timeIntervalSince(cellStart)))
             if let f = failed {
-                failure = (i, f)
+                failures += 1
+                if failure == nil { failure = (i, f) }
                 if f.name == "KeyboardInterrupt" { status = 130; break }
                 if !o.allowErrors { status = 1; break }
             }
@@ -278,8 +283,9 @@ enum NotebookCommand {
         run.set("duration", .double(end.timeIntervalSince(start)))
         run.set("exception", .bool(failure != nil))
         nb.metadata.set("papermill", .object(run))
+        let failedName = failure.map { f in nb.cells[f.cell].title.map { "cell \"\($0)\"" } ?? "cell \(codeCells.firstIndex(of: f.cell)! + 1)" }
         if let (cell, f) = failure, status != 0 {
-            addErrorBanners(&nb, failedCell: cell, failure: f)
+            addErrorBanners(&nb, failedCell: cell, label: failedName!, failure: f)
         }
         try save()
         if let htmlPath {
@@ -288,9 +294,9 @@ enum NotebookCommand {
             }
         }
         let wrote = [output, o.html].compactMap { $0 }.joined(separator: " and ")
-        if let (cell, f) = failure {
-            let where_ = nb.cells[cell].title.map { "cell \"\($0)\"" } ?? "cell \(cell + 1)"
-            Console.err("lunette notebook: \(o.allowErrors && status == 0 ? "an error in" : "stopped at") \(where_): \(f.name): \(f.value)\n")
+        if let (_, f) = failure, let failedName {
+            let more = failures > 1 ? " (and \(failures - 1) more failing cell\(failures == 2 ? "" : "s"))" : ""
+            Console.err("lunette notebook: \(o.allowErrors && status == 0 ? "an error in" : "stopped at") \(failedName): \(f.name): \(f.value)\(more)\n")
         }
         Console.err("lunette notebook: ran \(count) of \(codeCells.count) code cells in \(Self.seconds(end.timeIntervalSince(start))); wrote \(wrote)\n")
         return status
@@ -299,9 +305,9 @@ enum NotebookCommand {
     static func seconds(_ s: Double) -> String { s == s.rounded() ? "\(Int(s)) s" : String(format: "%.1f s", s) }
 
     /// papermill's banners: one at the top pointing at the failed cell, one just above it.
-    static func addErrorBanners(_ nb: inout Notebook, failedCell: Int, failure: CellRunner.Failure) {
+    static func addErrorBanners(_ nb: inout Notebook, failedCell: Int, label: String, failure: CellRunner.Failure) {
         let tag: JSONValue = .array([.string("papermill-error-cell-tag")])
-        let top = "An error stopped the run at cell \(failedCell + 1)\(nb.cells[failedCell].title.map { " (\($0))" } ?? ""): \(failure.name): \(failure.value.split(separator: "\n").first ?? "")"
+        let top = "An error stopped the run at \(label): \(failure.name): \(failure.value.split(separator: "\n").first ?? "")"
         var above = Cell(kind: .markdown,
                          source: "<span id=\"papermill-error-cell\" style=\"color:red; font-size:1.5em;\">The run stopped here with an error (the cells below did not run):</span>",
                          metadata: [("tags", tag), ("lunette", .object([("banner", .string("The run stopped here with an error; the cells below did not run."))]))])

@@ -78,19 +78,23 @@ public enum Parameters {
         }
     }
 
-    /// A parameters file: a YAML (or JSON) mapping of names to values.
+    /// A parameters file: a YAML (or JSON) mapping of names to values, in the file's order.
     public static func file(_ path: String) throws -> [(String, JSONValue)] {
         let data: Data
         do { data = try InputFile.data(path) } catch let e as FileError { throw NotebookError(e.message) }
-        let parsed: Any?
-        do { parsed = try Yams.load(yaml: String(decoding: data, as: UTF8.self)) } catch {
+        let node: Node?
+        do { node = try Yams.compose(yaml: String(decoding: data, as: UTF8.self)) } catch {
             throw NotebookError("\(path): not valid YAML (\(yamlReason(error)))")
         }
-        guard let map = parsed as? [AnyHashable: Any?] else {
-            throw NotebookError("\(path): a parameters file is a mapping of names to values (name: value), not \(parsed.map { "a \(type(of: $0))" } ?? "empty")")
+        guard let mapping = node?.mapping else {
+            throw NotebookError("\(path): a parameters file is a mapping of names to values (name: value), not \(node == nil ? "empty" : "a \(node!.scalar != nil ? "single value" : "list")")")
         }
-        guard case .object(let pairs) = try value(map, at: path) else { return [] }
-        for (k, _) in pairs { try checkName(k, from: path) }
+        var pairs: [(String, JSONValue)] = []
+        for (k, v) in mapping {
+            guard let key = k.string else { throw NotebookError("\(path): a key that is not text") }
+            try checkName(key, from: path)
+            pairs.append((key, try value(Constructor.default.any(from: v), at: "\(path): \(key)")))
+        }
         return pairs
     }
 
