@@ -109,7 +109,7 @@ let package = Package(
         // Fuzz harnesses over the readers of outside data (scripts/fuzz); in an ordinary build, a replay tool.
         // LUNETTE_FUZZ=1 (set by scripts/fuzz) builds libFuzzer's entry points instead of the replay main.
         .target(name: "CFuzz"),
-        .executableTarget(name: "LunetteFuzz", dependencies: ["CFuzz", "Detection", "LuaHost", "Support", "Torch", "Vision"],
+        .executableTarget(name: "LunetteFuzz", dependencies: ["CFuzz", "Detection", "LuaHost", "Notebook", "Support", "Torch", "Vision"],
                           swiftSettings: fuzzing ? [.define("LUNETTE_FUZZ")] : []),
 
         // Test support: spawning the CLI on a pseudo-terminal needs forkpty, which Swift cannot call safely.

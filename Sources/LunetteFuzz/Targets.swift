@@ -1,5 +1,6 @@
 import Detection
 import LuaHost
+import Notebook
 import Foundation
 import Support
 import Torch
@@ -34,6 +35,11 @@ enum FuzzTarget: String, CaseIterable {
     /// An ad platform's delivery CSV (creative_id, date, channel, impressions, spend), as
     /// d2.export.mmm reads it (CSVReader, then MarketingMix) and joins it to a small feature table.
     case delivery
+    /// A `-- %%` Lua notebook: parsed, then written back, which must give the same bytes
+    /// (directly and through .ipynb); a difference is a bug like a crash.
+    case notebook
+    /// An .ipynb file, as `lunette notebook run/convert` reads it, written as .lua and HTML.
+    case ipynb
 
     /// Where each input is written: a folder of this process's own in memory where possible.
     static let folder: String = {
@@ -72,6 +78,8 @@ enum FuzzTarget: String, CaseIterable {
         case .metrics: name = "metrics.json"
         case .results: name = "results.json"
         case .delivery: name = "delivery.csv"
+        case .notebook: name = "notebook.lua"
+        case .ipynb: name = "notebook.ipynb"
         }
         let path = FuzzTarget.folder + "/" + name
         guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else { fatalError("cannot write \(path)") }
@@ -115,6 +123,18 @@ enum FuzzTarget: String, CaseIterable {
                     let table = try MarketingMix.table(features: features, delivery: delivery, period: period, preset: preset, cellLimit: 1_000_000)
                     _ = table.csv.utf8.count + table.unmatched.count
                 }
+            case .notebook:
+                guard let text = String(validatingUTF8: Array(bytes).map { CChar(bitPattern: $0) } + [0]), text.utf8.count == bytes.count else {
+                    return "not UTF-8"
+                }
+                let nb = try PercentFormat.parse(text, path: path)
+                guard PercentFormat.render(nb) == text else { fatalError("notebook: writing back changed the text") }
+                let again = try IPYNB.notebook(try JSON.parse(Array(IPYNB.text(nb).utf8)), path: "x.ipynb")
+                guard PercentFormat.render(again) == text else { fatalError("notebook: the round trip through .ipynb changed the text") }
+                _ = HTMLPage.render(nb, title: "x").utf8.count
+            case .ipynb:
+                let nb = try IPYNB.read(path)
+                _ = PercentFormat.render(nb).utf8.count + HTMLPage.render(nb, title: "x").utf8.count + IPYNB.text(nb).utf8.count
             case .video:
                 let video = try Video(path: path)
                 for _ in 0..<4 {

@@ -22,18 +22,29 @@ public enum PercentFormat {
     public static func isMarker(_ line: Substring) -> Bool {
         guard line.hasPrefix(marker) else { return false }
         let rest = line.dropFirst(marker.count)
-        return rest.isEmpty || rest.first == " " || rest.first == "\t"
+        return rest.isEmpty || rest.first == " " || rest.first == "\t" || rest.first == "\r"
     }
 
     // MARK: reading
 
     /// Parses a notebook's text; `path` names the file in errors (with the line).
-    public static func parse(_ text: String, path: String) throws -> Notebook {
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-        let finalNewline = text.hasSuffix("\n")
-        if finalNewline || text.isEmpty { lines.removeLast() }
+    public static func parse(_ original: String, path: String) throws -> Notebook {
         var metadata: [(String, JSONValue)] = []
         var lunette: [(String, JSONValue)] = []
+        // A file written with CR LF throughout is read as LF and written back with CR LF.
+        var text = original
+        var lf = 0, crlf = 0, previous: UInt8 = 0
+        for b in original.utf8 {
+            if b == 0x0A { lf += 1; if previous == 0x0D { crlf += 1 } }
+            previous = b
+        }
+        if lf > 0, crlf == lf {
+            text = original.replacingOccurrences(of: "\r\n", with: "\n")
+            lunette.append(("line_ending", .string("\r\n")))
+        }
+        var lines = splitLines(text)
+        let finalNewline = text.utf8.last == 0x0A
+        if finalNewline || text.isEmpty { lines.removeLast() }
         var i = 0
         // The commented YAML header, kept as written.
         if lines.first == Substring(headerFence), let close = lines.dropFirst().firstIndex(of: Substring(headerFence)),
@@ -94,6 +105,22 @@ public enum PercentFormat {
         return c
     }
 
+    /// Lines split at each LF byte (a String splits "\r\n" as one Character, which would hide the LF).
+    static func splitLines(_ text: String) -> [Substring] {
+        var lines: [Substring] = []
+        var start = text.startIndex
+        var i = text.utf8.startIndex
+        while i < text.utf8.endIndex {
+            if text.utf8[i] == 0x0A {
+                lines.append(text[start..<i])
+                start = text.utf8.index(after: i)
+            }
+            i = text.utf8.index(after: i)
+        }
+        lines.append(text[start...])
+        return lines
+    }
+
     /// A Markdown line without its comment: `-- text` → `text`, `--` → "" (other lines as they are).
     static func uncomment(_ line: Substring) -> String {
         if line == "--" { return "" }
@@ -134,7 +161,7 @@ public enum PercentFormat {
                         throw fail("the cell marker has an unmatched `\(Character(UnicodeScalar(c)))`")
                     }
                     if stack.isEmpty { return k + 1 }
-                } else if stack.isEmpty && (c == 0x20 || c == 0x09) {
+                } else if stack.isEmpty && (c == 0x20 || c == 0x09 || c == 0x0D) {
                     return k
                 }
                 k += 1
@@ -144,7 +171,7 @@ public enum PercentFormat {
             return k
         }
         while i < b.count {
-            if b[i] == 0x20 || b[i] == 0x09 { i += 1; continue }
+            if b[i] == 0x20 || b[i] == 0x09 || b[i] == 0x0D { i += 1; continue }
             if b[i] == UInt8(ascii: "[") {
                 guard let close = b[i...].firstIndex(of: UInt8(ascii: "]")) else { throw fail("the cell marker's `[` is not closed") }
                 let word = String(decoding: b[(i + 1)..<close], as: UTF8.self)
@@ -188,7 +215,7 @@ public enum PercentFormat {
         var lines: [String] = []
         var hasHeader = false
         if let header = lunette?["header"]?.string {
-            lines += header.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            lines += splitLines(header).map(String.init)
             hasHeader = true
         }
         let cells = nb.cells
@@ -202,13 +229,14 @@ public enum PercentFormat {
         }
         var text = lines.joined(separator: "\n")
         if lunette?["final_newline"] != .bool(false) && !(lines.isEmpty) { text += "\n" }
+        if lunette?["line_ending"] == .string("\r\n") { text = text.replacingOccurrences(of: "\n", with: "\r\n") }
         return text
     }
 
     /// A cell's lines: its original text when kept and still true, else the canonical form.
     static func renderCell(_ c: Cell, markerless: Bool, last: Bool) -> [String] {
         if let original = c.metadata.value("lunette")?["text"]?.string {
-            let lines = original.split(separator: "\n", omittingEmptySubsequences: false)
+            let lines = splitLines(original)
             let marker = markerless ? nil : lines.first
             let body = markerless ? lines[...] : lines.dropFirst()
             if let again = try? cell(marker: marker, body: body, last: last, path: "", line: 0),
@@ -221,8 +249,8 @@ public enum PercentFormat {
         if !markerless { lines.append(markerLine(c)) }
         if !c.source.isEmpty {
             var source = c.source
-            while source.hasSuffix("\n") { source.removeLast() }
-            let sourceLines = source.split(separator: "\n", omittingEmptySubsequences: false)
+            while source.utf8.last == 0x0A { source.removeLast() }
+            let sourceLines = splitLines(source)
             switch c.kind {
             case .code: lines += sourceLines.map(String.init)
             case .markdown, .raw: lines += sourceLines.map { $0.isEmpty ? "--" : "-- " + $0 }

@@ -70,6 +70,8 @@ final class PercentFormatTests: XCTestCase {
             "-- ---\n-- jupyter: {}\n-- ---\n-- %%\nx = 1\n",                                          // header, no blank line
             "-- ---\n-- jupyter: {}\n-- ---\n",                                                       // a header only
             "-- %%\r\nx = 1\r\n",                        // CR LF kept as it is
+            "-- %%\r\nx = 1\n-- %%\r\n",                  // mixed line endings
+            "-- %%\r\na\r\n\r\n-- %% [markdown]\r\n-- b",   // CR LF, no final newline
             "-- %%\n  \n-- %%\n\t\n",                     // whitespace-only lines are content
             "-- %% é 日本 😀\nprint('ü')\n",
             "-- %%\n-- %%\n-- %%\n",                      // empty cells
@@ -91,6 +93,16 @@ final class PercentFormatTests: XCTestCase {
             if g.int(4) != 0 && !text.isEmpty { text += "\n" }
             try assertRoundTrips(text)
         }
+    }
+
+    func testCRLFFilesAreReadAsLines() throws {
+        let nb = try parse("-- %% One\r\nx = 1\r\n\r\n-- %% [markdown]\r\n-- text\r\n")
+        XCTAssertEqual(nb.cells.map(\.kind), [.code, .markdown])
+        XCTAssertEqual(nb.cells[0].title, "One")
+        XCTAssertEqual(nb.cells[0].source, "x = 1")
+        XCTAssertEqual(nb.cells[1].source, "text")
+        let mixed = try parse("-- %%\r\nx = 1\n-- %%\ny\n")
+        XCTAssertEqual(mixed.cells.count, 2)
     }
 
     func testMarkers() throws {
