@@ -217,6 +217,20 @@ final class NotebookCLITests: XCTestCase {
         try assertValidNotebooks([dir + "/out.ipynb"])
     }
 
+    /// --cwd: the cells run there; arg[0] is the notebook's path, so a notebook finds its folder.
+    func testWorkingFolderAndArg() throws {
+        try FileManager.default.createDirectory(atPath: dir + "/work", withIntermediateDirectories: true)
+        let nb = try write("where.lua", "-- %%\nio.open('made_here.txt', 'w'):close()\nprint(arg[0]:match('[^/]+$'), select('#', ...))\n")
+        let r = try run(["run", nb, "--to", "where.ipynb", "--cwd", "work"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/work/made_here.txt"))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/where.ipynb"))     // --to is read before moving
+        XCTAssertEqual(Self.outputs(codeCells(try notebook("where.ipynb"))[0]).first?.text, "where.lua\t0\n")
+        let missing = try run(["run", nb, "--cwd", "nowhere"])
+        XCTAssertEqual(missing.status, 1)
+        XCTAssertTrue(missing.stderr.contains("--cwd nowhere: No such file or directory"), missing.stderr)
+    }
+
     func testATimeoutStopsTheCell() throws {
         let nb = try write("slow.lua", "-- %%\nprint('first')\n\n-- %%\nwhile true do end\n\n-- %%\nprint('never')\n")
         let r = try run(["run", nb, "--to", "out.ipynb", "--timeout", "1"])
