@@ -125,4 +125,65 @@ final class TutorialTests: XCTestCase {
         // The training log lines (stderr, at the fd level) are in the notebook too.
         XCTAssertTrue(r.outputs("Train").contains { $0["name"] == .string("stderr") && NotebookCLITests.text($0["text"]).contains("Starting training from iteration 0") })
     }
+
+    /// The sizes every later tutorial takes in the test (01 built the data at these sizes).
+    static let small = ["train_images": "8", "val_images": "4"]
+
+    func test03Evaluate() throws {
+        let r = try run("03_evaluate", Self.small.merging(["iterations": "20"]) { a, _ in a })
+        XCTAssertTrue(r.printed("Data").contains("classes:\tlogo, product"), r.printed("Data"))
+        XCTAssertTrue(r.printed("COCO AP").contains("Evaluation results for bbox:"))
+        let ap = try XCTUnwrap(r.number(after: "AP = "))
+        XCTAssertTrue((0...100).contains(ap), "AP \(ap)")
+        XCTAssertTrue(r.printed("Presence accuracy").contains("overall"))
+        XCTAssertTrue(r.printed("Confusion matrices").contains("logo at 0.80"))
+        XCTAssertTrue(r.printed("Confusion matrices").contains("truth \\ predicted"))
+        XCTAssertGreaterThanOrEqual(r.pictures("Model"), 1)            // the training curves
+        XCTAssertGreaterThanOrEqual(r.pictures("COCO AP"), 1)          // the PR curves
+        XCTAssertGreaterThanOrEqual(r.pictures("Presence accuracy"), 1)
+        XCTAssertEqual(r.pictures("Confusion matrices"), 2)
+        // The Haar baseline does not depend on the model: exact counts.
+        for s in ["basketball1.png      2 face(s) found", "messi5.jpg           2 face(s) found", "Megamind_000080.jpg  4 face(s) found"] {
+            XCTAssertTrue(r.printed("Haar cascades").contains(s), s)
+        }
+        XCTAssertEqual(r.pictures("Haar cascades"), 1)
+        XCTAssertTrue(r.printed("Haar baseline").contains("face          0.20   8   1   0   5    0.9286"), r.printed("Haar baseline"))
+        XCTAssertTrue(r.printed("Haar baseline").contains("Haar presence accuracy on 14 images: 0.929"))
+    }
+
+    func test04Tune() throws {
+        let r = try run("04_tune", Self.small.merging(["scale": "0.02", "grid_size": "2", "brand": "brandA"]) { a, _ in a })
+        XCTAssertTrue(r.printed("Data").contains("validation images have a logo"), r.printed("Data"))
+        XCTAssertTrue(r.printed("Base config").contains("SOLVER.MAX_ITER:\t6, 10\t  BATCH_SIZE_PER_IMAGE:\t256, 512"), r.printed("Base config"))
+        XCTAssertTrue(r.printed("Grid search").contains("grid search: 4 trials in"))
+        XCTAssertEqual(r.pictures("Heat maps"), 1)
+        let threshold = try XCTUnwrap(r.number(after: "logo: threshold"))
+        XCTAssertTrue((0.2...0.99).contains(threshold), "threshold \(threshold)")
+        XCTAssertEqual(r.pictures("Thresholds"), 1)
+        // One row for the brand and object given as parameters.
+        let table = r.printed("Final models").split(separator: "\n").filter { $0.hasPrefix("brandA ") && !$0.contains(" / ") }
+        XCTAssertEqual(table.count, 1, r.printed("Final models"))
+        XCTAssertTrue(table.first?.contains("logo") == true)
+        XCTAssertTrue(r.printed("Rerun").contains("second run: 4 trials"), r.printed("Rerun"))
+        XCTAssertFalse(r.outputs("Rerun").contains { NotebookCLITests.text($0["text"]).contains("Starting training") })
+    }
+
+    func test05Detect() throws {
+        let r = try run("05_detect", Self.small.merging(["iterations": "20", "n_creatives": "4", "every": "90"]) { a, _ in a })
+        // Four images, a video and a broken file: the broken one is recorded, the job goes on.
+        XCTAssertTrue(r.printed("Bulk detection").contains("creatives: 5 done, 1 failed, 0 left"), r.printed("Bulk detection"))
+        XCTAssertTrue(r.printed("Bulk detection").contains("broken.jpg: the JPEG ends before its end-of-image marker"))
+        // The rerun finds everything done and tries only the failed file again.
+        XCTAssertTrue(r.printed("Resume").contains("this run: 1 creatives"), r.printed("Resume"))
+        XCTAssertTrue(r.printed("Resume").contains("after 5 already done"))
+        XCTAssertTrue(r.printed("Feature table").contains("feature table: 5 creatives"), r.printed("Feature table"))
+        XCTAssertTrue(r.printed("Marketing-mix table").contains("3 weeks x 21 columns"), r.printed("Marketing-mix table"))
+        let dir = try Self.scratch()
+        let features = try String(contentsOfFile: dir + "/out/detect/demo_features.csv", encoding: .utf8)
+        XCTAssertEqual(features.split(separator: "\n").count, 6)
+        XCTAssertTrue(features.contains(",video,"))
+        let weekly = try String(contentsOfFile: dir + "/out/detect/demo_mmm_weekly.csv", encoding: .utf8)
+        XCTAssertTrue(weekly.hasPrefix("DATE,meta_I,meta_S,meta_logo_I,meta_nologo_I"), weekly)
+        XCTAssertEqual(weekly.split(separator: "\n").count, 4)
+    }
 }
