@@ -103,7 +103,7 @@ let package = Package(
         .target(name: "Detection", dependencies: ["Drawing", "Store", "Support", "Torch", "Vision", .product(name: "Yams", package: "Yams"),
                                                   .product(name: "Crypto", package: "swift-crypto")]),
         // Notebooks: the `-- %%` format, .ipynb (nbformat 4.5), papermill's parameters, the HTML page.
-        .target(name: "Notebook", dependencies: ["CMarkSystem", "Support", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Notebook", dependencies: ["CMarkSystem", "LuaHost", "Support", .product(name: "Yams", package: "Yams")]),
         .target(name: "LunetteLua", dependencies: ["LuaHost", "Support", "Torch", "Vision", "Drawing", "Detection"]),
         .executableTarget(name: "Lunette", dependencies: ["LunetteLua", "LuaHost", "Notebook", "Support", "CReadline", "CLua"]),
         // Fuzz harnesses over the readers of outside data (scripts/fuzz); in an ordinary build, a replay tool.
@@ -116,8 +116,8 @@ let package = Package(
         .target(name: "CPty", path: "Tests/CPty", linkerSettings: [.linkedLibrary("util")]),
         .testTarget(name: "LuaHostTests", dependencies: ["LuaHost", "CLua", "TestFixtures"]),
         .testTarget(name: "SupportTests", dependencies: ["Support", "TestFixtures"]),
-        .testTarget(name: "TorchTests", dependencies: ["Torch"]),
-        .target(name: "TestFixtures", path: "Tests/TestFixtures"),
+        .testTarget(name: "TorchTests", dependencies: ["Torch", "Support"]),
+        .target(name: "TestFixtures", dependencies: ["Support"], path: "Tests/TestFixtures"),
         .testTarget(name: "DetectionTests", dependencies: ["Detection", "Drawing", "Store", "Support", "Torch", "Vision", "TestFixtures"], exclude: ["Data"]),
         .testTarget(name: "NotebookTests", dependencies: ["Notebook", "Support", "TestFixtures"]),
         .testTarget(name: "LunetteLuaTests", dependencies: ["LunetteLua", "LuaHost"]),

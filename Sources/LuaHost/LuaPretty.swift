@@ -1,8 +1,35 @@
 import CLua
+import Foundation
 
 /// Lua 5.4's reserved words (they are not names: not keys written bare, not completions).
 public let luaKeywords: Set<String> = ["and", "break", "do", "else", "elseif", "end", "false", "for", "function", "goto", "if",
                                        "in", "local", "nil", "not", "or", "repeat", "return", "then", "true", "until", "while"]
+
+/// A string as a Lua literal that reads back as the same bytes: quotes, backslashes and control
+/// characters escaped (three-digit decimal escapes, so a digit after one is not taken into it).
+/// Past `limit` characters it is cut, with the full length in bytes said after it.
+public func luaQuoted(_ s: String, limit: Int = .max) -> String {
+    var out = "\""
+    var length = 0
+    for scalar in s.unicodeScalars {
+        if length >= limit { return out + "\"... (\(s.utf8.count) bytes)" }
+        length += 1
+        switch scalar {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        case "\r": out += "\\r"
+        case "\t": out += "\\t"
+        default:
+            if scalar.value < 0x20 || scalar.value == 0x7F {
+                out += "\\" + String(format: "%03d", scalar.value)
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+    }
+    return out + "\""
+}
 
 /// How the REPL shows values: tables with depth, width and item limits, cycles marked, keys
 /// sorted; userdata and tables with __tostring through it. Reads tables raw, so printing never
@@ -125,31 +152,7 @@ public struct PrettyPrinter {
         return "[\(lua_type(L, k) == LUA_TNUMBER ? plainToString(L, k) : protectedToString(L, k))]"
     }
 
-    func quote(_ s: String) -> String {
-        var out = "\""
-        var length = 0
-        for scalar in s.unicodeScalars {
-            if length >= maxStringLength {
-                out += "\"... (\(s.utf8.count) bytes)"
-                return out
-            }
-            length += 1
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7F {
-                    out += "\\\(scalar.value)"
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
-    }
+    func quote(_ s: String) -> String { luaQuoted(s, limit: maxStringLength) }
 
     private func isIdentifier(_ s: String) -> Bool {
         guard let first = s.unicodeScalars.first, first == "_" || (first.isASCII && first.properties.isAlphabetic) else { return false }

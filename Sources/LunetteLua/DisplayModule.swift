@@ -95,21 +95,16 @@ extension LunetteBindings {
         let order = columns.sorted()
         func cell(_ v: LuaValue?) -> String {
             switch v {
-            case .string(let s)?: return escapeHTML(s)
+            case .string(let s)?: return Markup.escape(s)
             case .integer(let i)?: return String(i)
             case .number(let d)?: return d == d.rounded() && abs(d) < 1e15 ? String(format: "%.1f", d) : String(format: "%.6g", d)
             case .boolean(let b)?: return String(b)
             default: return ""
             }
         }
-        var html = "<table>\n<thead><tr>" + order.map { "<th>\(escapeHTML($0.description))</th>" }.joined() + "</tr></thead>\n<tbody>\n"
+        var html = "<table>\n<thead><tr>" + order.map { "<th>\(Markup.escape($0.description))</th>" }.joined() + "</tr></thead>\n<tbody>\n"
         for row in rows { html += "<tr>" + order.map { "<td>\(cell(row[$0]))</td>" }.joined() + "</tr>\n" }
         return html + "</tbody>\n</table>"
-    }
-
-    static func escapeHTML(_ s: String) -> String {
-        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
     }
 
     static func installDisplay(in state: LuaState) {

@@ -1,4 +1,5 @@
 import Foundation
+import LuaHost
 import Support
 import Yams
 
@@ -107,8 +108,6 @@ public enum Parameters {
         }
     }
 
-    static let luaKeywords: Set<String> = ["and", "break", "do", "else", "elseif", "end", "false", "for", "function", "goto", "if",
-                                           "in", "local", "nil", "not", "or", "repeat", "return", "then", "true", "until", "while"]
 
     /// The names a parameters cell assigns at its top level (`name = ...`, `local name = ...`,
     /// `a, b = ...`), in order.
@@ -146,22 +145,7 @@ public enum Parameters {
         }
     }
 
-    public static func quote(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\0": out += "\\0"
-            default:
-                if u.value < 0x20 || u.value == 0x7F { out += "\\\(u.value)" } else { out.unicodeScalars.append(u) }
-            }
-        }
-        return out + "\""
-    }
+    public static func quote(_ s: String) -> String { luaQuoted(s) }
 
     /// Puts the values into the notebook as papermill does; returns warnings for names the
     /// parameters cell does not define (they are injected all the same).

@@ -32,6 +32,7 @@ final class ParametersTests: XCTestCase {
 
     func testLuaLiterals() {
         XCTAssertEqual(Parameters.lua(.string("a \"b\"\n\\")), "\"a \\\"b\\\"\\n\\\\\"")
+        XCTAssertEqual(Parameters.lua(.string("\u{1}2\u{0}")), "\"\\0012\\000\"")     // a digit after an escape stays a digit
         XCTAssertEqual(Parameters.lua(.int(3)), "3")
         XCTAssertEqual(Parameters.lua(.double(2)), "2.0")
         XCTAssertEqual(Parameters.lua(.double(0.25)), "0.25")

@@ -1,4 +1,5 @@
 import Foundation
+import Support
 import Torch
 
 /// Maps sequence numbers to items on background threads and hands them out in order, keeping
