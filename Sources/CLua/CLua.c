@@ -157,6 +157,23 @@ static void lh_on_sigint(int sig) {
     if (sigint_state) lh_interrupt(sigint_state);
 }
 
+// From any thread: the Lua code that lh_docall(..., 1) runs raises "interrupted!" at its next
+// instruction (lua_sethook may be called asynchronously); outside such a call, only the flag.
+// The hook stays armed (it raises at every instruction until the call ends), so code that
+// catches one stop with pcall meets the next outside it.
+static void lh_persistent_stop_hook(lua_State *L, lua_Debug *ar) {
+    (void)ar;
+    luaL_error(L, "interrupted!");
+}
+
+void lh_interrupt_running(void) {
+    atomic_store(&interrupt_flag, 1);
+    lua_State *L = sigint_state;
+    if (L) lua_sethook(L, lh_persistent_stop_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKLINE | LUA_MASKCOUNT, 1);
+}
+
+void lh_clear_hook(lua_State *L) { lua_sethook(L, NULL, 0, 0); }
+
 static void lh_on_sigint_between_calls(int sig) {
     (void)sig;
     atomic_fetch_add(&sigint_count, 1);

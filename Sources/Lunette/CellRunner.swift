@@ -28,13 +28,16 @@ struct CellRunner {
         let lines = source.split(separator: "\n", omittingEmptySubsequences: false)
         var tokens = LuaLexer(Array(source.utf8))
         guard let last = tokens.tokens().last, last.word != ";" else { return LocalRewriter.rewrite(source) }
+        // When the whole cell is already statements, a tail is split off only if it is a statement
+        // on its own too (a call): `local cfg = mk` then `{ lr = 0.1 }` is one call, not a result.
+        let whole = compiles(LocalRewriter.rewrite(source))
         // From the last line up: the shortest tail that is an expression, after statements that compile.
         for i in stride(from: lines.count - 1, through: 0, by: -1) {
             let tail = lines[i...].joined(separator: "\n")
             var lexer = LuaLexer(Array(tail.utf8))
             if lexer.tokens().isEmpty { continue }
             let expression = "return " + tail + "\n"
-            guard compiles(expression) else { continue }
+            guard compiles(expression), !whole || compiles(tail) else { continue }
             let head = LocalRewriter.rewrite(lines[..<i].joined(separator: "\n"))
             guard compiles(head) else { break }
             return head + "\n" + expression
@@ -44,16 +47,18 @@ struct CellRunner {
 
     /// Runs one cell; `name` is its chunk name in messages ("[cell 3]"). With a `printer`
     /// (the REPL's), results are text only, as it renders them.
-    func run(_ source: String, name: String, width: Int = 100, printer: PrettyPrinter? = nil) -> Outcome {
+    /// `name` is a chunk name as Lua takes it ("@nb.lua", "=[cell 3]"); `firstLine` is the
+    /// cell's first line in its file, so messages give the file's line numbers.
+    func run(_ source: String, name: String, firstLine: Int = 1, width: Int = 100, printer: PrettyPrinter? = nil) -> Outcome {
         let state = session.state
-        let code = Self.chunk(for: source) { candidate in
-            let ok = state.pushLoaded(candidate, name: "=" + name) == LUA_OK
+        let code = String(repeating: "\n", count: max(0, firstLine - 1)) + Self.chunk(for: source) { candidate in
+            let ok = state.pushLoaded(candidate, name: name) == LUA_OK
             lh_pop(L, 1)
             return ok
         }
         let base = lua_gettop(L)
         defer { lua_settop(L, base) }
-        if state.pushLoaded(code, name: "=" + name) != LUA_OK {
+        if state.pushLoaded(code, name: name) != LUA_OK {
             return .failed(Self.failure(message(at: -1)))
         }
         LuaInterrupt.clear()

@@ -140,6 +140,13 @@ enum NotebookCommand {
         path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
     }
 
+    /// Whether two paths name one file (a file that does not exist yet is no other file).
+    static func same(_ a: String, _ b: String) -> Bool {
+        var sa = stat(), sb = stat()
+        guard stat(a, &sa) == 0, stat(b, &sb) == 0 else { return absolute(a) == absolute(b) }
+        return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino
+    }
+
     static func iso(_ d: Date) -> String {
         let f = ISO8601DateFormatter()
         f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
@@ -154,7 +161,13 @@ enum NotebookCommand {
             guard !isIPYNB else { throw UsageError(description: "give --to OUT.ipynb (the notebook would be written over its own input)") }
             output = ((o.input as NSString).deletingPathExtension) + ".ipynb"
         }
-        if let out = output, absolute(out) == absolute(o.input) { throw UsageError(description: "--to \(out) is the notebook being run") }
+        if let out = output {
+            guard (out as NSString).pathExtension.lowercased() == "ipynb" else { throw UsageError(description: "--to \(out): the notebook written is an .ipynb") }
+            if same(out, o.input) { throw UsageError(description: "--to \(out) is the notebook being run") }
+        }
+        if let html = o.html, (html as NSString).pathExtension.lowercased() != "html" && (html as NSString).pathExtension.lowercased() != "htm" {
+            throw UsageError(description: "--html \(html): the page written is an .html")
+        }
         for path in [output, o.html].compactMap({ $0 }) {
             let folder = (absolute(path) as NSString).deletingLastPathComponent
             var isDir: ObjCBool = false
@@ -237,12 +250,20 @@ enum NotebookCommand {
             outputs = []
             let before = lh_sigint_count()
             if let t = o.timeout { timer.arm(seconds: t) }
-            let outcome = runner.run(nb.cells[i].source, name: "[cell \(i + 1)]")
+            let outcome = runner.run(nb.cells[i].source, name: nb.cells[i].line.map { _ in "@" + o.input } ?? "=[cell \(k + 1)]",
+                                     firstLine: nb.cells[i].line ?? 1)
             let timedOut = timer.disarm()
-            if timedOut { sigints = lh_sigint_count() }
+            lh_clear_hook(session.L)
+            if timedOut { LuaInterrupt.clear() }
             collect(closing: false)
             var failed: CellRunner.Failure?
             switch outcome {
+            case .values where timedOut:
+                // The code caught the stop (a pcall) or a primitive stopped cleanly and the cell
+                // ended: it still ran past its time.
+                let f = CellRunner.Failure(name: "TimeoutError", value: "the cell ran past --timeout \(Self.seconds(o.timeout ?? 0)); it was stopped", traceback: [])
+                failed = f
+                outputs.append(.error(name: f.name, value: f.value, traceback: f.traceback))
             case .values(let values):
                 for v in values {
                     for note in v.notes { outputs.append(.stream(name: "stderr", text: "[lunette: \(note)]\n")) }
@@ -269,7 +290,8 @@ enum NotebookCommand {
             say(String(format: "%@ %.1f s\n", failed == nil ? "ok" : "FAILED", end.timeIntervalSince(cellStart)))
             if let f = failed {
                 failures += 1
-                if failure == nil { failure = (i, f) }
+                let stops = f.name == "KeyboardInterrupt" || !o.allowErrors
+                if failure == nil || stops { failure = (i, f) }
                 if f.name == "KeyboardInterrupt" { status = 130; break }
                 if !o.allowErrors { status = 1; break }
             }
@@ -322,8 +344,8 @@ enum NotebookCommand {
     }
 }
 
-/// A per-cell time limit: when it runs out, Ctrl-C's own path stops the cell (SIGINT to this
-/// process, caught by the protected call that runs the cell).
+/// A per-cell time limit: when it runs out, the running Lua code is stopped as Ctrl-C stops it
+/// (without a signal, and again every 100 ms until the cell ends: a pcall catches one stop).
 final class CellTimer: @unchecked Sendable {
     private let lock = NSLock()
     private var generation = 0
@@ -337,16 +359,21 @@ final class CellTimer: @unchecked Sendable {
         armed = true
         fired = false
         lock.unlock()
+        tick(after: seconds, generation: mine)
+    }
+
+    private func tick(after seconds: Double, generation mine: Int) {
         DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { [self] in
             lock.lock()
             defer { lock.unlock() }
             guard armed, generation == mine else { return }
             fired = true
-            kill(getpid(), SIGINT)
+            lh_interrupt_running()
+            tick(after: 0.1, generation: mine)
         }
     }
 
-    /// Stops the clock; whether it had run out.
+    /// Stops the clock (no stop is armed after it returns); whether it had run out.
     func disarm() -> Bool {
         lock.lock()
         defer { lock.unlock() }

@@ -3,7 +3,9 @@ import Foundation
 import Glibc
 
 /// Captures what the process writes to stdout and stderr at the file-descriptor level (so C
-/// libraries' output and Lunette's own log lines are caught too), in the order it arrives.
+/// libraries' output, child processes and Lunette's own log lines are caught too). Each stream
+/// keeps its order; between the two, chunks are kept in the order their readers got them, which
+/// is the order written unless both were written within the same instant.
 /// A reader thread per stream drains its pipe at once, so a cell that prints megabytes never
 /// blocks; each stream keeps at most `cap` bytes between two `take()`s and counts the rest.
 final class OutputCapture: @unchecked Sendable {
@@ -74,10 +76,12 @@ final class OutputCapture: @unchecked Sendable {
         }
     }
 
-    /// Waits until everything written so far has been read: C's buffers flushed, both pipes empty.
+    /// Waits until everything written so far has been read: C's buffers flushed, both pipes empty
+    /// (at most a few seconds: a child left running in the background may write for ever).
     private func settle() {
         fflush(nil)
-        while true {
+        let deadline = Date().addingTimeInterval(5)
+        while Date() < deadline {
             var pending = false
             for s in streams {
                 var available: Int32 = 0
@@ -120,9 +124,12 @@ final class OutputCapture: @unchecked Sendable {
             dup2(s.saved, s.fd)    // the pipe's last write end closes: its reader sees the end
             close(s.saved)
         }
+        // A child still holding the pipe (started in the background) keeps its reader from seeing
+        // the end; after a moment the reader is left to it rather than waited on for ever.
+        let deadline = Date().addingTimeInterval(2)
         for s in streams {
-            while s.thread?.isFinished == false { usleep(500) }
-            close(s.readEnd)
+            while s.thread?.isFinished == false, Date() < deadline { usleep(500) }
+            if s.thread?.isFinished == true { close(s.readEnd) }
         }
         streams.removeAll()
         lh_stdout_line_buffered(isatty(STDOUT_FILENO) != 0 ? 1 : 0)

@@ -209,8 +209,12 @@ final class REPL {
         let runner = CellRunner(session: session)
         let printer = PrettyPrinter(color: color, width: Terminal.width)
         let code = nb.cells.enumerated().filter { $0.element.kind == .code }
+        lh_count_sigint_between_calls()     // Ctrl-C between two cells stops the run, not the REPL
+        let sigints = lh_sigint_count()
         for (n, (i, c)) in code.enumerated() {
-            switch runner.run(c.source, name: "[\((path as NSString).lastPathComponent) cell \(i + 1)]", printer: printer) {
+            if lh_sigint_count() != sigints { return complain(":run \(path): stopped by Ctrl-C before cell \(i + 1)") }
+            switch runner.run(c.source, name: c.line.map { _ in "@" + path } ?? "=[\((path as NSString).lastPathComponent) cell \(n + 1)]",
+                              firstLine: c.line ?? 1, printer: printer) {
             case .values(let values):
                 if !values.isEmpty { Console.out(values.map(\.plain).joined(separator: "\t") + "\n") }
                 entries.append((c.source, true))

@@ -36,6 +36,7 @@ public enum IPYNB {
         pairs.append(("metadata", .object(c.metadata)))
         if c.kind == .code { pairs.append(("outputs", .array(c.outputs.map(json)))) }
         pairs.append(("source", multiline(c.source)))
+        pairs += c.extra
         return .object(pairs)
     }
 
@@ -110,6 +111,7 @@ public enum IPYNB {
             if case .object(let m)? = o.value("metadata") { cellMetadata = m }
             var c = Cell(kind: kind, source: source, metadata: cellMetadata, id: o.value("id")?.string ?? "")
             c.executionCount = o.value("execution_count")?.integer.map(Int.init)
+            c.extra = o.removing(["cell_type", "execution_count", "id", "metadata", "outputs", "source"])
             if case .array(let outs)? = o.value("outputs") { c.outputs = try outs.map { try output($0, cell: name) } }
             cells.append(c)
         }

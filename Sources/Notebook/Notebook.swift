@@ -44,6 +44,10 @@ public struct Cell {
     public var metadata: [(String, JSONValue)]
     public var outputs: [Output] = []
     public var executionCount: Int?
+    /// The line of a `-- %%` file where the cell's source starts (error messages name it).
+    public var line: Int?
+    /// Keys of an .ipynb cell this model does not hold (Markdown `attachments`, say), kept as they are.
+    public var extra: [(String, JSONValue)] = []
 
     public init(kind: CellKind, source: String, metadata: [(String, JSONValue)] = [], id: String = "") {
         self.kind = kind

@@ -97,6 +97,7 @@ public enum PercentFormat {
         var lunette: [(String, JSONValue)] = []
         if marker == nil { lunette.append(("markerless", .bool(true))) }
         var c = Cell(kind: kind, source: source, metadata: metadata)
+        c.line = marker == nil ? line : line + 1
         let original = ((marker.map { [$0] } ?? []) + Array(body)).joined(separator: "\n")
         if renderCell(c, markerless: marker == nil, last: last).joined(separator: "\n") != original {
             lunette.append(("text", .string(original)))
@@ -253,7 +254,8 @@ public enum PercentFormat {
             let sourceLines = splitLines(source)
             switch c.kind {
             case .code: lines += sourceLines.map(String.init)
-            case .markdown, .raw: lines += sourceLines.map { $0.isEmpty ? "--" : "-- " + $0 }
+            // A Markdown line that would read as a marker ("%% ...") is written "--%% ..."
+            case .markdown, .raw: lines += sourceLines.map { $0.isEmpty ? "--" : isMarker(Substring("-- " + $0)) ? "--" + $0 : "-- " + $0 }
             }
         }
         let blanks = c.metadata.value("lines_to_next_cell")?.integer.map(Int.init) ?? (last ? 0 : 1)
@@ -263,7 +265,11 @@ public enum PercentFormat {
 
     static func markerLine(_ c: Cell) -> String {
         var line = marker
-        if let title = c.title, !title.isEmpty { line += " " + title }
+        if let title = c.title, !title.isEmpty {
+            // Plain words go as they are; a title the marker would read otherwise goes as title="...".
+            let plain = (try? parseMarker(Substring(" " + title), path: "", line: 0)).map { $0.title == title && $0.metadata.isEmpty && $0.kind == .code } ?? false
+            line += plain ? " " + title : " title=" + JSON.text(.string(title))
+        }
         switch c.kind {
         case .code: break
         case .markdown: line += " [markdown]"

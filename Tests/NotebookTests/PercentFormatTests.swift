@@ -143,6 +143,26 @@ final class PercentFormatTests: XCTestCase {
         XCTAssertEqual(PercentFormat.render(nb), "-- %% odd spacing\nx = 10\n\n-- %%\ny = 2\n")
     }
 
+    /// What Jupyter allows and a marker line could misread: titles with brackets, quotes or `=`,
+    /// Markdown lines that start with %%; and keys this model does not hold (attachments).
+    func testJupyterNotebooksThatAMarkerCouldMisread() throws {
+        var nb = Notebook(cells: [
+            Cell(kind: .code, source: "x = 1", metadata: [("title", .string("Results [draft]"))]),
+            Cell(kind: .code, source: "y = 2", metadata: [("title", .string("a=1 \"q"))]),
+            Cell(kind: .markdown, source: "%% not a marker\n-- %% nor this"),
+        ])
+        nb.cells[2].extra = [("attachments", .object([("a.png", .object([("image/png", .string("iVBOR"))]))]))]
+        nb.assignIDs()
+        let text = PercentFormat.render(nb)
+        let back = try parse(text)
+        XCTAssertEqual(back.cells.map(\.title), ["Results [draft]", "a=1 \"q", nil])
+        XCTAssertEqual(back.cells.map(\.source), ["x = 1", "y = 2", "%% not a marker\n-- %% nor this"])
+        XCTAssertEqual(back.cells.map(\.kind), [.code, .code, .markdown])
+        let json = try JSON.parse(Array(IPYNB.text(nb).utf8))
+        XCTAssertNotNil(json["cells"]?.array?[2]["attachments"]?["a.png"])
+        XCTAssertNotNil(try IPYNB.notebook(json, path: "x.ipynb").cells[2].extra.value("attachments"))
+    }
+
     func testNotebooksFromJupyterAreWrittenAsMarkers() throws {
         var nb = Notebook(cells: [
             Cell(kind: .markdown, source: "# Title\n\nText"),

@@ -83,6 +83,12 @@ int lh_sigint_count(void);
 // From now on, Ctrl-C outside lh_docall is counted (and sets the flag) instead of ending the
 // process: for hosts that check between steps (a notebook between cells).
 void lh_count_sigint_between_calls(void);
+// From any thread (a time limit): stops the Lua code lh_docall(..., 1) is running, as Ctrl-C
+// does, without counting as a Ctrl-C; it keeps raising until the call returns (a pcall in the
+// code catches one "interrupted!", not all of them).
+void lh_interrupt_running(void);
+// Removes any hook from L (a stop armed just as a call ended must not hit the next one).
+void lh_clear_hook(lua_State *L);
 // C's stdout line by line (1) or in blocks (0): captured output keeps its place among log lines.
 void lh_stdout_line_buffered(int line);
 
