@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 import LuaHost
 import LunetteLua
+import Notebook
 
 /// Runs a notebook cell in a session as the REPL runs an entry: top-level `local`s stay
 /// visible in later cells, and the value of the cell's last expression is its result (a
@@ -72,6 +73,13 @@ struct CellRunner {
             if let printer { var r = RichValue(); r.data = [("text/plain", .string(printer.render(state, at: idx)))]; return r }
             return LunetteBindings.richValue(state, at: idx, width: width)
         })
+    }
+
+    /// Runs a notebook's cell: a cell read from a `-- %%` file is named by its file and lines
+    /// (`nb.lua:42:` in messages), one from an .ipynb by its number among the code cells.
+    func run(cell: Cell, of path: String, number: Int, printer: PrettyPrinter? = nil) -> Outcome {
+        let name = cell.line.map { _ in "@" + path } ?? "=[\((path as NSString).lastPathComponent) cell \(number)]"
+        return run(cell.source, name: name, firstLine: cell.line ?? 1, printer: printer)
     }
 
     private func message(at idx: Int32) -> String {

@@ -230,9 +230,13 @@ enum NotebookCommand {
                 }
             }
         }
+        /// What was changed to show a value (a picture scaled down), as a line of stderr.
+        func notes(_ value: RichValue) {
+            for note in value.notes { outputs.append(.stream(name: "stderr", text: "[lunette: \(note)]\n")) }
+        }
         LunetteBindings.displaySink = { value in
             collect(closing: false)
-            for note in value.notes { outputs.append(.stream(name: "stderr", text: "[lunette: \(note)]\n")) }
+            notes(value)
             outputs.append(.displayData(data: value.data, metadata: value.metadata))
         }
         defer { LunetteBindings.displaySink = nil }
@@ -250,8 +254,7 @@ enum NotebookCommand {
             outputs = []
             let before = lh_sigint_count()
             if let t = o.timeout { timer.arm(seconds: t) }
-            let outcome = runner.run(nb.cells[i].source, name: nb.cells[i].line.map { _ in "@" + o.input } ?? "=[cell \(k + 1)]",
-                                     firstLine: nb.cells[i].line ?? 1)
+            let outcome = runner.run(cell: nb.cells[i], of: o.input, number: k + 1)
             let timedOut = timer.disarm()
             lh_clear_hook(session.L)
             if timedOut { LuaInterrupt.clear() }
@@ -266,7 +269,7 @@ enum NotebookCommand {
                 outputs.append(.error(name: f.name, value: f.value, traceback: f.traceback))
             case .values(let values):
                 for v in values {
-                    for note in v.notes { outputs.append(.stream(name: "stderr", text: "[lunette: \(note)]\n")) }
+                    notes(v)
                     outputs.append(.executeResult(count: count, data: v.data, metadata: v.metadata))
                 }
             case .failed(var f):
@@ -300,7 +303,6 @@ enum NotebookCommand {
         capture.stop()
         if status == 130, failure == nil { Console.err("lunette notebook: stopped by Ctrl-C between cells\n") }
         let end = Date()
-        run = nb.metadata.value("papermill").flatMap { if case .object(let p) = $0 { return p } else { return nil } } ?? run
         run.set("end_time", .string(iso(end)))
         run.set("duration", .double(end.timeIntervalSince(start)))
         run.set("exception", .bool(failure != nil))
@@ -335,7 +337,7 @@ enum NotebookCommand {
                          metadata: [("tags", tag), ("lunette", .object([("banner", .string("The run stopped here with an error; the cells below did not run."))]))])
         above.id = "error-cell"
         var banner = Cell(kind: .markdown,
-                          source: "<span style=\"color:red; font-size:2em;\">\(HTMLPage.escape(top)) (<a href=\"#papermill-error-cell\">see it</a>)</span>",
+                          source: "<span style=\"color:red; font-size:2em;\">\(Markup.escape(top)) (<a href=\"#papermill-error-cell\">see it</a>)</span>",
                           metadata: [("tags", tag), ("lunette", .object([("banner", .string(top))]))])
         banner.id = "error-banner"
         nb.cells.insert(above, at: failedCell)

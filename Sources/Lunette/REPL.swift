@@ -213,8 +213,7 @@ final class REPL {
         let sigints = lh_sigint_count()
         for (n, (i, c)) in code.enumerated() {
             if lh_sigint_count() != sigints { return complain(":run \(path): stopped by Ctrl-C before cell \(i + 1)") }
-            switch runner.run(c.source, name: c.line.map { _ in "@" + path } ?? "=[\((path as NSString).lastPathComponent) cell \(n + 1)]",
-                              firstLine: c.line ?? 1, printer: printer) {
+            switch runner.run(cell: c, of: path, number: n + 1, printer: printer) {
             case .values(let values):
                 if !values.isEmpty { Console.out(values.map(\.plain).joined(separator: "\t") + "\n") }
                 entries.append((c.source, true))

@@ -10,12 +10,12 @@ public enum HTMLPage {
         var body = ""
         let run = nb.metadata.value("papermill")
         var facts: [String] = []
-        if let start = run?["start_time"]?.string { facts.append("run \(escape(start))") }
+        if let start = run?["start_time"]?.string { facts.append("run \(Markup.escape(start))") }
         if let d = run?["duration"]?.number { facts.append(String(format: "in %.1f s", d)) }
         if case .object(let params)? = run?["parameters"], !params.isEmpty {
-            facts.append("parameters " + params.map { "<code>\(escape($0.0)) = \(escape(Parameters.lua($0.1)))</code>" }.joined(separator: ", "))
+            facts.append("parameters " + params.map { "<code>\(Markup.escape($0.0)) = \(Markup.escape(Parameters.lua($0.1)))</code>" }.joined(separator: ", "))
         }
-        body += "<header><h1 class=\"file\">\(escape(title))</h1>"
+        body += "<header><h1 class=\"file\">\(Markup.escape(title))</h1>"
         if !facts.isEmpty { body += "<p class=\"facts\">\(facts.joined(separator: " · "))</p>" }
         body += "</header>\n"
         for c in nb.cells { body += cell(c) }
@@ -26,7 +26,7 @@ public enum HTMLPage {
         <meta charset="utf-8">
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <meta name="generator" content="Lunette">
-        <title>\(escape(title))</title>
+        <title>\(Markup.escape(title))</title>
         <style>
         \(style)
         </style>
@@ -66,16 +66,16 @@ public enum HTMLPage {
 
     static func cell(_ c: Cell) -> String {
         if c.tags.contains("papermill-error-cell-tag") || c.tags.contains("lunette-error-cell") {
-            return "<div class=\"cell banner\">\(escape(c.metadata.value("lunette")?["banner"]?.string ?? c.source))</div>\n"
+            return "<div class=\"cell banner\">\(Markup.escape(c.metadata.value("lunette")?["banner"]?.string ?? c.source))</div>\n"
         }
         switch c.kind {
         case .markdown:
             return "<div class=\"cell markdown\">\(markdown(c.source))</div>\n"
         case .raw:
-            return "<div class=\"cell raw\"><pre>\(escape(c.source))</pre></div>\n"
+            return "<div class=\"cell raw\"><pre>\(Markup.escape(c.source))</pre></div>\n"
         case .code:
             let prompt = c.executionCount.map { "In [\($0)]:" } ?? "In [ ]:"
-            var s = "<div class=\"cell code\"><div class=\"prompt\">\(prompt)</div><div class=\"source\"><pre>\(escape(c.source))</pre></div>\n"
+            var s = "<div class=\"cell code\"><div class=\"prompt\">\(prompt)</div><div class=\"source\"><pre>\(Markup.escape(c.source))</pre></div>\n"
             var outs = ""
             for o in c.outputs { outs += output(o) }
             if let d = c.metadata.value("papermill")?["duration"]?.number {
@@ -89,12 +89,12 @@ public enum HTMLPage {
     static func output(_ o: Output) -> String {
         switch o {
         case .stream(let name, let text):
-            return "<pre class=\"\(name == "stderr" ? "stderr" : "stdout")\">\(escape(stripANSI(text)))</pre>\n"
+            return "<pre class=\"\(name == "stderr" ? "stderr" : "stdout")\">\(Markup.escape(stripANSI(text)))</pre>\n"
         case .displayData(let data, let metadata), .executeResult(_, let data, let metadata):
             return bundle(data, metadata) + "\n"
         case .error(let name, let value, let traceback):
             let text = ([name.isEmpty ? value : "\(name): \(value)"] + traceback.filter { $0 != value }).joined(separator: "\n")
-            return "<div class=\"error\"><pre>\(escape(stripANSI(text)))</pre></div>\n"
+            return "<div class=\"error\"><pre>\(Markup.escape(stripANSI(text)))</pre></div>\n"
         case .other:
             return ""
         }
@@ -123,7 +123,7 @@ public enum HTMLPage {
         if let svg = text("image/svg+xml") {
             return "<img src=\"data:image/svg+xml;base64,\(Data(svg.utf8).base64EncodedString())\" alt=\"\">"
         }
-        if let plain = text("text/plain") { return "<pre>\(escape(stripANSI(plain)))</pre>" }
+        if let plain = text("text/plain") { return "<pre>\(Markup.escape(stripANSI(plain)))</pre>" }
         return ""
     }
 
@@ -133,12 +133,11 @@ public enum HTMLPage {
         guard let out = bytes.withUnsafeBufferPointer({ b in
             b.baseAddress.map { base in base.withMemoryRebound(to: CChar.self, capacity: b.count) { cmark_markdown_to_html($0, b.count, CMARK_OPT_DEFAULT | CMARK_OPT_SMART) } }
                 ?? cmark_markdown_to_html("", 0, CMARK_OPT_DEFAULT)
-        }) else { return "<p>\(escape(source))</p>" }
+        }) else { return "<p>\(Markup.escape(source))</p>" }
         defer { free(out) }
         return String(cString: out)
     }
 
-    public static func escape(_ s: String) -> String { Markup.escape(s) }
 
     /// Text without terminal colour codes (CSI sequences).
     public static func stripANSI(_ s: String) -> String {
