@@ -65,6 +65,8 @@ let package = Package(
         .systemLibrary(name: "PangoCairoSystem", pkgConfig: "pangocairo", providers: [.apt(["libpango1.0-dev", "libcairo2-dev"])]),
         // CommonMark: the Markdown cells of a notebook as HTML.
         .systemLibrary(name: "CMarkSystem", pkgConfig: "libcmark", providers: [.apt(["libcmark-dev"])]),
+        // ZeroMQ: the Jupyter kernel's sockets. Only the Jupyter target imports it.
+        .systemLibrary(name: "ZMQSystem", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
 
         // C glue: Lua's macros, the error trampoline, the interrupt hook (the only code that may longjmp).
         // Lua is linked statically, as the lua5.4 interpreter is: calls into the Lua API then skip
@@ -104,12 +106,15 @@ let package = Package(
                                                   .product(name: "Crypto", package: "swift-crypto")]),
         // Notebooks: the `-- %%` format, .ipynb (nbformat 4.5), papermill's parameters, the HTML page.
         .target(name: "Notebook", dependencies: ["CMarkSystem", "LuaHost", "Support", .product(name: "Yams", package: "Yams")]),
+        // The Jupyter messaging protocol (5.3): ZeroMQ sockets, signed wire messages, connection
+        // files, kernelspecs. The kernel itself (which runs Lua) is the executable's.
+        .target(name: "Jupyter", dependencies: ["ZMQSystem", "Support", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "LunetteLua", dependencies: ["LuaHost", "Support", "Torch", "Vision", "Drawing", "Detection"]),
-        .executableTarget(name: "Lunette", dependencies: ["LunetteLua", "LuaHost", "Notebook", "Support", "CReadline", "CLua"]),
+        .executableTarget(name: "Lunette", dependencies: ["LunetteLua", "LuaHost", "Notebook", "Jupyter", "Drawing", "Support", "CReadline", "CLua"]),
         // Fuzz harnesses over the readers of outside data (scripts/fuzz); in an ordinary build, a replay tool.
         // LUNETTE_FUZZ=1 (set by scripts/fuzz) builds libFuzzer's entry points instead of the replay main.
         .target(name: "CFuzz"),
-        .executableTarget(name: "LunetteFuzz", dependencies: ["CFuzz", "Detection", "LuaHost", "Notebook", "Support", "Torch", "Vision"],
+        .executableTarget(name: "LunetteFuzz", dependencies: ["CFuzz", "Detection", "Jupyter", "LuaHost", "Notebook", "Support", "Torch", "Vision"],
                           swiftSettings: fuzzing ? [.define("LUNETTE_FUZZ")] : []),
 
         // Test support: spawning the CLI on a pseudo-terminal needs forkpty, which Swift cannot call safely.
@@ -119,6 +124,7 @@ let package = Package(
         .testTarget(name: "TorchTests", dependencies: ["Torch", "Support"]),
         .target(name: "TestFixtures", dependencies: ["Support"], path: "Tests/TestFixtures"),
         .testTarget(name: "DetectionTests", dependencies: ["Detection", "Drawing", "Store", "Support", "Torch", "Vision", "TestFixtures"], exclude: ["Data"]),
+        .testTarget(name: "JupyterTests", dependencies: ["Jupyter", "Support"]),
         .testTarget(name: "NotebookTests", dependencies: ["Notebook", "Support", "TestFixtures"]),
         .testTarget(name: "LunetteLuaTests", dependencies: ["LunetteLua", "LuaHost"]),
         .testTarget(name: "LunetteCLITests", dependencies: ["CPty", "Lunette", "LunetteFuzz", "TestFixtures"], exclude: ["Scripts"]),

@@ -76,10 +76,37 @@ struct CellRunner {
     }
 
     /// Runs a notebook's cell: a cell read from a `-- %%` file is named by its file and lines
-    /// (`nb.lua:42:` in messages), one from an .ipynb by its number among the code cells.
+    /// (`nb.lua:42:` in messages), one from an .ipynb by its number among the code cells, as the
+    /// kernel names the cell it runs as execution `number` (`[cell 3]:2:`).
     func run(cell: Cell, of path: String, number: Int, printer: PrettyPrinter? = nil) -> Outcome {
-        let name = cell.line.map { _ in "@" + path } ?? "=[\((path as NSString).lastPathComponent) cell \(number)]"
+        let name = cell.line.map { _ in "@" + path } ?? Self.chunkName(number: number)
         return run(cell.source, name: name, firstLine: cell.line ?? 1, printer: printer)
+    }
+
+    /// The chunk name of a cell known by its number only.
+    static func chunkName(number: Int) -> String { "=[cell \(number)]" }
+
+    enum Completeness: Equatable {
+        case complete
+        /// More lines are needed (an open block, string or call).
+        case incomplete
+        /// No more lines can make it compile.
+        case invalid
+    }
+
+    /// Whether code is a whole entry, as the REPL decides when to ask for another line (lua.c's
+    /// rule: incomplete when it fails as statements with "<eof>" at the end). An entry that is
+    /// empty, a `?name` or a `:command` is complete.
+    static func completeness(of code: String, compiles: (String) -> (ok: Bool, message: String)) -> Completeness {
+        let trimmed = code.trimmingSpaces
+        if trimmed.isEmpty || trimmed.hasPrefix("?") || REPL.isCommand(trimmed) { return .complete }
+        var expression = trimmed
+        if expression.hasPrefix("=") { expression.removeFirst() }
+        if expression.hasSuffix(";") { expression.removeLast() }
+        if compiles("return " + expression + ";").ok { return .complete }
+        let (ok, message) = compiles(LocalRewriter.rewrite(trimmed))
+        if ok { return .complete }
+        return message.hasSuffix("<eof>") ? .incomplete : .invalid
     }
 
     private func message(at idx: Int32) -> String {

@@ -239,12 +239,30 @@ enum NotebookCommand {
             notes(value)
             outputs.append(.displayData(data: value.data, metadata: value.metadata))
         }
-        defer { LunetteBindings.displaySink = nil }
+        // Long work's progress bar: one output per bar, updated in place (as update_display_data
+        // does in a kernel), instead of lines of stderr.
+        var barOutput: Int?
+        StatusConsole.barSink = { event in
+            switch event {
+            case .show(let bar):
+                let v = LunetteBindings.richValue(of: bar)
+                if let i = barOutput, i < outputs.count {
+                    outputs[i] = .displayData(data: v.data, metadata: v.metadata)
+                } else {
+                    collect(closing: false)
+                    outputs.append(.displayData(data: v.data, metadata: v.metadata))
+                    barOutput = outputs.count - 1
+                }
+            case .end:
+                barOutput = nil
+            }
+        }
+        defer { LunetteBindings.displaySink = nil; StatusConsole.barSink = nil }
         let timer = CellTimer()
         // Ctrl-C between cells (or a time limit that ran out just as its cell ended) is counted,
         // never fatal; during a cell it stops the cell.
         lh_count_sigint_between_calls()
-        var sigints = lh_sigint_count()
+        let sigints = lh_sigint_count()
         for (k, i) in codeCells.enumerated() {
             if lh_sigint_count() != sigints { status = 130; break }
             count += 1
@@ -252,6 +270,7 @@ enum NotebookCommand {
             let label = nb.cells[i].title.map { " \($0)" } ?? ""
             say("[\(k + 1)/\(codeCells.count)]\(label) ")
             outputs = []
+            barOutput = nil
             let before = lh_sigint_count()
             if let t = o.timeout { timer.arm(seconds: t) }
             let outcome = runner.run(cell: nb.cells[i], of: o.input, number: k + 1)

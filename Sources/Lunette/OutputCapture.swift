@@ -96,13 +96,24 @@ final class OutputCapture: @unchecked Sendable {
     }
 
     /// What was written since the last take, in order, as (stream name, text); with `closing`,
-    /// a note for each stream that went past the cap, and the caps start again.
-    func take(closing: Bool) -> [(name: String, text: String)] {
-        settle()
+    /// a note for each stream that went past the cap, and the caps start again. Without
+    /// `settling`, only what the readers already got (a kernel's periodic flush while a cell runs).
+    func take(closing: Bool, settling: Bool = true) -> [(name: String, text: String)] {
+        if settling { settle() } else { fflush(nil) }
         lock.lock()
         defer { lock.unlock() }
-        var out = chunks.map { (name: streams[$0.stream].name, text: String(decoding: $0.bytes, as: UTF8.self)) }
+        // A read may end inside a character: its first bytes wait for the rest (unless closing).
+        var held: (stream: Int, bytes: [UInt8])?
+        if !closing, let last = chunks.last {
+            let n = Self.incompleteTail(last.bytes)
+            if n > 0 {
+                held = (last.stream, Array(last.bytes.suffix(n)))
+                chunks[chunks.count - 1].bytes.removeLast(n)
+            }
+        }
+        var out = chunks.filter { !$0.bytes.isEmpty }.map { (name: streams[$0.stream].name, text: String(decoding: $0.bytes, as: UTF8.self)) }
         chunks.removeAll()
+        if let held { chunks.append(held) }
         if closing {
             for i in 0..<2 where dropped[i] > 0 {
                 out.append((name: "stderr", text: "[lunette: \(Self.size(dropped[i])) more of \(streams[i].name) was not kept: a cell keeps at most \(Self.size(cap)) of each stream]\n"))
@@ -111,6 +122,18 @@ final class OutputCapture: @unchecked Sendable {
             dropped = [0, 0]
         }
         return out
+    }
+
+    /// How many bytes at the end begin a UTF-8 character that is not finished (0 to 3).
+    static func incompleteTail(_ bytes: [UInt8]) -> Int {
+        guard !bytes.isEmpty else { return 0 }
+        for back in 1...min(3, bytes.count) {
+            let b = bytes[bytes.count - back]
+            if b & 0xC0 == 0x80 { continue }           // a continuation byte: look further back
+            let length = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC0 ? 2 : 1
+            return length > back ? back : 0
+        }
+        return 0
     }
 
     static func size(_ n: Int) -> String {

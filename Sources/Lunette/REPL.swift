@@ -109,11 +109,7 @@ final class REPL {
 
     /// lua.c's rule: a chunk is incomplete when it fails as a statement with "<eof>" at the end.
     func isIncomplete(_ buffer: String) -> Bool {
-        let trimmed = buffer.trimmingSpaces
-        if trimmed.isEmpty || trimmed.hasPrefix("?") || Self.isCommand(trimmed) { return false }
-        if compile(expressionForm(trimmed).code).ok { return false }
-        let (ok, message) = compile(LocalRewriter.rewrite(trimmed))
-        return !ok && message.hasSuffix("<eof>")
+        CellRunner.completeness(of: buffer, compiles: compile) == .incomplete
     }
 
     private func expressionForm(_ code: String) -> (code: String, silent: Bool) {

@@ -16,7 +16,9 @@ final class Session {
         try setPackagePath(scriptDirectory: scriptDirectory)
         // The detectron2 package is documented from its files when loaded: load it now, so
         // help() lists it before a script requires it (nothing else happens on loading it).
-        _ = try? state.evaluate("pcall(require, 'detectron2')", name: "=(lunette)")
+        // It is also the global `d2`, the name every example gives it (`local d2 = require
+        // "detectron2"` still works), so completion and help on `d2.` work from the first line.
+        _ = try? state.evaluate("local ok, m = pcall(require, 'detectron2'); if ok and d2 == nil then d2 = m end", name: "=(lunette)")
     }
 
     func setPackagePath(scriptDirectory: String?) throws {

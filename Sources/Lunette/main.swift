@@ -22,6 +22,7 @@ Available options are:
        lunette tune worker DIR   work on the grid search in DIR (claims trials until none is left)
        lunette detect ...        bulk detection, merge, features, export, status (lunette detect --help)
        lunette notebook ...      run a -- %% notebook into .ipynb/HTML, or convert (lunette notebook --help)
+       lunette kernel install    make Lunette a Jupyter kernel (lunette kernel --help)
 With no script, lunette starts the REPL when stdin is a terminal and runs stdin otherwise.
 Environment: LUNETTE_PATH (stdlib folders), LUNETTE_HISTORY (REPL history file), NO_COLOR.
 
@@ -118,9 +119,16 @@ func notebookCommand(_ argv: [String]) -> Int32? {
     return NotebookCommand.main(Array(argv.dropFirst(2)))
 }
 
+/// `lunette kernel ...` (a script named `kernel` still runs as a script).
+func kernelCommand(_ argv: [String]) -> Int32? {
+    guard argv.count >= 2, argv[1] == "kernel", !Paths.exists("kernel") else { return nil }
+    return KernelCommand.main(Array(argv.dropFirst(2)))
+}
+
 func main() -> Int32 {
     let argv = CommandLine.arguments
     if let status = tuneWorker(argv) { return status }
+    if let status = kernelCommand(argv) { return status }
     if let status = detectCommand(argv) { return status }
     if let status = notebookCommand(argv) { return status }
     let options: Options

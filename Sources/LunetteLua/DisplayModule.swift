@@ -71,6 +71,15 @@ extension LunetteBindings {
         return r
     }
 
+    /// A progress bar as a notebook shows it: its line as text, an HTML progress element beside
+    /// the same words (the trainer's, grid search's and bulk detection's bars).
+    public static func richValue(of bar: ProgressBar) -> RichValue {
+        let (value, maximum) = bar.total > 0 ? (bar.done, bar.total) : (1, 1)
+        let html = "<div class=\"lunette-progress\"><progress value=\"\(min(value, maximum))\" max=\"\(maximum)\" style=\"width: 16em; vertical-align: middle;\"></progress>"
+            + " <code>\(Markup.escape(bar.details))</code></div>"
+        return RichValue(data: [("text/plain", .string(bar.line)), ("text/html", .string(html))])
+    }
+
     /// A list of records (tables of scalars, at most 500 rows) as an HTML table; columns sorted
     /// as the pretty printer sorts keys. Anything else: nil.
     static func recordsTable(_ state: LuaState, at idx: Int32) -> String? {

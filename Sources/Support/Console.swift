@@ -7,8 +7,21 @@ public enum StatusConsole {
     private static let lock = NSLock()
     nonisolated(unsafe) private static var bar: String?
 
-    /// Whether stderr is a terminal that can redraw a line in place (not TERM=dumb).
+    /// What happens to the progress bar when its drawing goes elsewhere than stderr.
+    public enum BarEvent {
+        /// Shows the bar (a new one after `end`, else the one shown, updated).
+        case show(ProgressBar)
+        /// The bar is finished; its last state stays.
+        case end
+    }
+    /// Where bars go instead of the terminal: a notebook (run headless or in a Jupyter kernel)
+    /// shows each as one output updated in place. Set, bars are drawn whatever stderr is.
+    nonisolated(unsafe) public static var barSink: ((BarEvent) -> Void)?
+
+    /// Whether progress is drawn as a bar: stderr is a terminal that can redraw a line in
+    /// place (not TERM=dumb), or bars go to a notebook.
     public static var isInteractive: Bool {
+        if barSink != nil { return true }
         if let t = getenv("TERM"), String(cString: t) == "dumb" { return false }
         return isatty(STDERR_FILENO) != 0
     }
@@ -49,15 +62,17 @@ public enum StatusConsole {
     }
 
     /// Shows (or replaces) the bar on the current line.
-    static func showBar(_ text: String) {
+    static func showBar(_ progress: ProgressBar) {
+        if let barSink { return barSink(.show(progress)) }
         lock.lock()
         defer { lock.unlock() }
-        bar = text
-        raw("\r\u{1B}[K" + text)
+        bar = progress.line
+        raw("\r\u{1B}[K" + progress.line)
     }
 
     /// Leaves the bar's last state on its own line and stops redrawing it.
     static func endBar() {
+        if let barSink { return barSink(.end) }
         lock.lock()
         defer { lock.unlock() }
         if bar != nil { raw("\n") }

@@ -60,7 +60,7 @@ public final class ProgressMeter {
         if interactive {
             guard finished || now - lastDraw >= 0.2 else { return }
             lastDraw = now
-            StatusConsole.showBar(barLine(status: status, eta: eta ?? self.eta))
+            StatusConsole.showBar(bar(status: status, eta: eta ?? self.eta))
         } else if finished || now - lastPlain >= plainEvery {
             lastPlain = now
             StatusConsole.line(plainLine(status: status, eta: eta ?? self.eta))
@@ -74,17 +74,23 @@ public final class ProgressMeter {
         if interactive { StatusConsole.endBar() }
     }
 
-    public func barLine(status: String, eta: Double?) -> String {
+    public func barLine(status: String, eta: Double?) -> String { bar(status: status, eta: eta).line }
+
+    /// The bar's state: its line as a terminal shows it, and its parts for other displays.
+    public func bar(status: String, eta: Double?) -> ProgressBar {
         let fraction = total == 0 ? 1 : min(Double(done) / Double(total), 1)
         let width = 20
         let filled = Int(fraction * Double(width))
-        var bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
-        if StatusConsole.colorEnabled() { bar = "\u{1B}[32m" + bar + "\u{1B}[0m" }
-        var parts = ["\(title) \(done)/\(total)", bar, String(format: "%3.0f%%", fraction * 100)]
-        if !status.isEmpty { parts.append(status) }
-        parts.append(rate.map { String(format: "%.2f %@/s", $0, unit) } ?? "-- \(unit)/s")
-        parts.append("ETA " + (eta.map(ProgressMeter.duration) ?? "?"))
-        return parts.joined(separator: "  ")
+        var glyphs = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
+        if StatusConsole.barSink == nil, StatusConsole.colorEnabled() { glyphs = "\u{1B}[32m" + glyphs + "\u{1B}[0m" }
+        let head = "\(title) \(done)/\(total)"
+        var tail = [String(format: "%3.0f%%", fraction * 100)]
+        if !status.isEmpty { tail.append(status) }
+        tail.append(rate.map { String(format: "%.2f %@/s", $0, unit) } ?? "-- \(unit)/s")
+        tail.append("ETA " + (eta.map(ProgressMeter.duration) ?? "?"))
+        return ProgressBar(title: title, done: done, total: total, fraction: fraction,
+                           line: ([head, glyphs] + tail).joined(separator: "  "),
+                           details: ([head] + tail).joined(separator: "  "))
     }
 
     public func plainLine(status: String, eta: Double?) -> String {
@@ -103,4 +109,16 @@ public final class ProgressMeter {
         let hms = String(format: "%d:%02d:%02d", rest / 3600, rest % 3600 / 60, rest % 60)
         return days > 0 ? "\(days) day\(days == 1 ? "" : "s"), \(hms)" : hms
     }
+}
+
+/// One state of a progress bar.
+public struct ProgressBar: Sendable {
+    public let title: String
+    public let done: Int
+    public let total: Int
+    public let fraction: Double
+    /// The line a terminal shows ("train 40/400  ████░░…  10%  loss 1.234  2.10 it/s  ETA 0:02:51").
+    public let line: String
+    /// The same without the bar's glyphs (for a display that draws its own bar).
+    public let details: String
 }
