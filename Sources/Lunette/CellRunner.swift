@@ -39,6 +39,7 @@ struct CellRunner {
             if lexer.tokens().isEmpty { continue }
             let expression = "return " + tail + "\n"
             guard compiles(expression), !whole || compiles(tail) else { continue }
+            if i == 0 { return expression }      // the whole cell is the expression: it keeps line 1
             let head = LocalRewriter.rewrite(lines[..<i].joined(separator: "\n"))
             guard compiles(head) else { break }
             return head + "\n" + expression

@@ -669,7 +669,7 @@ final class Kernel: @unchecked Sendable {
     /// Asks the front end of the running request for a line; it joins the buffer with a newline.
     private func requestInput() throws {
         guard let request = running, inputAllowed else {
-            throw LuaError.message("io.read: this front end takes no input (its execute_request says allow_stdin false); give values as notebook parameters instead")
+            throw LuaError.message("this front end takes no input (its execute_request says allow_stdin false); give values as notebook parameters instead")
         }
         flush(closing: false)
         let ask = message("input_request", .object([("prompt", .string("")), ("password", .bool(false))]), parent: request,

@@ -54,10 +54,10 @@ final class WireTests: XCTestCase {
         refused(wrongKey, "bad signature")
         // Well signed but not a message.
         let unsigned = try Signer(scheme: "hmac-sha256", key: [])
-        func frames(_ header: String) -> [[UInt8]] { [Wire.delimiter, [], Array(header.utf8), Array("{}".utf8), Array("{}".utf8), Array("{}".utf8)] }
-        XCTAssertThrowsError(try Wire.decode(frames("[1]"), signer: unsigned)) { XCTAssertEqual("\($0)", "header is a JSON array, not an object") }
-        XCTAssertThrowsError(try Wire.decode(frames("{}"), signer: unsigned)) { XCTAssertEqual("\($0)", "header has no msg_type") }
-        XCTAssertThrowsError(try Wire.decode(frames("{"), signer: unsigned)) { XCTAssertTrue("\($0)".hasPrefix("header is not JSON: ")) }
+        func unsignedFrames(_ header: String) -> [[UInt8]] { [Wire.delimiter, [], Array(header.utf8), Array("{}".utf8), Array("{}".utf8), Array("{}".utf8)] }
+        XCTAssertThrowsError(try Wire.decode(unsignedFrames("[1]"), signer: unsigned)) { XCTAssertEqual("\($0)", "header is a JSON array, not an object") }
+        XCTAssertThrowsError(try Wire.decode(unsignedFrames("{}"), signer: unsigned)) { XCTAssertEqual("\($0)", "header has no msg_type") }
+        XCTAssertThrowsError(try Wire.decode(unsignedFrames("{"), signer: unsigned)) { XCTAssertTrue("\($0)".hasPrefix("header is not JSON: ")) }
     }
 
     func testReplayedSignaturesAreRecognisedWithinTheHistory() {
