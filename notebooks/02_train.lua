@@ -126,8 +126,8 @@ cfg:get("SOLVER.BASE_LR")
 -- Training stops halfway here (`MAX_ITER` is half the run), to show resuming below. The trainer
 -- writes `metrics.json` (losses every 20 iterations and at the end), a checkpoint every
 -- `SOLVER.CHECKPOINT_PERIOD` iterations (5000: none in a run this short) and `model_final.pth`
--- into `OUTPUT_DIR`, and a progress bar on a terminal. The folder is emptied first so that the
--- notebook starts from scratch each time.
+-- into `OUTPUT_DIR`, and a progress bar (in a notebook, one output that updates in place). The
+-- folder is emptied first so that the notebook starts from scratch each time.
 
 -- %% Train
 cfg.OUTPUT_DIR = out .. "/train"

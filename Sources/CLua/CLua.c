@@ -266,6 +266,7 @@ void lh_write_stdout(const char *s, size_t len) { fwrite(s, 1, len, stdout); ffl
 void lh_write_stderr(const char *s, size_t len) { fwrite(s, 1, len, stderr); fflush(stderr); }
 
 void lh_stdout_line_buffered(int line) { setvbuf(stdout, NULL, line ? _IOLBF : _IOFBF, 0); }
+void lh_flush_standard_streams(void) { fflush(stdout); fflush(stderr); }
 
 const char *lh_release(void) { return LUA_RELEASE; }
 

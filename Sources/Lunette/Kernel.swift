@@ -44,6 +44,9 @@ final class Kernel: @unchecked Sendable {
     private var barDisplay: String?
 
     private var executionCount = 0
+    /// The signatures the shell socket has taken (a replay is dropped).
+    private var shellSeen = SignatureHistory()
+    private(set) var kernelInfo: [(String, JSONValue)] = []
     private var history: [(line: Int, input: String)] = []
 
     private let stateLock = NSLock()
@@ -70,6 +73,7 @@ final class Kernel: @unchecked Sendable {
         runner = CellRunner(session: session)
         capture = try OutputCapture(cap: 1 << 20)
         logFD = capture.terminalError
+        kernelInfo = Self.info(session)
     }
 
     var isStopping: Bool { stateLock.lock(); defer { stateLock.unlock() }; return stopping }
@@ -98,7 +102,6 @@ final class Kernel: @unchecked Sendable {
             t.start()
         }
         log("Lunette \(LunetteBindings.version) kernel on \(connection.transport)://\(connection.ip) (shell \(connection.ports[.shell]!), iopub \(connection.ports[.iopub]!)), session \(sessionID)")
-        var seen = SignatureHistory()
         while !isStopping {
             let frames: [[UInt8]]
             do {
@@ -108,7 +111,7 @@ final class Kernel: @unchecked Sendable {
                 log("shell: \(error)")
                 continue
             }
-            guard let message = accept(frames, channel: "shell", seen: &seen) else { continue }
+            guard let message = accept(frames, channel: "shell", seen: &shellSeen) else { continue }
             handleShell(message)
         }
         // Shutting down: the helpers end within their poll time, then every socket closes and
@@ -308,7 +311,8 @@ final class Kernel: @unchecked Sendable {
 
     // MARK: shell requests
 
-    lazy var kernelInfo: [(String, JSONValue)] = {
+    /// kernel_info_reply's content (made once: the control thread answers it too).
+    static func info(_ session: Session) -> [(String, JSONValue)] {
         var language = IPYNB.languageInfo(version: session.state.version.replacingOccurrences(of: "Lua ", with: ""))
         if case .object(var fields) = language {
             fields.set("pygments_lexer", .string("lua"))
@@ -328,7 +332,7 @@ final class Kernel: @unchecked Sendable {
             ])),
             ("debugger", .bool(false)),
         ]
-    }()
+    }
 
     private func handleShell(_ request: WireMessage) {
         status("busy", request)
@@ -439,9 +443,8 @@ final class Kernel: @unchecked Sendable {
     /// After an error, requests already queued behind the failed cell are answered "aborted"
     /// (as ipykernel does): Run All stops at the first error.
     private func abortQueued() {
-        var seen = SignatureHistory()
         while let frames = try? shell.receive(timeoutMS: 0) {
-            guard let request = accept(frames, channel: "shell", seen: &seen) else { continue }
+            guard let request = accept(frames, channel: "shell", seen: &shellSeen) else { continue }
             status("busy", request)
             reply(request, on: shell, [("status", .string("aborted"))], metadata: .object([("status", .string("aborted"))]))
             status("idle", request)
@@ -591,7 +594,9 @@ final class Kernel: @unchecked Sendable {
         default:
             if let n = c["n"]?.integer { entries = Array(entries.suffix(Int(max(0, n)))) }
         }
-        return entries.map { .array([.int(0), .int(Int64($0.line)), .string($0.input)]) }
+        // With `output`, each entry's third item is [input, output]; outputs are not kept (null).
+        let withOutput = c["output"] == .bool(true)
+        return entries.map { .array([.int(0), .int(Int64($0.line)), withOutput ? .array([.string($0.input), .null]) : .string($0.input)]) }
     }
 
     // MARK: input

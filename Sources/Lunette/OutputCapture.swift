@@ -99,7 +99,9 @@ final class OutputCapture: @unchecked Sendable {
     /// a note for each stream that went past the cap, and the caps start again. Without
     /// `settling`, only what the readers already got (a kernel's periodic flush while a cell runs).
     func take(closing: Bool, settling: Bool = true) -> [(name: String, text: String)] {
-        if settling { settle() } else { fflush(nil) }
+        // Without settling, only the standard streams are flushed: fflush(NULL) would wait on the
+        // lock of a stream another thread is blocked reading (io.stdin:read() in a cell).
+        if settling { settle() } else { lh_flush_standard_streams() }
         lock.lock()
         defer { lock.unlock() }
         // A read may end inside a character: its first bytes wait for the rest (unless closing).

@@ -1,4 +1,5 @@
 import Detection
+import Jupyter
 import LuaHost
 import Notebook
 import Foundation
@@ -40,6 +41,10 @@ enum FuzzTarget: String, CaseIterable {
     case notebook
     /// An .ipynb file, as `lunette notebook run/convert` reads it, written as .lua and HTML.
     case ipynb
+    /// What reaches the Jupyter kernel from outside: an input holding a 0xFF byte is split there
+    /// into the frames of a message (checked unsigned and signed; one read must encode and read
+    /// back the same); any other input is a connection file.
+    case jupyter
 
     /// Where each input is written: a folder of this process's own in memory where possible.
     static let folder: String = {
@@ -80,6 +85,7 @@ enum FuzzTarget: String, CaseIterable {
         case .delivery: name = "delivery.csv"
         case .notebook: name = "notebook.lua"
         case .ipynb: name = "notebook.ipynb"
+        case .jupyter: name = "connection.json"
         }
         let path = FuzzTarget.folder + "/" + name
         guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else { fatalError("cannot write \(path)") }
@@ -135,6 +141,26 @@ enum FuzzTarget: String, CaseIterable {
             case .ipynb:
                 let nb = try IPYNB.read(path)
                 _ = PercentFormat.render(nb).utf8.count + HTMLPage.render(nb, title: "x").utf8.count + IPYNB.text(nb).utf8.count
+            case .jupyter:
+                guard Array(bytes).contains(0xFF) else {
+                    let c = try ConnectionInfo.read(path)
+                    _ = Channel.allCases.map { c.endpoint($0) }
+                    break
+                }
+                let frames = Array(bytes).split(separator: 0xFF, omittingEmptySubsequences: false).map(Array.init)
+                var failure: Error?
+                var read = false
+                for signer in [try Signer(scheme: "hmac-sha256", key: []), try Signer(scheme: "hmac-sha256", key: Array("fuzz".utf8))] {
+                    let m: WireMessage
+                    do { m = try Wire.decode(frames, signer: signer) } catch { failure = error; continue }
+                    read = true
+                    let again = try Wire.decode(Wire.encode(m, signer: signer), signer: signer)
+                    guard again.header == m.header, again.parentHeader == m.parentHeader, again.metadata == m.metadata,
+                          again.content == m.content, again.identities == m.identities, again.buffers == m.buffers else {
+                        fatalError("jupyter: a message read, written and read again changed")
+                    }
+                }
+                if !read, let failure { throw failure }
             case .video:
                 let video = try Video(path: path)
                 for _ in 0..<4 {

@@ -110,6 +110,7 @@ final class KernelTests: XCTestCase {
     }
 
     func testOnePlusOneIsTwoOnIopub() throws {
+        XCTAssertEqual(try Self.report()["idle_interrupt_alive"], .bool(true), "an interrupt between cells is not fatal")
         let r = try Self.report()["one_plus_one"]
         let messages = Self.iopub(r)
         XCTAssertEqual(messages.map(\.type), ["status", "execute_input", "execute_result", "status"])

@@ -124,6 +124,12 @@ final class TutorialTests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: try Self.scratch() + "/out/train/model_final.pth"))
         // The training log lines (stderr, at the fd level) are in the notebook too.
         XCTAssertTrue(r.outputs("Train").contains { $0["name"] == .string("stderr") && NotebookCLITests.text($0["text"]).contains("Starting training from iteration 0") })
+        // The progress bar is one output holding its last state (not lines of terminal codes).
+        let bars = r.outputs("Train").filter { NotebookCLITests.text($0["data"]?["text/html"]).contains("<progress") }
+        XCTAssertEqual(bars.count, 1)
+        XCTAssertEqual(bars.first?["output_type"], .string("display_data"))
+        XCTAssertTrue(NotebookCLITests.text(bars.first?["data"]?["text/plain"]).hasPrefix("train 10/10"), "\(String(describing: bars.first))")
+        XCTAssertFalse(r.outputs("Train").contains { NotebookCLITests.text($0["text"]).contains("\u{1B}[") })
     }
 
     /// The sizes every later tutorial takes in the test (01 built the data at these sizes).

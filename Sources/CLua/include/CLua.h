@@ -91,6 +91,8 @@ void lh_interrupt_running(void);
 void lh_clear_hook(lua_State *L);
 // C's stdout line by line (1) or in blocks (0): captured output keeps its place among log lines.
 void lh_stdout_line_buffered(int line);
+// Flushes stdout and stderr only (fflush(NULL) would wait on a stream another thread reads).
+void lh_flush_standard_streams(void);
 
 // The host pointer stored in the state's extra space (coroutines inherit it).
 void lh_set_host(lua_State *L, void *host);

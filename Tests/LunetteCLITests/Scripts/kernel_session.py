@@ -62,6 +62,10 @@ info_id = kc.kernel_info()
 info = reply_to(info_id)
 report["kernel_info"] = info["content"]
 
+# An interrupt while the kernel waits is counted, never fatal.
+km.interrupt_kernel()
+time.sleep(0.5)
+report["idle_interrupt_alive"] = km.is_alive()
 report["one_plus_one"] = execute("1 + 1")
 report["mixed"] = execute(
     'print("hello")\n'
