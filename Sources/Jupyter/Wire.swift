@@ -158,9 +158,11 @@ public struct SignatureHistory {
 
     public init(capacity: Int = 1 << 16) { self.capacity = capacity }
 
-    /// Records the signature; false when it was already there.
+    /// Records the signature; false when it was already there (in either case of hex digits:
+    /// the check takes both, so a replay cannot pass by changing the case).
     public mutating func insert(_ signature: [UInt8]) -> Bool {
         guard !signature.isEmpty else { return true }
+        let signature = signature.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }
         guard !seen.contains(signature) else { return false }
         if order.count < capacity {
             order.append(signature)

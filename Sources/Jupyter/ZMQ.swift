@@ -52,7 +52,14 @@ public final class ZMQSocket: @unchecked Sendable {
         raw = s
         // Messages still queued when the socket closes get a moment to go out, never for ever.
         try setOption(ZMQ_LINGER, Int32(1000))
+        // A peer cannot make the kernel hold more than this for one message (it is read whole
+        // before its signature is checked); a larger one drops the connection.
+        var limit = ZMQSocket.maxMessageBytes
+        guard zmq_setsockopt(raw, ZMQ_MAXMSGSIZE, &limit, MemoryLayout<Int64>.size) == 0 else { throw ZMQError("zmq_setsockopt ZMQ_MAXMSGSIZE") }
     }
+
+    /// The largest message a socket takes: 256 MiB.
+    public static let maxMessageBytes: Int64 = 256 << 20
 
     public func setOption(_ option: Int32, _ value: Int32) throws {
         var v = value
@@ -69,6 +76,7 @@ public final class ZMQSocket: @unchecked Sendable {
     public func subscribeAll() throws { try setOption(ZMQ_SUBSCRIBE, bytes: []) }
 
     public func bind(_ endpoint: String) throws {
+        if endpoint.hasPrefix("tcp://[") { try setOption(ZMQ_IPV6, Int32(1)) }     // an IPv6 address
         guard zmq_bind(raw, endpoint) == 0 else { throw ZMQError("bind \(endpoint)") }
     }
 

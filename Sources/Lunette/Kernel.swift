@@ -54,7 +54,17 @@ final class Kernel: @unchecked Sendable {
     private var executing = false
     private var finished = 0       // helper threads that ended
 
+    /// The thread that runs Lua: signals (Jupyter's interrupt) go to it alone.
+    let mainThread = pthread_self()
+
+    /// Made on the thread that will serve; SIGINT is blocked there until `serve` starts, so every
+    /// thread started meanwhile (output readers, helpers) keeps it blocked and the signal always
+    /// lands on the thread running Lua, as lua.c's handler expects.
     init(connectionFile: String) throws {
+        var blocked = sigset_t()
+        sigemptyset(&blocked)
+        sigaddset(&blocked, SIGINT)
+        pthread_sigmask(SIG_BLOCK, &blocked, nil)
         connection = try ConnectionInfo.read(connectionFile)
         signer = try Signer(scheme: connection.signatureScheme, key: connection.key)
         context = try ZMQContext()
@@ -102,16 +112,13 @@ final class Kernel: @unchecked Sendable {
             t.start()
         }
         log("Lunette \(LunetteBindings.version) kernel on \(connection.transport)://\(connection.ip) (shell \(connection.ports[.shell]!), iopub \(connection.ports[.iopub]!)), session \(sessionID)")
+        // Jupyter's interrupt goes to this thread only (the others were started with it blocked).
+        var blocked = sigset_t()
+        sigemptyset(&blocked)
+        sigaddset(&blocked, SIGINT)
+        pthread_sigmask(SIG_UNBLOCK, &blocked, nil)
         while !isStopping {
-            let frames: [[UInt8]]
-            do {
-                guard let f = try shell.receive(timeoutMS: 200) else { continue }
-                frames = f
-            } catch {
-                log("shell: \(error)")
-                continue
-            }
-            guard let message = accept(frames, channel: "shell", seen: &shellSeen) else { continue }
+            guard let message = nextMessage(shell, channel: "shell", seen: &shellSeen) else { continue }
             handleShell(message)
         }
         // Shutting down: the helpers end within their poll time, then every socket closes and
@@ -127,6 +134,17 @@ final class Kernel: @unchecked Sendable {
         context.terminate()
         capture.stop()
         return 0
+    }
+
+    /// The next message on a socket within the time (nil: none came, or it was dropped).
+    private func nextMessage(_ socket: ZMQSocket, channel: String, seen: inout SignatureHistory, timeoutMS: Int = 200) -> WireMessage? {
+        do {
+            guard let frames = try socket.receive(timeoutMS: timeoutMS) else { return nil }
+            return accept(frames, channel: channel, seen: &seen)
+        } catch {
+            log("\(channel): \(error)")
+            return nil
+        }
     }
 
     /// A message off a socket if it is signed right and not a replay; else nil, logged.
@@ -146,9 +164,10 @@ final class Kernel: @unchecked Sendable {
     private func requestStop() {
         stateLock.lock()
         stopping = true
-        let busy = executing
         stateLock.unlock()
-        if busy { lh_interrupt_running() }
+        // The running cell (or a help lookup) stops as Ctrl-C stops it, on its own thread; an
+        // idle main thread counts it and its wait for the next request ends.
+        pthread_kill(mainThread, SIGINT)
     }
 
     // MARK: sending
@@ -185,10 +204,10 @@ final class Kernel: @unchecked Sendable {
     /// Publishes what was captured since the last flush, as streams of the running request
     /// (nothing for a silent one). `closing` at the end of a request: everything written by then,
     /// and a note for a stream that went past its cap.
-    func flush(closing: Bool, settling: Bool = true) {
+    func flush(closing: Bool, settle: Double = 1) {
         outputLock.lock()
         defer { outputLock.unlock() }
-        let chunks = capture.take(closing: closing, settling: settling)
+        let chunks = capture.take(closing: closing, settle: settle)
         guard !silent else { return }
         for (name, text) in chunks where !text.isEmpty {
             publish("stream", [("name", .string(name)), ("text", .string(text))], parent: parent)
@@ -197,7 +216,7 @@ final class Kernel: @unchecked Sendable {
 
     /// Publishes an output of the running request after what it printed before it.
     private func output(_ type: String, _ content: [(String, JSONValue)], notes: [String] = []) {
-        flush(closing: false)
+        flush(closing: false, settle: 0.2)
         outputLock.lock()
         defer { outputLock.unlock() }
         guard !silent, let parent else { return }
@@ -250,7 +269,7 @@ final class Kernel: @unchecked Sendable {
         while !isStopping {
             usleep(200_000)
             stateLock.lock(); let busy = executing; stateLock.unlock()
-            if busy { flush(closing: false, settling: false) }
+            if busy { flush(closing: false, settle: 0) }
         }
     }
 
@@ -271,20 +290,12 @@ final class Kernel: @unchecked Sendable {
     private func controlLoop() {
         var seen = SignatureHistory()
         while !isStopping {
-            let frames: [[UInt8]]
-            do {
-                guard let f = try control.receive(timeoutMS: 200) else { continue }
-                frames = f
-            } catch {
-                log("control: \(error)")
-                continue
-            }
-            guard let request = accept(frames, channel: "control", seen: &seen) else { continue }
+            guard let request = nextMessage(control, channel: "control", seen: &seen) else { continue }
             status("busy", request)
             switch request.type {
             case "interrupt_request":
                 // The same path as the signal Jupyter sends with interrupt_mode "signal".
-                kill(getpid(), SIGINT)
+                pthread_kill(mainThread, SIGINT)
                 reply(request, on: control, [("status", .string("ok"))])
             case "shutdown_request":
                 shutdown(request, on: control)
@@ -398,6 +409,7 @@ final class Kernel: @unchecked Sendable {
         outputLock.unlock()
         running = request
         inputAllowed = c["allow_stdin"] != .bool(false)
+        inputBuffer = []                  // what an earlier cell left unread is not this cell's input
         barDisplay = nil
         if !isSilent { publish("execute_input", [("code", .string(code)), ("execution_count", .int(Int64(count)))], parent: request) }
 
@@ -442,11 +454,13 @@ final class Kernel: @unchecked Sendable {
 
     /// After an error, requests already queued behind the failed cell are answered "aborted"
     /// (as ipykernel does): Run All stops at the first error.
+    /// Other requests (a shutdown, a completion) are served as usual.
     private func abortQueued() {
-        while let frames = try? shell.receive(timeoutMS: 0) {
-            guard let request = accept(frames, channel: "shell", seen: &shellSeen) else { continue }
+        while let request = nextMessage(shell, channel: "shell", seen: &shellSeen, timeoutMS: 0) {
+            guard request.type == "execute_request" else { handleShell(request); continue }
             status("busy", request)
-            reply(request, on: shell, [("status", .string("aborted"))], metadata: .object([("status", .string("aborted"))]))
+            reply(request, on: shell, [("status", .string("aborted")), ("execution_count", .int(Int64(executionCount)))],
+                  metadata: .object([("status", .string("aborted"))]))
             status("idle", request)
         }
     }
@@ -523,7 +537,8 @@ final class Kernel: @unchecked Sendable {
     }
 
     /// The help text of the name at the cursor, as the REPL's `?name` shows it; nil when there
-    /// is no name there or nothing documents it. Evaluating the name reads fields only (no calls).
+    /// is no name there or nothing documents it. Only a dotted name is evaluated (an __index
+    /// metamethod may run; an interrupt stops it as it stops a cell).
     func inspect(_ code: String, cursor: Int?) -> String? {
         guard let name = Self.name(in: code, cursor: cursor) else { return nil }
         let state = session.state

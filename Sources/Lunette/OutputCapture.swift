@@ -78,9 +78,9 @@ final class OutputCapture: @unchecked Sendable {
 
     /// Waits until everything written so far has been read: C's buffers flushed, both pipes empty
     /// (at most a few seconds: a child left running in the background may write for ever).
-    private func settle() {
+    private func settle(seconds: Double = 5) {
         fflush(nil)
-        let deadline = Date().addingTimeInterval(5)
+        let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
             var pending = false
             for s in streams {
@@ -96,12 +96,13 @@ final class OutputCapture: @unchecked Sendable {
     }
 
     /// What was written since the last take, in order, as (stream name, text); with `closing`,
-    /// a note for each stream that went past the cap, and the caps start again. Without
-    /// `settling`, only what the readers already got (a kernel's periodic flush while a cell runs).
-    func take(closing: Bool, settling: Bool = true) -> [(name: String, text: String)] {
+    /// a note for each stream that went past the cap, and the caps start again. It waits at most
+    /// `settle` seconds for the pipes to empty; with 0, only what the readers already got (a
+    /// kernel's periodic flush while a cell runs).
+    func take(closing: Bool, settle seconds: Double = 5) -> [(name: String, text: String)] {
         // Without settling, only the standard streams are flushed: fflush(NULL) would wait on the
         // lock of a stream another thread is blocked reading (io.stdin:read() in a cell).
-        if settling { settle() } else { lh_flush_standard_streams() }
+        if seconds > 0 { settle(seconds: seconds) } else { lh_flush_standard_streams() }
         lock.lock()
         defer { lock.unlock() }
         // A read may end inside a character: its first bytes wait for the rest (unless closing).

@@ -71,6 +71,10 @@ final class WireTests: XCTestCase {
         XCTAssertFalse(h.insert([4]))
         XCTAssertTrue(h.insert([]))       // unsigned messages are not tracked
         XCTAssertTrue(h.insert([]))
+        // The check takes either case of hex digits, so a replay in the other case is one too.
+        var cased = SignatureHistory()
+        XCTAssertTrue(cased.insert(Array("ab12".utf8)))
+        XCTAssertFalse(cased.insert(Array("AB12".utf8)))
     }
 
     func testTimestampsAreISO8601WithMicroseconds() {

@@ -212,6 +212,10 @@ final class KernelTests: XCTestCase {
         XCTAssertEqual(report["input"]?["requests"], .array([.array([.string("input_request"), .bool(true)]), .array([.string("input_request"), .bool(true)])]))
         XCTAssertEqual(Self.iopub(report["input"]).first { $0.type == "stream" }?.content["text"]?.string, "Ada Lovelace\t42\tinteger\n")
         XCTAssertEqual(report["input"]?["reply"]?["status"]?.string, "ok")
+        let leftover = report["input_leftover"]?.array ?? []
+        XCTAssertEqual(leftover.map { $0["asked"] }, [.int(1), .int(1)])
+        XCTAssertEqual(leftover.map { Self.iopub($0).first { $0.type == "execute_result" }?.content["data"]?["text/plain"]?.string },
+                       ["\"he\"", "\"world\""])
         let refused = report["input_refused"]?["reply"]
         XCTAssertEqual(refused?["status"]?.string, "error")
         XCTAssertEqual(refused?["evalue"]?.string,

@@ -109,6 +109,18 @@ while answers:
 report["input"] = {"requests": requests, "iopub": collect(msg_id), "reply": reply_to(msg_id)["content"]}
 report["input_refused"] = execute("io.read()", allow_stdin=False)
 
+def with_input(code, answers):
+    msg_id = kc.execute(code, allow_stdin=True)
+    asked = 0
+    while answers:
+        m = kc.stdin_channel.get_msg(timeout=30)
+        asked += m["msg_type"] == "input_request"
+        kc.input(answers.pop(0))
+    return {"asked": asked, "iopub": collect(msg_id), "reply": reply_to(msg_id)["content"]}
+
+# What one cell left unread is not the next cell's input: the next read asks again.
+report["input_leftover"] = [with_input("io.read(2)", ["hello"]), with_input("io.read()", ["world"])]
+
 # Interrupts: a Lua loop, then training (Swift code) stopped at its next iteration.
 msg_id = kc.execute("while true do end")
 time.sleep(1.0)
