@@ -214,14 +214,15 @@ final class Kernel: @unchecked Sendable {
         }
     }
 
-    /// Publishes an output of the running request after what it printed before it.
+    /// Publishes an output of the running request after what it printed before it, and before
+    /// it the `notes` (lines of stderr: what was changed to show it).
     private func output(_ type: String, _ content: [(String, JSONValue)], notes: [String] = []) {
         flush(closing: false, settle: 0.2)
         outputLock.lock()
         defer { outputLock.unlock() }
         guard !silent, let parent else { return }
         for note in notes {
-            publish("stream", [("name", .string("stderr")), ("text", .string("[lunette: \(note)]\n"))], parent: parent)
+            publish("stream", [("name", .string("stderr")), ("text", .string(note))], parent: parent)
         }
         publish(type, content, parent: parent)
     }
@@ -232,7 +233,7 @@ final class Kernel: @unchecked Sendable {
 
     private func installHooks() {
         LunetteBindings.displaySink = { [unowned self] value in
-            output("display_data", bundle(value) + [("transient", .object([]))], notes: value.notes)
+            output("display_data", bundle(value) + [("transient", .object([]))], notes: value.noteLines)
         }
         StatusConsole.barSink = { [unowned self] event in
             switch event {
@@ -432,7 +433,7 @@ final class Kernel: @unchecked Sendable {
         switch outcome {
         case .values(let values):
             for v in values {
-                output("execute_result", [("execution_count", .int(Int64(count)))] + bundle(v), notes: v.notes)
+                output("execute_result", [("execution_count", .int(Int64(count)))] + bundle(v), notes: v.noteLines)
             }
             replyContent = [("status", .string("ok")), ("execution_count", .int(Int64(count))),
                             ("user_expressions", userExpressions(c["user_expressions"])), ("payload", .array([]))]

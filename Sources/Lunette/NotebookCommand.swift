@@ -232,7 +232,7 @@ enum NotebookCommand {
         }
         /// What was changed to show a value (a picture scaled down), as a line of stderr.
         func notes(_ value: RichValue) {
-            for note in value.notes { outputs.append(.stream(name: "stderr", text: "[lunette: \(note)]\n")) }
+            for line in value.noteLines { outputs.append(.stream(name: "stderr", text: line)) }
         }
         LunetteBindings.displaySink = { value in
             collect(closing: false)

@@ -15,6 +15,8 @@ public struct RichValue {
     public var notes: [String] = []
     public var plain: String { data.first { $0.0 == "text/plain" }?.1.string ?? "" }
     public var hasPicture: Bool { data.contains { $0.0 == "image/png" } }
+    /// The notes as the lines of stderr a notebook shows them in (the runner and the kernel alike).
+    public var noteLines: [String] { notes.map { "[lunette: \($0)]\n" } }
     public init(data: [(String, JSONValue)] = [], metadata: [(String, JSONValue)] = [], notes: [String] = []) {
         self.data = data
         self.metadata = metadata
