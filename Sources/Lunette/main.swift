@@ -19,6 +19,7 @@ Available options are:
   -h, --help  show this help and exit
   --        stop handling options
   -         execute stdin and stop handling options
+       lunette --launch N script [args]   N local processes of one data-parallel job (as torchrun)
        lunette tune worker DIR   work on the grid search in DIR (claims trials until none is left)
        lunette detect ...        bulk detection, merge, features, export, status (lunette detect --help)
        lunette notebook ...      run a -- %% notebook into .ipynb/HTML, or convert (lunette notebook --help)
@@ -127,6 +128,7 @@ func kernelCommand(_ argv: [String]) -> Int32? {
 
 func main() -> Int32 {
     let argv = CommandLine.arguments
+    if let status = Launcher.main(argv) { return status }
     if let status = tuneWorker(argv) { return status }
     if let status = kernelCommand(argv) { return status }
     if let status = detectCommand(argv) { return status }

@@ -105,6 +105,22 @@ extension LunetteBindings {
     }
 
     static func registerEngineModule(in state: LuaState) throws {
+        try state.defineModule("detectron2.utils.comm", doc: "This process's place in a data-parallel job (torchrun, srun, lunette --launch), as Detectron2's comm.") { m in
+            m.function("get_world_size", [], returns: "integer", doc: "The number of processes in the job (1 alone).") { call in
+                call.push(.integer(Int64(Comm.worldSize)))
+            }
+            m.function("get_rank", [], returns: "integer", doc: "This process's rank, from 0.") { call in call.push(.integer(Int64(Comm.rank))) }
+            m.function("get_local_rank", [], returns: "integer", doc: "This process's rank on its machine (its GPU index).") { call in
+                call.push(.integer(Int64(Comm.localRank)))
+            }
+            m.function("is_main_process", [], returns: "boolean", doc: "Whether this is rank 0 (the one that writes checkpoints, metrics and results).") { call in
+                call.push(.boolean(Comm.isMainProcess))
+            }
+            m.function("synchronize", [], doc: "Waits until every rank gets here (after the job is joined by a trainer; alone, returns at once).") { call in
+                try Comm.synchronize()
+                return 0
+            }
+        }
         try state.defineModule("detectron2.engine", doc: "Predictors, the trainer and bulk detection.") { m in
             m.function("DefaultPredictor", [LuaParameter("cfg", .object("detectron2.config.CfgNode"))], returns: "DefaultPredictor",
                        doc: "Builds the model from cfg, loads MODEL.WEIGHTS, resizes inputs to INPUT.MIN_SIZE_TEST / MAX_SIZE_TEST.") { call in

@@ -17,6 +17,9 @@ public enum StatusConsole {
     /// Where bars go instead of the terminal: a notebook (run headless or in a Jupyter kernel)
     /// shows each as one output updated in place. Set, bars are drawn whatever stderr is.
     nonisolated(unsafe) public static var barSink: ((BarEvent) -> Void)?
+    /// Set on the ranks after 0 of a data-parallel job: progress (bars and their plain lines) is
+    /// rank 0's to show, as Detectron2 logs on the main process only.
+    nonisolated(unsafe) public static var progressSuppressed = false
 
     /// Whether progress is drawn as a bar: stderr is a terminal that can redraw a line in
     /// place (not TERM=dumb), or bars go to a notebook.

@@ -57,6 +57,7 @@ public final class ProgressMeter {
         self.done = done
         let now = clock()
         let finished = done >= total
+        if StatusConsole.progressSuppressed { return }
         if interactive {
             guard finished || now - lastDraw >= 0.2 else { return }
             lastDraw = now

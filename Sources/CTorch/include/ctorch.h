@@ -196,6 +196,36 @@ int ct_zip_writer_record(ct_zip_writer w, const char *name, const void *data, si
 // Finishes the archive and frees the writer (also after a failure).
 int ct_zip_writer_close(ct_zip_writer w);
 
+// ---- collectives (c10d) ----------------------------------------------------------------------
+// A TCPStore: the server (rank 0) listens on port; clients connect to host:port, retrying
+// until timeout_ms. Values are bytes;
+// ct_store_get returns a malloc'd copy the caller frees. wait fails after timeout_ms.
+typedef struct ct_store_s *ct_store;
+typedef struct ct_group_s *ct_group;
+// 1 when the backend ("gloo", "nccl") was compiled into this build.
+int ct_backend_available(const char *backend);
+int ct_store_create(const char *host, int port, int is_server, int world_size, int64_t timeout_ms, ct_store *out);
+void ct_store_free(ct_store s);
+int ct_store_set(ct_store s, const char *key, const void *value, int64_t length);
+int ct_store_get(ct_store s, const char *key, void **value, int64_t *length);
+int ct_store_add(ct_store s, const char *key, int64_t amount, int64_t *result);
+int ct_store_check(ct_store s, const char *const *keys, int n, int *present);
+int ct_store_wait(ct_store s, const char *const *keys, int n, int64_t timeout_ms);
+// A process group over the store's keys under prefix. device_kind for gloo: "interface"
+// (device_value names it), "hostname" (device_value is this host's address) or "default".
+// Collectives fail (never hang) after timeout_ms.
+int ct_group_create(ct_store s, const char *prefix, const char *backend, int rank, int world_size, const char *device_kind,
+                    const char *device_value, int64_t timeout_ms, ct_group *out);
+void ct_group_free(ct_group g);
+// In place: each tensor becomes the sum of that tensor over the ranks (one collective per tensor,
+// all issued before any is waited for).
+int ct_all_reduce_sum(ct_group g, ct_tensor *tensors, int n);
+// In place: each tensor becomes root's.
+int ct_broadcast(ct_group g, ct_tensor *tensors, int n, int root);
+// outputs[r] (new handles) is rank r's input; inputs have the same shape and dtype on every rank.
+int ct_all_gather(ct_group g, ct_tensor input, int world_size, ct_tensor *outputs);
+int ct_barrier(ct_group g);
+
 #ifdef __cplusplus
 }
 #endif

@@ -182,7 +182,13 @@ public final class TrainLoader: @unchecked Sendable {
 
     /// `startBatch` resumes the stream where batch number `startBatch` begins (the same
     /// batches an uninterrupted run would see next, when no image is skipped as unreadable).
-    public init(dicts inputDicts: [DatasetDict], settings: LoaderSettings, startBatch: Int = 0) throws {
+    ///
+    /// In a data-parallel job each rank reads its shard of the one stream, as Detectron2's
+    /// TrainingSampler: rank r takes positions r, r + W, r + 2W, ... (W = `worldSize`), and
+    /// `settings.imsPerBatch` is the rank's own batch. A sample's flip, size and sampling seed
+    /// follow its position in the stream, so they do not depend on the rank that reads it.
+    public init(dicts inputDicts: [DatasetDict], settings: LoaderSettings, startBatch: Int = 0, rank: Int = 0, worldSize: Int = 1) throws {
+        precondition(worldSize >= 1 && (0..<worldSize).contains(rank), "rank \(rank) of \(worldSize)")
         var dicts = inputDicts
         if settings.filterEmptyAnnotations {
             let before = dicts.count
@@ -209,8 +215,12 @@ public final class TrainLoader: @unchecked Sendable {
         let skip = settings.skipUnreadable
         let box = SkipCounter()
         let frozen = dicts
+        // `seq` counts this rank's samples; `position` is where it stands in the whole stream.
         let produce: (Int) throws -> MappedSample? = { seq in
-            try box.map(frozen[sampler.index(seq)], with: mapper, seed: seed &+ UInt64(seq) &* 0x9E37_79B9_7F4A_7C15, skip: skip)
+            let position = seq * worldSize + rank
+            let s = try box.map(frozen[sampler.index(position)], with: mapper, seed: seed &+ UInt64(position) &* 0x9E37_79B9_7F4A_7C15, skip: skip)
+            s?.samplingSeed = (seed ^ 0xA076_1D64_78BD_642F) &+ UInt64(position) &* 0xE703_7ED1_A0B4_28DB
+            return s
         }
         // Replay the grouping of the batches already taken (it needs only the sizes in the dicts),
         // then start decoding after them and refill the half-full buckets they left.
@@ -219,7 +229,7 @@ public final class TrainLoader: @unchecked Sendable {
         if startBatch > 0 {
             var batches = 0
             while batches < startBatch {
-                let d = dicts[sampler.index(first)]
+                let d = dicts[sampler.index(first * worldSize + rank)]
                 let b = settings.aspectRatioGrouping ? Self.bucket(width: d.width, height: d.height) : 0
                 pending[b].append(first)
                 first += 1

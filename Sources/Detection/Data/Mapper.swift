@@ -13,6 +13,9 @@ public final class MappedSample: @unchecked Sendable {
     /// Training targets: boxes (N, 4) XYXY in the resized image, classes (N) int64; nil at test time.
     public let gtBoxes: Tensor?
     public let gtClasses: Tensor?
+    /// The seed of this sample's place in the training stream: its anchor and proposal sampling
+    /// seed (the same in any process of a data-parallel job). nil outside a training stream.
+    public internal(set) var samplingSeed: UInt64?
 
     init(image: Tensor, height: Int, width: Int, imageID: Int64, fileName: String, gtBoxes: Tensor?, gtClasses: Tensor?) {
         self.image = image

@@ -127,12 +127,14 @@ public final class PeriodicWriter: TrainerHook {
     }
 
     public func beforeTrain(_ t: DefaultTrainer) throws {
+        guard t.isMainProcess else { return }      // rank 0 writes metrics.json and shows progress
         let p = ProgressMeter(title: title, total: t.maxIter, interactive: interactive ?? StatusConsole.isInteractive)
         p.begin(alreadyDone: t.startIter)
         progress = p
     }
 
     public func afterStep(_ t: DefaultTrainer) throws {
+        guard t.isMainProcess else { return }
         let s = t.storage
         let eta = (s.median("time", window: 1000) ?? t.lastStepSeconds) * Double(t.maxIter - t.iter - 1)
         let writeNow = (t.iter + 1) % period == 0 || t.iter == t.maxIter - 1
@@ -169,6 +171,7 @@ public final class PeriodicWriter: TrainerHook {
 
     /// Writes what is not written yet and ends the bar (after training, a stop or a failure).
     public func afterTrain(_ t: DefaultTrainer) throws {
+        guard t.isMainProcess else { return }
         progress?.finish()
         try json.write(t.storage)
     }

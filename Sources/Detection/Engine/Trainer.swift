@@ -33,13 +33,34 @@ public final class DefaultTrainer {
     let trainDicts: [DatasetDict]
     /// Each parameter group's base LR (SOLVER.BASE_LR with its factors).
     public let initialLRs: [Double]
-    /// Base of the per-iteration seeds (SEED, or drawn once and kept in checkpoints).
+    /// Base of the per-iteration seeds (SEED, or drawn once and kept in checkpoints); in a
+    /// data-parallel job rank 0's, shared by all (each rank's own RNG adds its rank).
     public private(set) var seed: UInt64
+    /// The data-parallel world this trainer trains in (nil: one process).
+    public let world: DistributedWorld?
+    /// Gradient averaging over the world (nil: one process).
+    public let ddp: DistributedDataParallel?
+    /// Whether this process writes checkpoints, metrics.json and the progress bar (rank 0).
+    public var isMainProcess: Bool { (world?.rank ?? 0) == 0 }
+    /// The world size recorded in the checkpoint resumed from (nil: none, or written alone).
+    public private(set) var resumedWorldSize: Int?
 
     public init(cfg userConfig: CfgNode, catalog: DataCatalog = .shared) throws {
-        let cfg = try Self.autoScaleWorkers(userConfig, workers: 1)
+        // A data-parallel job (torchrun, srun, lunette --launch) is joined before anything else,
+        // so a bad placement fails first, on every rank.
+        let placement = try Comm.placement()
+        var device = try GeneralizedRCNN.device(configuredIn: userConfig, for: "DefaultTrainer")
+        if placement != nil, case .cuda = device { device = .cuda(Comm.localRank) }
+        let world = placement == nil ? nil : try Comm.join(backend: Comm.backend(for: device))
+        self.world = world
+        let workers = world?.size ?? 1
+        let cfg = try Self.autoScaleWorkers(userConfig, workers: workers)
         self.cfg = cfg
         self.catalog = catalog
+        let batch = try cfg.int("SOLVER.IMS_PER_BATCH")
+        guard batch % workers == 0 else {
+            throw ConfigError("SOLVER.IMS_PER_BATCH (\(batch)) must be divisible by the number of processes (\(workers)): it is the batch of all of them together, split evenly")
+        }
         outputDir = try cfg.string("OUTPUT_DIR")
         try Self.prepareOutputDir(outputDir)
         maxIter = try cfg.int("SOLVER.MAX_ITER")
@@ -48,7 +69,13 @@ public final class DefaultTrainer {
         evalPeriod = try cfg.int("TEST.EVAL_PERIOD")
         let s = try cfg.int("SEED")
         seed = s >= 0 ? UInt64(s) : UInt64.random(in: 0..<(1 << 31))
-        try TorchRuntime.manualSeed(seed)
+        if let world {
+            // One seed for the job (Detectron2's shared_random_seed): rank 0's.
+            let all = try world.allGather(Array(String(seed).utf8))
+            seed = UInt64(String(decoding: all[0], as: UTF8.self)) ?? seed
+        }
+        // Each rank's own RNG differs (Detectron2's seed_all_rng(seed + rank)).
+        try TorchRuntime.manualSeed(seed &+ UInt64(world?.rank ?? 0))
 
         // Datasets first: a bad name or class count fails before the model is built.
         let names = try cfg.strings("DATASETS.TRAIN")
@@ -77,9 +104,10 @@ public final class DefaultTrainer {
         }
         trainDicts = dicts
 
-        model = try GeneralizedRCNN(cfg: cfg)
-        let device = try GeneralizedRCNN.device(configuredIn: cfg, for: "DefaultTrainer")
+        let model = try GeneralizedRCNN(cfg: cfg)
+        self.model = model
         if device != .cpu { try model.to(device) }
+        ddp = try world.map { try DistributedDataParallel(model: model, world: $0) }
         if try cfg.bool("SOLVER.AMP.ENABLED") {
             DetectionLog.shared.warn("DefaultTrainer", "SOLVER.AMP.ENABLED: mixed precision is not implemented; training in float32")
         }
@@ -157,6 +185,7 @@ public final class DefaultTrainer {
         var restoredOptimizer = false
         if case .dict(let trainer)? = ck.extra?["trainer"] {
             if case .int(let s)? = trainer["seed"] { seed = UInt64(s) }
+            if case .int(let w)? = trainer["world_size"] { resumedWorldSize = Int(w) }
             if case .dict(let inner)? = trainer["_trainer"], case .dict(let opt)? = inner["optimizer"] {
                 restoredOptimizer = try restoreOptimizer(opt, source: path)
             }
@@ -167,6 +196,11 @@ public final class DefaultTrainer {
         startIter = iteration + 1
         iter = iteration
         DetectionLog.shared.info("checkpoint", "Resuming from \(path) at iteration \(startIter)")
+        let workers = world?.size ?? 1
+        if (resumedWorldSize ?? 1) != workers {
+            DetectionLog.shared.warn("checkpoint", "\(path) was written by a run of \(resumedWorldSize ?? 1) process\((resumedWorldSize ?? 1) == 1 ? "" : "es"), this run has \(workers): "
+                                     + "training resumes, but the images each iteration sees from here differ from the uninterrupted run's (the stream is split over another number of ranks)")
+        }
     }
 
     /// Momentum buffers by position (Detectron2 numbers parameters across groups in order).
@@ -202,6 +236,8 @@ public final class DefaultTrainer {
     public func saveCheckpoint(_ name: String, iteration: Int) throws -> String {
         let file = name + ".pth"
         let path = (outputDir as NSString).appendingPathComponent(file)
+        // In a data-parallel job every rank holds the same weights; rank 0 writes them.
+        guard isMainProcess else { return path }
         let model = TorchSave.dict(self.model.stateDict().map { ($0.name, PyValue.tensor($0.tensor)) })
         var stateItems: [(Int, PyValue)] = []
         var groups: [PyValue] = []
@@ -227,6 +263,7 @@ public final class DefaultTrainer {
             ("hooks", .dict(TorchSave.dict([("LRScheduler", .dict(TorchSave.dict([("base_lrs", TorchSave.list(initialLRs.map { .float($0) })), ("last_epoch", .int(Int64(iteration + 1)))])))]))),
             ("_trainer", .dict(TorchSave.dict([("iteration", .int(Int64(iteration))), ("optimizer", .dict(optimizerState))]))),
             ("seed", .int(Int64(seed))),
+            ("world_size", .int(Int64(world?.size ?? 1))),
         ])
         let top = TorchSave.dict([("model", .dict(model)), ("trainer", .dict(trainer)), ("iteration", .int(Int64(iteration)))])
         try TorchSave.write(.dict(top), to: path, ordered: [ObjectIdentifier(model)])
@@ -266,8 +303,16 @@ public final class DefaultTrainer {
         }
         var settings = try LoaderSettings(cfg: cfg)
         settings.seed = Int(seed)          // SEED, or the one drawn for this run (kept in checkpoints)
-        let loader = try TrainLoader(dicts: trainDicts, settings: settings, startBatch: startIter)
+        let workers = world?.size ?? 1
+        settings.imsPerBatch /= workers    // each rank's share of the batch
+        let loader = try TrainLoader(dicts: trainDicts, settings: settings, startBatch: startIter, rank: world?.rank ?? 0, worldSize: workers)
         defer { loader.close() }
+        // DDP's first act: every rank starts from rank 0's weights (a fresh head is drawn per rank).
+        if let ddp {
+            do { try ddp.broadcastState(model) } catch { world?.recordFailure("\(error)"); throw error }
+            DetectionLog.shared.info("DefaultTrainer", "Data-parallel over \(workers) processes (\(ddp.world.backend)): \(settings.imsPerBatch) image\(settings.imsPerBatch == 1 ? "" : "s") each, "
+                                     + "gradients averaged in \(ddp.buckets.count) bucket\(ddp.buckets.count == 1 ? "" : "s") of \(ByteCountFormatter.string(fromByteCount: Int64(ddp.bytesPerIteration), countStyle: .binary)) per iteration")
+        }
         model.train()
         defer { model.eval() }
         DetectionLog.shared.info("DefaultTrainer", "Starting training from iteration \(startIter)")
@@ -280,7 +325,7 @@ public final class DefaultTrainer {
                 for h in hooks { try h.beforeStep(self) }
                 try runStep(loader)
                 for h in hooks { try h.afterStep(self) }
-                if it != maxIter - 1 && shouldStop() {
+                if it != maxIter - 1 && (world == nil ? shouldStop() : stopAgreed) {
                     let path = try saveCheckpoint(Self.checkpointName(it), iteration: it)
                     startIter = it + 1
                     throw Stopped("training interrupted after iteration \(it) of \(maxIter)", kept: "checkpoint \(path) and \(outputDir)/metrics.json",
@@ -291,6 +336,7 @@ public final class DefaultTrainer {
             // As Detectron2's `finally`: after_train runs on a stop or a failure too (metrics are
             // flushed, the progress bar ends; the final evaluation runs only at MAX_ITER).
             for h in hooks { try? h.afterTrain(self) }
+            if !(error is Stopped) { world?.recordFailure("iteration \(iter): \(error)") }
             throw error
         }
         // After the loop the trainer and the storage stand at MAX_ITER (Detectron2's
@@ -308,18 +354,33 @@ public final class DefaultTrainer {
     private func runStep(_ loader: TrainLoader) throws {
         let it = iter
         let stepStart = Date()
-        try TorchRuntime.manualSeed(seed &+ UInt64(it) &* 0x9E37_79B9)
+        try TorchRuntime.manualSeed((seed &+ UInt64(world?.rank ?? 0)) &+ UInt64(it) &* 0x9E37_79B9)
         let batch = try loader.next()
         let dataTime = Date().timeIntervalSince(stepStart)
         let out: TrainingOutput
         do {
             out = try model.trainingForward(images: batch.map(\.image),
-                                            targets: batch.map { TrainingTargets(boxes: $0.gtBoxes!, classes: $0.gtClasses!) })
+                                            targets: batch.map { TrainingTargets(boxes: $0.gtBoxes!, classes: $0.gtClasses!, samplingSeed: $0.samplingSeed) })
         } catch let e as TrainingError {
             throw TrainingError("iteration \(it): \(e.message) " + lastGoodCheckpoint)
         }
         let total = try out.losses.dropFirst().reduce(out.losses[0].value) { try $0 + $1.value }
-        let values = try out.losses.map { ($0.name, try $0.value.item()) }
+        var values = try out.losses.map { ($0.name, try $0.value.item()) }
+        var metrics = out.metrics.map { ($0.name, $0.value) }
+        var reportedDataTime = dataTime
+        if let world {
+            stopAgreed = shouldStop()
+            // Detectron2's _write_metrics: every rank's losses and statistics, averaged (data_time:
+            // the slowest rank's), and a stop asked on any rank stops all at the same iteration.
+            let mine = [dataTime, stopAgreed ? 1 : 0] + values.map(\.1) + metrics.map(\.1)
+            let all = try world.allGatherDoubles(mine)
+            guard all.allSatisfy({ $0.count == mine.count }) else { throw TrainingError("iteration \(it): the ranks report different loss and metric sets") }
+            func mean(_ k: Int) -> Double { all.reduce(0) { $0 + $1[k] } / Double(all.count) }
+            reportedDataTime = all.map { $0[0] }.max() ?? dataTime
+            stopAgreed = all.contains { $0[1] != 0 }
+            for k in values.indices { values[k].1 = mean(2 + k) }
+            for k in metrics.indices { metrics[k].1 = mean(2 + values.count + k) }
+        }
         let totalValue = values.reduce(0) { $0 + $1.1 }
         guard totalValue.isFinite else {
             throw TrainingError("Loss became infinite or NaN at iteration=\(it)! loss_dict = {\(values.map { "'\($0.0)': \($0.1)" }.joined(separator: ", "))}. " +
@@ -327,13 +388,17 @@ public final class DefaultTrainer {
         }
         try optimizer.zeroGrad()
         try total.backward()
+        try ddp?.averageGradients()
         if let clipping { try clipping.apply(optimizer) }
         try optimizer.step()
-        storage.put("data_time", dataTime)
+        storage.put("data_time", reportedDataTime)
         storage.put("total_loss", totalValue)
         for (name, v) in values { storage.put(name, v) }
-        for (name, v) in out.metrics { storage.put(name, v) }
+        for (name, v) in metrics { storage.put(name, v) }
     }
+
+    /// Whether the last step saw a stop request (on any rank).
+    private var stopAgreed = false
 
     /// What a diverged run says about where to go back to.
     private var lastGoodCheckpoint: String {
@@ -431,6 +496,7 @@ public final class DefaultTrainer {
 
     /// model_final.pth's safetensors copy of the weights (written after the final checkpoint).
     func writeFinalWeights(checkpoint path: String, iteration: Int) throws {
+        guard isMainProcess else { return }
         try SafeTensors.write(model.stateDict(), metadata: ["format": "pt", "iteration": String(iteration)],
                               to: (path as NSString).deletingPathExtension + ".safetensors")
     }
@@ -454,10 +520,16 @@ public final class DefaultTrainer {
         var all: [(String, COCOEvaluator.Results)] = []
         let settings = try LoaderSettings(cfg: cfg)
         for name in names {
-            let loader = try TestLoader(dicts: try catalog.get(name), settings: settings)
+            var dicts = try catalog.get(name)
+            if let world { dicts = Array(dicts[GatherPredictions.shard(count: dicts.count, rank: world.rank, size: world.size)]) }
+            let loader = try TestLoader(dicts: dicts, settings: settings)
             defer { loader.close() }
-            let evaluator = try COCOEvaluator(datasetName: name, outputDir: (outputDir as NSString).appendingPathComponent("inference"), catalog: catalog)
-            let results = try InferenceOnDataset.run(loader: loader, evaluator: evaluator, shouldStop: stoppable ? shouldStop : { false }) { try InferenceOnDataset.predictions(model, $0) }
+            // Every rank evaluates the gathered predictions; rank 0 writes them.
+            let evaluator = try COCOEvaluator(datasetName: name, outputDir: isMainProcess ? (outputDir as NSString).appendingPathComponent("inference") : nil, catalog: catalog)
+            // A stop on one rank cannot end the others' inference at the same image: in a job,
+            // evaluation runs to the end and the trainer stops after it.
+            let results = try InferenceOnDataset.run(loader: loader, evaluator: evaluator, shouldStop: stoppable && world == nil ? shouldStop : { false },
+                                                     world: world) { try InferenceOnDataset.predictions(model, $0) }
             DetectionLog.shared.info("DefaultTrainer", "Evaluation results for \(name) in csv format:\n" + results.table)
             for (metric, value) in results.bbox {
                 storage.put((names.count > 1 ? name + "/" : "") + "bbox/" + metric, value, smoothing: false)

@@ -7,8 +7,10 @@ import Torch
 public enum InferenceOnDataset {
     /// A stop request (`shouldStop`, Ctrl-C by default) ends the run between images with
     /// `Stopped`: nothing is evaluated, and the run starts again from the first image.
+    /// In a data-parallel job (`world`) the loader holds this rank's shard; the predictions of
+    /// every rank are gathered before the evaluation.
     public static func run(loader: TestLoader, evaluator: COCOEvaluator, shouldStop: () -> Bool = { LongWork.stopRequested },
-                           predict: (MappedSample) throws -> Instances) throws -> COCOEvaluator.Results {
+                           world: DistributedWorld? = nil, predict: (MappedSample) throws -> Instances) throws -> COCOEvaluator.Results {
         evaluator.reset()
         let log = DetectionLog.shared
         log.info("inference_on_dataset", "Start inference on \(loader.count) batches")
@@ -33,6 +35,11 @@ public enum InferenceOnDataset {
         let total = Date().timeIntervalSince(start)
         log.info("inference_on_dataset", String(format: "Total inference time: %.3f s (%.6f s / iter), pure compute %.6f s / iter",
                                                 total, total / Double(max(n, 1)), computeTime / Double(max(n, 1))))
+        if let world {
+            let all = try GatherPredictions.gather(evaluator.predictions, world: world)
+            evaluator.reset()
+            for p in all { try evaluator.process(p) }
+        }
         return try evaluator.evaluate()
     }
 

@@ -107,9 +107,14 @@ public struct Instances {
 public struct TrainingTargets {
     public var boxes: Tensor
     public var classes: Tensor
-    public init(boxes: Tensor, classes: Tensor) {
+    /// Seeds the random sampling of this image's anchors (RPN) and proposals (ROI heads), so an
+    /// image is sampled alike whichever process and batch it is in (data-parallel training
+    /// then equals one process with the whole batch). nil: the generator's current stream.
+    public var samplingSeed: UInt64?
+    public init(boxes: Tensor, classes: Tensor, samplingSeed: UInt64? = nil) {
         self.boxes = boxes
         self.classes = classes
+        self.samplingSeed = samplingSeed
     }
     public var count: Int { classes.shape[0] }
 }

@@ -10,11 +10,16 @@ public final class DetectionLog: @unchecked Sendable {
     /// Set to false to keep warnings only in memory (tests).
     public var echo = true
     private var muted = 0
+    /// This process's rank in a data-parallel job: above 0, progress lines are left to rank 0
+    /// and warnings say which rank gives them (Detectron2's setup_logger per rank).
+    public var rank = 0
 
-    public func warn(_ source: String, _ message: String) { record("WARNING [\(source)] \(message)") }
+    public func warn(_ source: String, _ message: String) { record("WARNING \(rankTag)[\(source)] \(message)") }
+
+    private var rankTag: String { rank > 0 ? "[rank \(rank)] " : "" }
 
     /// Something failed and the work went on without it (a grid-search trial that failed).
-    public func error(_ source: String, _ message: String) { record("ERROR [\(source)] \(message)") }
+    public func error(_ source: String, _ message: String) { record("ERROR \(rankTag)[\(source)] \(message)") }
 
     /// Runs `body` with its warnings dropped: for checks that build objects only to compare them
     /// (a grid search's schedules), whose warnings the real build will give once.
@@ -34,7 +39,7 @@ public final class DetectionLog: @unchecked Sendable {
     }
 
     public func info(_ source: String, _ message: String) {
-        if echo { StatusConsole.line("[\(source)] \(message)") }
+        if echo && rank == 0 { StatusConsole.line("[\(source)] \(message)") }
     }
 
     /// Warnings recorded since the last call.

@@ -7,4 +7,7 @@ utils.visualizer = require "detectron2.utils.visualizer"
 --- setup_logger(): Detectron2's logging setup, accepted so notebooks carry over (Lunette logs to stderr already).
 utils.logger = require "detectron2.utils.logger"
 
+--- comm: get_world_size(), get_rank(), get_local_rank(), is_main_process(), synchronize() (detectron2.utils.comm).
+utils.comm = require "detectron2.utils.comm"
+
 return utils

@@ -175,7 +175,7 @@ public final class GeneralizedRCNN: Module {
     public func trainingForward(images: [Tensor], targets: [TrainingTargets]) throws -> TrainingOutput {
         guard isTraining else { throw TrainingError("the model is in inference mode; call train() before a training step") }
         guard images.count == targets.count, !images.isEmpty else { throw TrainingError("a training batch needs one target per image (\(images.count) images, \(targets.count) targets)") }
-        let targets = try targets.map { TrainingTargets(boxes: try $0.boxes.to(dtype: .float32, device: device), classes: try $0.classes.to(dtype: .int64, device: device)) }
+        let targets = try targets.map { TrainingTargets(boxes: try $0.boxes.to(dtype: .float32, device: device), classes: try $0.classes.to(dtype: .int64, device: device), samplingSeed: $0.samplingSeed) }
         for (i, t) in targets.enumerated() where t.count > 0 {
             let high = try t.classes.max().item(), low = try t.classes.min().item()
             guard low >= 0, Int(high) < roiHeads.numClasses else {

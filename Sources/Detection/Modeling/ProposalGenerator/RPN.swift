@@ -193,6 +193,7 @@ public final class RPN: Module {
                     let inside = try insideImage(anchors, height: size.0, width: size.1)
                     matchLabels = try matchLabels.maskedFill(try inside.unary(.logicalNot), -1)
                 }
+                if let seed = t.samplingSeed { try TorchRuntime.manualSeed(seed) }
                 let (pos, neg) = try subsampleLabels(matchLabels, count: batchSizePerImage, positiveFraction: positiveFraction, background: 0)
                 let label = try Tensor.full([anchors.shape[0]], -1, dtype: .int64, device: anchors.device)
                 try label.indexPut_(pos, try Tensor.ones([], dtype: .int64, device: anchors.device))

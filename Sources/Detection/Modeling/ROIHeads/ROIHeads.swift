@@ -100,6 +100,8 @@ public final class StandardROIHeads: Module {
                 } else {
                     classes = try Tensor.full([boxes.shape[0]], Double(numClasses), dtype: .int64, device: boxes.device)
                 }
+                // Another stream than the RPN's for the same image.
+                if let seed = t.samplingSeed { try TorchRuntime.manualSeed(seed ^ 0x5851_F42D_4C95_7F2D) }
                 let (fg, bg) = try subsampleLabels(classes, count: batchSizePerImage, positiveFraction: positiveFraction, background: numClasses)
                 let idx = try Tensor.cat([fg, bg])
                 sampledBoxes.append(try boxes.indexSelect(0, idx))
