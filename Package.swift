@@ -28,9 +28,13 @@ func locateTorch() -> TorchLocation {
             if FileManager.default.fileExists(atPath: "\(lib)/libc10_cuda.so") { flags.append("\(lib)/libc10_cuda.so") }
             flags += ["-Xlinker", "--as-needed"]
         }
+        // A pip wheel's NCCL headers sit beside torch (nvidia/nccl): with them the shim builds
+        // the nccl backend for data-parallel training on CUDA.
+        let nccl = "\(root)/../nvidia/nccl/include"
+        let ncclFlags = cuda && FileManager.default.fileExists(atPath: "\(nccl)/nccl.h") ? ["-isystem", nccl] : []
         return TorchLocation(
             cxxFlags: ["-isystem", "\(root)/include", "-isystem", "\(root)/include/torch/csrc/api/include"]
-                + (cuda ? ["-DLUNETTE_TORCH_CUDA=1"] : []),
+                + (cuda ? ["-DLUNETTE_TORCH_CUDA=1"] : []) + ncclFlags,
             linker: [.unsafeFlags(flags)],
             usesCUDA: cuda)
     }

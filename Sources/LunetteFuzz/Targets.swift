@@ -45,6 +45,10 @@ enum FuzzTarget: String, CaseIterable {
     /// into the frames of a message (checked unsigned and signed; one read must encode and read
     /// back the same); any other input is a connection file.
     case jupyter
+    /// What a scheduler hands a process: an input starting with "{" is a grid search's
+    /// tasks.json (as `lunette tune worker DIR --task k` reads it); any other is an environment,
+    /// one KEY=VALUE per line (torchrun's and Slurm's variables, host lists, array indices).
+    case scheduler
 
     /// Where each input is written: a folder of this process's own in memory where possible.
     static let folder: String = {
@@ -86,6 +90,7 @@ enum FuzzTarget: String, CaseIterable {
         case .notebook: name = "notebook.lua"
         case .ipynb: name = "notebook.ipynb"
         case .jupyter: name = "connection.json"
+        case .scheduler: name = GridSearch.taskPlanName
         }
         let path = FuzzTarget.folder + "/" + name
         guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else { fatalError("cannot write \(path)") }
@@ -161,6 +166,24 @@ enum FuzzTarget: String, CaseIterable {
                     }
                 }
                 if !read, let failure { throw failure }
+            case .scheduler:
+                if bytes.first == UInt8(ascii: "{") {
+                    let plan = try GridSearch.TaskPlan.read(outputDir: FuzzTarget.folder)
+                    _ = plan.runs.count + plan.specText.count
+                    break
+                }
+                var env: [String: String] = [:]
+                for line in String(decoding: Array(bytes), as: UTF8.self).split(separator: "\n") {
+                    guard let eq = line.firstIndex(of: "=") else { continue }
+                    env[String(line[..<eq])] = String(line[line.index(after: eq)...])
+                }
+                var failure: Error?
+                do { _ = try Placement.fromEnvironment(env) } catch { failure = error }
+                do { _ = try BulkDetection.Shard.fromEnvironment(env, count: nil) } catch { failure = error }
+                for key in ["SLURM_JOB_NODELIST", "SLURM_STEP_NODELIST"] {
+                    if let list = env[key] { do { _ = try HostList.expand(list) } catch { failure = error } }
+                }
+                if let failure { throw failure }
             case .video:
                 let video = try Video(path: path)
                 for _ in 0..<4 {

@@ -54,6 +54,10 @@ extension LunetteBindings {
             c.property("iter", type: "integer", doc: "The iteration being run (in a hook), else the last one completed (-1 before any).") { t, call in call.push(.integer(Int64(t.iter))) }
             c.property("start_iter", type: "integer", doc: "Where train() starts (after resume_or_load).") { t, call in call.push(.integer(Int64(t.startIter))) }
             c.property("max_iter", type: "integer", doc: "SOLVER.MAX_ITER.") { t, call in call.push(.integer(Int64(t.maxIter))) }
+            c.property("gradient_bytes", type: "integer",
+                       doc: "Bytes of the trainable gradients: what data-parallel training all-reduces per iteration.") { t, call in
+                call.push(.integer(Int64(DistributedDataParallel.gradientBytes(of: t.model))))
+            }
             c.property("output_dir", type: "string", doc: "OUTPUT_DIR: checkpoints, metrics.json, inference/.") { t, call in call.push(.string(t.outputDir)) }
             c.method("resume_or_load", [LuaParameter("options", .table, optional: true)], returns: "string or nil",
                      doc: "{resume = true}: continue from OUTPUT_DIR/last_checkpoint (model, optimizer, iteration); otherwise load MODEL.WEIGHTS and start at 0. Returns the file loaded.") { t, call in

@@ -41,7 +41,8 @@ final class DistributedTests: XCTestCase {
         let env = ["DP_LR": "0.0001", "OMP_NUM_THREADS": "1", "LUNETTE_DIST_TIMEOUT": "120"]
         let single = try runLunette([scripts + "/data_parallel.lua", fixtures, dir + "/single", scripts + "/tiny_config.lua", "2"], environment: env)
         XCTAssertEqual(single.status, 0, single.stderr)
-        let ddp = try runLunette(["--launch", "2", scripts + "/data_parallel.lua", fixtures, dir + "/ddp", scripts + "/tiny_config.lua", "2"], environment: env)
+        let ddp = try runLunette(["--launch", "2", scripts + "/data_parallel.lua", fixtures, dir + "/ddp", scripts + "/tiny_config.lua", "2"],
+                                 environment: env.merging(["DP_EVAL": "1"]) { $1 })
         XCTAssertEqual(ddp.status, 0, ddp.stderr)
         XCTAssertTrue(ddp.stdout.contains("rank 0 of 2 done") && ddp.stdout.contains("rank 1 of 2 done"), ddp.stdout)
         XCTAssertTrue(ddp.stderr.contains("Data-parallel over 2 processes (gloo): 1 image each"), ddp.stderr)
@@ -69,7 +70,18 @@ final class DistributedTests: XCTestCase {
         XCTAssertTrue(same.stdout.contains("relative 0 "), same.stdout)
         let files = try FileManager.default.contentsOfDirectory(atPath: dir + "/ddp").sorted()
         XCTAssertEqual(files.filter { $0.hasSuffix(".pth") }, ["model_0000004.pth", "model_final.pth", "model_init.pth"])
-        XCTAssertEqual(try String(contentsOfFile: dir + "/ddp/metrics.json", encoding: .utf8).split(separator: "\n").count, 1)
+        // One line at iteration 9 and the final evaluation's.
+        XCTAssertEqual(try String(contentsOfFile: dir + "/ddp/metrics.json", encoding: .utf8).split(separator: "\n").count, 2)
+
+        // Evaluation gathered over the two ranks equals one process evaluating the same weights.
+        let gathered = try String(contentsOfFile: dir + "/ddp/inference/coco_instances_results.json", encoding: .utf8)
+        let ap = try XCTUnwrap(ddp.stdout.split(separator: "\n").first { $0.hasPrefix("AP ") }, ddp.stdout)
+        let alone = try runLunette([scripts + "/data_parallel.lua", fixtures, dir + "/ddp", scripts + "/tiny_config.lua", "2"],
+                                   environment: env.merging(["DP_RESUME": "1", "DP_EVAL": "1"]) { $1 })
+        XCTAssertEqual(alone.status, 0, alone.stderr)
+        XCTAssertTrue(alone.stdout.contains(String(ap)), "\(ap) against\n\(alone.stdout)")
+        XCTAssertGreaterThan(gathered.components(separatedBy: "\"image_id\"").count, 40, "detections on the 40 validation images")
+        XCTAssertEqual(try String(contentsOfFile: dir + "/ddp/inference/coco_instances_results.json", encoding: .utf8), gathered)
 
         // Resuming the 2-process run's checkpoint in one process works, and says the order changes.
         let resumed = try runLunette([scripts + "/data_parallel.lua", fixtures, dir + "/ddp", scripts + "/tiny_config.lua", "2"],

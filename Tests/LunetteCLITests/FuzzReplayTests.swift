@@ -6,7 +6,7 @@ import XCTest
 /// at its first check), and every input that once crashed a reader (Tests/Fuzz/regressions) now
 /// ends in an error or a result, never a signal. libFuzzer itself runs in scripts/fuzz/run.
 final class FuzzReplayTests: XCTestCase {
-    static let targets = ["pickle", "torchzip", "safetensors", "coco", "config", "image", "video", "luadoc", "metrics", "results", "delivery", "notebook", "ipynb", "jupyter"]
+    static let targets = ["pickle", "torchzip", "safetensors", "coco", "config", "image", "video", "luadoc", "metrics", "results", "delivery", "notebook", "ipynb", "jupyter", "scheduler"]
     static let fuzzFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fuzz").path
 
     func replay(_ target: String, _ folder: String) throws -> (outcomes: [String: String], run: RunResult) {

@@ -43,8 +43,14 @@ public enum Comm {
         return w
     }
 
-    /// The backend for a device, as Detectron2 and torch.distributed choose it.
-    public static func backend(for device: Device) -> String { device == .cpu ? "gloo" : "nccl" }
+    /// The backend for a device, as Detectron2 and torch.distributed choose it: gloo on the CPU,
+    /// nccl on CUDA (gloo, which also reduces CUDA tensors, when this build has no nccl).
+    public static func backend(for device: Device) -> String {
+        if device == .cpu { return "gloo" }
+        if ProcessGroup.isAvailable("nccl") { return "nccl" }
+        DetectionLog.shared.warn("comm", "this libtorch build has no nccl; CUDA gradients are reduced through gloo (slower across GPUs)")
+        return "gloo"
+    }
 
     /// LUNETTE_DIST_TIMEOUT seconds for every collective (30 minutes, as torch.distributed).
     static func timeout() throws -> Double { try seconds("LUNETTE_DIST_TIMEOUT", default: 1800) }
@@ -170,6 +176,8 @@ public final class DistributedWorld: @unchecked Sendable {
         for r in 0..<size where r != rank {
             if (try? probe.contains(["lunette/failed/\(r)"])) == true, let m = try? probe.text("lunette/failed/\(r)") {
                 found.append("rank \(r) failed: \(m)")
+            } else if (try? probe.contains(["lunette/left/\(r)"])) == true {
+                found.append("rank \(r) had already finished its script without making this call (every rank must make the same calls: train, test, synchronize)")
             } else if let beats = try? probe.add("lunette/alive/\(r)", 0) {
                 silent[r] = beats
             }
@@ -207,6 +215,7 @@ public final class DistributedWorld: @unchecked Sendable {
     func leave() {
         guard !left else { return }
         left = true
+        try? store.set("lunette/left/\(rank)", "1")
         _ = try? store.add("lunette/finished", 1)
         if rank == 0 {
             // Until all are done, a minute passes, or none of the others has beaten for 3 s.

@@ -47,7 +47,17 @@ public final class DistributedDataParallel {
     }
 
     /// Bytes all-reduced per iteration (every trainable parameter's gradient once).
-    public var bytesPerIteration: Int { buckets.joined().reduce(0) { $0 + $1.tensor.numel * $1.tensor.dtype.byteSize } }
+    public var bytesPerIteration: Int { Self.gradientBytes(buckets.joined()) }
+
+    /// The bytes of a model's trainable gradients: what data-parallel training all-reduces per
+    /// iteration (a ring all-reduce sends and receives 2 (W - 1) / W times this on each rank).
+    public static func gradientBytes(of model: Module) -> Int {
+        gradientBytes(model.namedParameters().map(\.slot).filter { $0.tensor.requiresGrad })
+    }
+
+    static func gradientBytes(_ parameters: some Sequence<Parameter>) -> Int {
+        parameters.reduce(0) { $0 + $1.tensor.numel * $1.tensor.dtype.byteSize }
+    }
 
     /// Makes every rank's parameters and buffers rank 0's (DDP's _sync_module_states).
     public func broadcastState(_ model: Module) throws {

@@ -49,7 +49,7 @@ public struct Placement: Sendable, Equatable, CustomStringConvertible {
         let nodes = env["SLURM_STEP_NODELIST"] ?? env["SLURM_JOB_NODELIST"] ?? env["SLURM_NODELIST"] ?? ""
         let addr: String
         if let a = env["MASTER_ADDR"], !a.isEmpty { addr = a } else {
-            guard let first = try HostList.expand(nodes).first else { throw ConfigError("SLURM_JOB_NODELIST is empty: cannot tell which host runs rank 0 (set MASTER_ADDR)") }
+            guard let first = try HostList.expand(nodes, upTo: 1).first else { throw ConfigError("SLURM_JOB_NODELIST is empty: cannot tell which host runs rank 0 (set MASTER_ADDR)") }
             addr = first
         }
         let p: Int
@@ -69,14 +69,16 @@ public struct Placement: Sendable, Equatable, CustomStringConvertible {
 
 /// Slurm's host lists: "node[01-03,07],gpu5" → node01, node02, node03, node07, gpu5.
 public enum HostList {
-    public static func expand(_ list: String) throws -> [String] {
+    /// The hosts, at most `upTo` of them (the rest are not generated); a list naming more than
+    /// `limit` hosts is an error.
+    public static func expand(_ list: String, upTo: Int = .max, limit: Int = 1 << 16) throws -> [String] {
         var hosts: [String] = []
         var i = list.startIndex
         while i < list.endIndex {
             var prefix = ""
             while i < list.endIndex, list[i] != ",", list[i] != "[" { prefix.append(list[i]); i = list.index(after: i) }
             if i < list.endIndex, list[i] == "[" {
-                guard let close = list[i...].firstIndex(of: "]") else { throw ConfigError("host list '\(list)' has a '[' without ']'") }
+                guard let close = list[i...].firstIndex(of: "]") else { throw ConfigError("host list '\(list.prefix(200))' has a '[' without ']'") }
                 let ranges = list[list.index(after: i)..<close]
                 var suffix = ""
                 var j = list.index(after: close)
@@ -84,18 +86,22 @@ public enum HostList {
                 for part in ranges.split(separator: ",") {
                     let bounds = part.split(separator: "-", omittingEmptySubsequences: false)
                     guard bounds.count <= 2, let low = Int(bounds[0]), let high = Int(bounds.last!), low <= high else {
-                        throw ConfigError("host list '\(list)' has a bad range '\(part)'")
+                        throw ConfigError("host list '\(list.prefix(200))' has a bad range '\(part.prefix(50))'")
                     }
                     let width = bounds[0].count
+                    guard high - low < limit - hosts.count else { throw ConfigError("host list '\(list.prefix(200))' names more than \(limit) hosts") }
                     for n in low...high {
+                        if hosts.count >= upTo { return hosts }
                         let digits = String(n)
                         hosts.append(prefix + String(repeating: "0", count: max(0, width - digits.count)) + digits + suffix)
                     }
                 }
                 i = j
             } else if !prefix.isEmpty {
+                guard hosts.count < limit else { throw ConfigError("host list '\(list.prefix(200))' names more than \(limit) hosts") }
                 hosts.append(prefix)
             }
+            if hosts.count >= upTo { return Array(hosts.prefix(upTo)) }
             if i < list.endIndex, list[i] == "," { i = list.index(after: i) }
         }
         return hosts

@@ -447,7 +447,8 @@ public final class DefaultTrainer {
     /// checkpoint to fall back to is an error naming it, never a silent restart from 0.
     /// Temporary files left by killed writers are removed first.
     public func resumeCheckpoint() throws -> String? {
-        removeStaleTemporaries()
+        // Rank 0 alone: on a shared file system another machine's writer is not a local pid.
+        if isMainProcess { removeStaleTemporaries() }
         let newest = completeCheckpoints().first
         let log = DetectionLog.shared
         switch pointedCheckpoint() {

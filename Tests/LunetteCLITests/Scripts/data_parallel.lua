@@ -28,6 +28,7 @@ cfg.SOLVER.IMS_PER_BATCH = batch
 cfg.SOLVER.BASE_LR = tonumber(os.getenv("DP_LR") or "0.005")
 cfg.DATALOADER.ASPECT_RATIO_GROUPING = false
 cfg.DATASETS.TEST = os.getenv("DP_EVAL") and {"dp_val"} or {}
+cfg.MODEL.ROI_HEADS.SCORE_THRESH_TEST = 0.001   -- an untrained model's detections still count
 cfg.SEED = 11
 cfg.OUTPUT_DIR = out
 local trainer = d2.engine.DefaultTrainer(cfg)
@@ -49,6 +50,10 @@ if comm.is_main_process() then
     for i, v in ipairs(h) do parts[i] = string.format("%.9g", v) end
     print(name .. " " .. table.concat(parts, " "))
   end
-  if os.getenv("DP_EVAL") then print("AP " .. string.format("%.9g", trainer:test()["AP"] or -1)) end
+end
+-- Evaluation gathers every rank's predictions: every rank calls test(), rank 0 reports.
+if os.getenv("DP_EVAL") then
+  local results = trainer:test()
+  if comm.is_main_process() then print("AP " .. string.format("%.9g", results["AP"] or -1)) end
 end
 print("rank " .. comm.get_rank() .. " of " .. comm.get_world_size() .. " done")
