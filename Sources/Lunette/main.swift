@@ -21,6 +21,7 @@ Available options are:
   -         execute stdin and stop handling options
        lunette --launch N script [args]   N local processes of one data-parallel job (as torchrun)
        lunette tune worker DIR   work on the grid search in DIR (claims trials until none is left)
+       lunette tune ...          array tasks of a grid search and their collection (lunette tune --help)
        lunette detect ...        bulk detection, merge, features, export, status (lunette detect --help)
        lunette notebook ...      run a -- %% notebook into .ipynb/HTML, or convert (lunette notebook --help)
        lunette kernel install    make Lunette a Jupyter kernel (lunette kernel --help)
@@ -84,21 +85,43 @@ func versionLine(_ session: Session?) -> String {
     return "Lunette \(LunetteBindings.version) (\(lua), libtorch \(TorchRuntime.version), OpenCV \(VisionRuntime.version))"
 }
 
-/// `lunette tune worker DIR`: one more process on a grid search (a script named `tune` still
-/// runs as a script).
-func tuneWorker(_ argv: [String]) -> Int32? {
+/// `lunette tune worker DIR [--task K]`, `lunette tune collect DIR`, `lunette tune tasks DIR`:
+/// grid-search work from a shell or a scheduler (a script named `tune` still runs as a script).
+func tuneCommand(_ argv: [String]) -> Int32? {
     guard argv.count >= 2, argv[1] == "tune", !Paths.exists("tune") else { return nil }
-    guard argv.count == 4, argv[2] == "worker" else {
-        Console.err("usage: lunette tune worker DIR\n")
-        return 1
+    let usageText = """
+        usage: lunette tune worker DIR              claim and run trials of the search in DIR until none is left
+               lunette tune worker DIR --task K     run array task K (from 0) alone, into DIR/trials (SLURM_ARRAY_TASK_ID)
+               lunette tune tasks DIR               print how many array tasks the search has
+               lunette tune collect DIR             read the array tasks' trial folders into DIR/search.sqlite
+
+        """
+    let rest = Array(argv.dropFirst(2))
+    let code: String
+    switch (rest.first, rest.count) {
+    case ("worker"?, 2): code = "print(require('detectron2.tuning').worker(arg[2]))"
+    case ("worker"?, 4) where rest[2] == "--task":
+        guard Int(rest[3]) != nil else {
+            Console.err("lunette tune worker: --task takes an array index (0, 1, ...), not '\(rest[3])'\n")
+            return 2
+        }
+        code = "print(require('detectron2.tuning').run_task(arg[2], math.tointeger(tonumber(arg[4]))))"
+    case ("collect"?, 2): code = "print(require('detectron2.tuning').collect(arg[2]))"
+    case ("tasks"?, 2): code = "print(require('detectron2.tuning').task_count(arg[2]))"
+    case ("-h"?, _), ("--help"?, _):
+        Console.out(usageText)
+        return 0
+    default:
+        Console.err(usageText)
+        return 2
     }
     let session: Session
     do { session = try Session(scriptDirectory: nil) } catch {
         Console.err("\(program): cannot start: \(error)\n")
         return 1
     }
-    session.setArgTable(argv: argv, scriptIndex: 2)     // arg[1] is DIR
-    return session.runString("print(require('detectron2.tuning').worker(arg[1]))", name: "=(tune worker)", program: program) ? 0 : 1
+    session.setArgTable(argv: argv, scriptIndex: 1)     // arg[1] is the verb, arg[2] DIR
+    return session.runString(code, name: "=(tune)", program: program, interruptible: true) ? 0 : 1
 }
 
 /// `lunette detect ...`: bulk detection from a shell (a script named `detect` still runs as a script).
@@ -129,7 +152,7 @@ func kernelCommand(_ argv: [String]) -> Int32? {
 func main() -> Int32 {
     let argv = CommandLine.arguments
     if let status = Launcher.main(argv) { return status }
-    if let status = tuneWorker(argv) { return status }
+    if let status = tuneCommand(argv) { return status }
     if let status = kernelCommand(argv) { return status }
     if let status = detectCommand(argv) { return status }
     if let status = notebookCommand(argv) { return status }

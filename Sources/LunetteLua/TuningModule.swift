@@ -273,10 +273,10 @@ extension LunetteBindings {
         let catalog = DataCatalog.shared
         state.defineModule("detectron2.tuning", doc: "Grid search with shared training prefixes, per-class thresholds, the final-models table, the Haar baseline.") { m in
             m.function("grid_search", [LuaParameter("options", .table)], returns: "Search", doc: """
-                Runs every unfinished trial of a grid and returns the Search: options {config = cfg, grid = {["SOLVER.MAX_ITER"] = {300, 500, 1000}, ["MODEL.ROI_HEADS.BATCH_SIZE_PER_IMAGE"] = {256, 512, 1024}}, train = name, valid = name, thresholds = {0.2, 0.4, 0.6, 0.8}, metric = "accuracy" (precision, recall, f1, AP, AP50), output_dir = folder, retry_failed = false, checkpoint_period = 100, wait = true}. Resumable: a rerun trains nothing that is done; trials differing only in MAX_ITER share one training run.
+                Runs every unfinished trial of a grid and returns the Search: options {config = cfg, grid = {["SOLVER.MAX_ITER"] = {300, 500, 1000}, ["MODEL.ROI_HEADS.BATCH_SIZE_PER_IMAGE"] = {256, 512, 1024}}, train = name, valid = name, thresholds = {0.2, 0.4, 0.6, 0.8}, metric = "accuracy" (precision, recall, f1, AP, AP50), output_dir = folder, retry_failed = false, checkpoint_period = 100, wait = true, run = true}. Resumable: a rerun trains nothing that is done; trials differing only in MAX_ITER share one training run. run = false only plans: output_dir/tasks.json lists the runs for an array job (lunette tune worker DIR --task k, then lunette tune collect DIR).
                 """) { call in
                 let o = try call.options(1, allowed: ["checkpoint_period", "config", "grid", "heartbeat_grace", "metric", "output_dir", "retry_failed",
-                                                      "thresholds", "train", "valid", "wait"])
+                                                      "run", "thresholds", "train", "valid", "wait"])
                 guard case .object(let cfgObject)? = o["config"], let cfg = cfgObject as? CfgNode else {
                     throw LuaError.message("grid_search needs config = a CfgNode (get_cfg() with your settings)")
                 }
@@ -307,7 +307,8 @@ extension LunetteBindings {
                 spec.wait = try o.option("wait", as: Bool.self) ?? true
                 let search = try GridSearch(spec: spec, catalog: catalog)
                 openSearches[(dir as NSString).standardizingPath] = search
-                try search.run()
+                // run = false plans only (tasks.json for an array job; `lunette tune worker DIR --task k`).
+                if try o.option("run", as: Bool.self) ?? true { try search.run() }
                 return call.push(object: SearchObject(search))
             }
             m.function("open", [LuaParameter("output_dir", .string)], returns: "Search",
@@ -319,6 +320,23 @@ extension LunetteBindings {
                 let s = try GridSearch(workerFor: try call.string(1), version: version)
                 try s.run()
                 return call.push(object: SearchObject(s))
+            }
+            m.function("run_task", [LuaParameter("output_dir", .string), LuaParameter("task", .integer)], returns: "string",
+                       doc: "Array task k (from 0) of the search planned in output_dir: trains its run and leaves each trial's result in trials/<id>/trial.json, writing no shared store (what `lunette tune worker DIR --task k` runs).") { call in
+                let dir = try call.string(1), task = try call.integer(2)
+                let done = try GridSearch.runTask(outputDir: dir, task: Int(task), version: version)
+                return call.push(.string("task \(task): \(done.count) trial\(done.count == 1 ? "" : "s") finished into \((dir as NSString).appendingPathComponent("trials"))"))
+            }
+            m.function("task_count", [LuaParameter("output_dir", .string)], returns: "integer",
+                       doc: "How many array tasks the search planned in output_dir has (one per training run): --array=0-(n-1).") { call in
+                call.push(.integer(Int64(try GridSearch.TaskPlan.read(outputDir: try call.string(1)).runs.count)))
+            }
+            m.function("collect", [LuaParameter("output_dir", .string)], returns: "string",
+                       doc: "Reads the trial folders array tasks left (trials/<id>/trial.json) into output_dir/search.sqlite; run once, on one machine (what `lunette tune collect DIR` runs).") { call in
+                let dir = try call.string(1)
+                let s = try GridSearch(workerFor: dir, version: version)
+                openSearches[(dir as NSString).standardizingPath] = s
+                return call.push(.string("\(try s.collect()) in \(s.storePath)"))
             }
             m.function("threshold_sweep", [LuaParameter("options", .table)], returns: "Sweep", doc: """
                 The metric at every threshold from..to by step, per class: options {trial = search:best() (or a trial from search:trials()), from = 0.20, to = 0.99, step = 0.01, metric = "accuracy"}; or {weights = file, config = cfg, dataset = name} (runs the model once); or {predictions = results JSON or Predictions, dataset = name}.

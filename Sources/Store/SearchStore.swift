@@ -190,6 +190,11 @@ public final class SearchStore: @unchecked Sendable {
         }
     }
 
+    /// One trial failed (an array task's result, collected).
+    public func fail(trial id: String, reason: String) throws {
+        try file.write { db in try db.execute(sql: "UPDATE trials SET state = 'failed', reason = ? WHERE id = ?", arguments: [reason, id]) }
+    }
+
     /// Gives a run back (a stop): pending again, to be resumed from its last checkpoint.
     public func release(run id: String, by worker: Worker) throws {
         try file.write { db in

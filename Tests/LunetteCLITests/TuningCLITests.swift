@@ -99,6 +99,53 @@ final class TuningCLITests: XCTestCase {
         XCTAssertFalse(r.stdout.contains("shared training runs"), r.stdout)
     }
 
+    /// A grid as a scheduler's array: planned only, each task run alone into its folders (no
+    /// shared store written), collected into the store, and every trial equals the one-process
+    /// search's, metrics and weights bit for bit. Bad task indices and foreign folders are errors.
+    func testArrayTasksThenCollectEqualOneProcess() throws {
+        let dir = try scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let plan = try step("plan", dir)
+        XCTAssertTrue(plan.stdout.contains("tasks\t2"), plan.stdout)
+        let store = dir + "/array/search.sqlite"
+        let planned = try Data(contentsOf: URL(fileURLWithPath: store))
+        let beyond = try runLunette(["tune", "worker", dir + "/array", "--task", "2"])
+        XCTAssertNotEqual(beyond.status, 0)
+        XCTAssertTrue(beyond.stderr.contains("task 2 is beyond the search in \(dir)/array: it has 2 tasks (0 to 1); make the array --array=0-1"), beyond.stderr)
+        for task in ["1", "0"] {
+            let r = try runLunette(["tune", "worker", dir + "/array", "--task", task])
+            XCTAssertEqual(r.status, 0, r.stderr.suffix(2000).description)
+            XCTAssertTrue(r.stdout.contains("task \(task): 1 trial finished into \(dir)/array/trials"), r.stdout)
+        }
+        // The tasks wrote no store: search.sqlite is as planning left it.
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: store)), planned)
+        let collected = try runLunette(["tune", "collect", dir + "/array"])
+        XCTAssertEqual(collected.status, 0, collected.stderr)
+        XCTAssertTrue(collected.stdout.contains("collected 2 finished and 0 failed trials; every trial has a result"), collected.stdout)
+        let again = try runLunette(["tune", "collect", dir + "/array"])
+        XCTAssertTrue(again.stdout.contains("collected 0 finished and 0 failed trials (2 already in the store)"), again.stdout)
+        _ = try step("reference", dir)
+        let compared = try step("arrays", dir)
+        let lines = compared.stdout.split(separator: "\n").filter { $0.hasPrefix("array trial") }
+        XCTAssertEqual(lines.count, 2, compared.stdout)
+        for line in lines { XCTAssertTrue(line.hasSuffix("\tdone\ttrue\tweights differ\t0"), String(line)) }
+        // A trial folder from another search is refused by name.
+        let foreign = try FileManager.default.contentsOfDirectory(atPath: dir + "/array_reference/trials").sorted()[0]
+        let target = dir + "/array/trials/" + foreign + "/trial.json"
+        var text = try String(contentsOfFile: target, encoding: .utf8)
+        let id = try XCTUnwrap(text.range(of: #""search_id": ?"[^"]+""#, options: .regularExpression))
+        text.replaceSubrange(id, with: #""search_id":"0000-other""#)
+        try text.write(toFile: target, atomically: true, encoding: .utf8)
+        let mixed = try runLunette(["tune", "collect", dir + "/array"])
+        XCTAssertNotEqual(mixed.status, 0)
+        XCTAssertTrue(mixed.stderr.contains("\(target) comes from another search (search 0000-other"), mixed.stderr)
+        let bad = try runLunette(["tune", "worker", dir + "/array", "--task", "one"])
+        XCTAssertEqual(bad.status, 2)
+        XCTAssertTrue(bad.stderr.contains("--task takes an array index (0, 1, ...), not 'one'"), bad.stderr)
+        let none = try runLunette(["tune", "worker", dir + "/nothing", "--task", "0"])
+        XCTAssertTrue(none.stderr.contains("has no tasks.json: plan the search first"), none.stderr)
+    }
+
     /// A diverging trial is marked failed with the iteration; the search goes on and best ignores it.
     func testADivergedTrialFailsAndTheSearchGoesOn() throws {
         let dir = try scratchDirectory()

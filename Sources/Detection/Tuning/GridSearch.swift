@@ -34,17 +34,22 @@ public final class GridSearch {
 
     /// Plans the search: checks the spec against the store (a different grid in the same folder is
     /// refused), snapshots the datasets, and records every trial not yet in the store.
-    public init(spec: SearchSpec, catalog source: DataCatalog) throws {
+    ///
+    /// `storePath` puts the store elsewhere than output_dir/search.sqlite: an array task's
+    /// private store on its own machine (`runTask`), never shared.
+    public init(spec: SearchSpec, catalog source: DataCatalog, storePath: String? = nil) throws {
         self.spec = spec
         try Self.prepare(spec.outputDir)
-        store = try SearchStore(path: (spec.outputDir as NSString).appendingPathComponent("search.sqlite"), version: spec.version)
+        store = try SearchStore(path: storePath ?? (spec.outputDir as NSString).appendingPathComponent("search.sqlite"), version: spec.version)
         snapshot = try DatasetSnapshot(train: spec.train, valid: spec.valid, catalog: source)
         catalog = try snapshot.catalog()
         try checkIdentity()
         try warnAboutClasses()
         try store.putDataset(hash: snapshot.hash, snapshot: snapshot.text)
         try store.setMeta("spec", Self.specJSON(spec, dataHash: snapshot.hash))
+        if try store.meta("search_id") == nil { try store.setMeta("search_id", UUID().uuidString.lowercased()) }
         try plan()
+        if storePath == nil { try writeTaskPlan() }
     }
 
     /// A worker's view of the search last asked in `outputDir` (`lunette tune worker`).
@@ -54,11 +59,17 @@ public final class GridSearch {
             throw DataError("\(outputDir) holds no grid search (no search.sqlite); start it with detectron2.tuning.grid_search{...}")
         }
         let store = try SearchStore(path: path, version: version)
-        guard let text = try store.meta("spec"), case .object(let o) = try JSON.parse(Array(text.utf8)) else {
-            throw DataError("\(path) records no search to work on")
-        }
+        guard let text = try store.meta("spec") else { throw DataError("\(path) records no search to work on") }
+        let (spec, snapshot) = try Self.recorded(spec: text, source: path, outputDir: outputDir, version: version) { try store.dataset(hash: $0) }
+        try self.init(spec: spec, catalog: try snapshot.catalog())
+    }
+
+    /// A search's spec as recorded (specJSON) and its datasets' snapshot (found by hash).
+    static func recorded(spec text: String, source path: String, outputDir: String, version: String,
+                         dataset: (String) throws -> String?) throws -> (SearchSpec, DatasetSnapshot) {
+        guard case .object(let o) = try JSON.parse(Array(text.utf8)) else { throw DataError("\(path) records no search to work on") }
         func field(_ k: String) -> JSONValue? { o.first { $0.0 == k }?.1 }
-        guard let yaml = field("config")?.string, let hash = field("data")?.string, let snapText = try store.dataset(hash: hash),
+        guard let yaml = field("config")?.string, let hash = field("data")?.string, let snapText = try dataset(hash),
               let gridPairs = field("grid")?.array, let thresholds = field("thresholds")?.array?.compactMap(\.number),
               let metric = field("metric")?.string else { throw DataError("\(path): the recorded search is incomplete") }
         let base = CfgNode.defaults()
@@ -73,7 +84,7 @@ public final class GridSearch {
         spec.checkpointPeriod = field("checkpoint_period")?.integer.map(Int.init) ?? spec.checkpointPeriod
         spec.heartbeatGrace = field("heartbeat_grace")?.number ?? spec.heartbeatGrace
         spec.wait = false
-        try self.init(spec: spec, catalog: try snapshot.catalog())
+        return (spec, snapshot)
     }
 
     static func prepare(_ dir: String) throws {
@@ -237,11 +248,11 @@ public final class GridSearch {
     /// Runs every trial of this search that is not finished: claims runs until none is left,
     /// then (when `spec.wait`) waits for the runs other workers hold, taking over any whose
     /// worker died. Ctrl-C stops after the current iteration with everything resumable.
-    public func run() throws {
+    public func run(only: Set<String>? = nil) throws {
         guard !Self.running else { throw DataError("a grid search is already running in this process; one at a time") }
         Self.running = true
         defer { Self.running = false }
-        let runIDs = try runsOfSearch()
+        let runIDs = try runsOfSearch().filter { only?.contains($0) ?? true }
         let total = trialIDs.count
         var waiting: ProgressMeter?
         defer { waiting?.finish() }

@@ -8,6 +8,11 @@
 --   warmup     WARMUP_ITERS 8 with MAX_ITER {6, 10}: the 6-iteration trial trains alone
 --   diverge    BASE_LR 1e4 next to 0.005: the diverged trial fails, the search goes on
 --   results    after shared: heat-map cells against the stored values, sweep, final models, baseline
+--   plan       MAX_ITER {6} x BATCH_SIZE_PER_IMAGE {32, 64} (ARRAY_BATCHES) in "array" (ARRAY_NAME),
+--              planned only (array tasks follow)
+--   reference  the same grid run by one process in "array_reference"
+--   arrays     after plan, tasks, collect and reference: each trial's metrics and weights, both ways
+--   registry   after reference: its best trial as brandA's logo model in models.sqlite
 local d2, torch = require "detectron2", require "torch"
 local data, out, tiny, step = arg[1] .. "/data", arg[2], dofile(arg[3]), arg[4]
 d2.data.datasets.register_coco_instances("tune_train", {}, data .. "/annotations/instances_train.json", data .. "/train")
@@ -23,10 +28,13 @@ local function config()
   cfg.SEED = 3
   return cfg
 end
-local function search(dir, grid, cfg)
+local function search(dir, grid, cfg, run)
   return d2.tuning.grid_search{ config = cfg or config(), grid = grid, train = "tune_train", valid = "tune_valid",
-                                thresholds = { 0.05, 0.3 }, output_dir = out .. "/" .. dir, checkpoint_period = 4 }
+                                thresholds = { 0.05, 0.3 }, output_dir = out .. "/" .. dir, checkpoint_period = 4, run = run }
 end
+local array_name, batches = os.getenv("ARRAY_NAME") or "array", {}
+for b in (os.getenv("ARRAY_BATCHES") or "32,64"):gmatch("%d+") do batches[#batches + 1] = tonumber(b) end
+local array_grid = { ["SOLVER.MAX_ITER"] = { 6 }, ["MODEL.ROI_HEADS.BATCH_SIZE_PER_IMAGE"] = batches }
 local function trialOf(s, iterations)
   for _, t in ipairs(s:trials()) do if t.params["SOLVER.MAX_ITER"] == iterations then return t end end
 end
@@ -108,4 +116,27 @@ elseif step == "diverge" then
   for _, t in ipairs(s:trials()) do print("trial", t.params["SOLVER.BASE_LR"], t.state, t.reason) end
   local best = s:best()
   print("best", best.params["SOLVER.BASE_LR"])
+elseif step == "plan" then
+  search(array_name, array_grid, nil, false)
+  print("tasks", d2.tuning.task_count(out .. "/" .. array_name))
+elseif step == "reference" then
+  search(array_name .. "_reference", array_grid)
+elseif step == "registry" then
+  local s = d2.tuning.open(out .. "/" .. array_name .. "_reference")
+  local sweep = d2.tuning.threshold_sweep{ trial = s:best(), from = 0.05, to = 0.95, step = 0.05 }
+  d2.tuning.final_models(out .. "/models.sqlite"):record{ brand = "brandA", object = "logo", search = s, sweep = sweep }
+  print("registry", out .. "/models.sqlite")
+elseif step == "arrays" then
+  local a, b = d2.tuning.open(out .. "/" .. array_name), d2.tuning.open(out .. "/" .. array_name .. "_reference")
+  local byId = {}
+  for _, t in ipairs(b:trials()) do byId[t.id] = t end
+  for _, t in ipairs(a:trials()) do
+    local r = byId[t.id]
+    local same = r ~= nil and t.state == "done" and r.state == "done" and t.metrics.AP == r.metrics.AP and t.metrics.AP50 == r.metrics.AP50
+    for i, at in ipairs(t.metrics.at) do same = same and at.accuracy == r.metrics.at[i].accuracy and at.f1 == r.metrics.at[i].f1 end
+    local wa, wb = torch.load(t.weights), torch.load(r.weights)
+    local differ = 0
+    for name, x in pairs(wa) do if not x:equal(wb[name]) then differ = differ + 1 end end
+    print("array trial", t.params["MODEL.ROI_HEADS.BATCH_SIZE_PER_IMAGE"], t.state, same, "weights differ", differ)
+  end
 end
