@@ -8,14 +8,12 @@ import Torch
 /// training needs it (`Comm.join`), on gloo (MODEL.DEVICE cpu) or nccl (cuda).
 public enum Comm {
     nonisolated(unsafe) static var current: DistributedWorld?
-    nonisolated(unsafe) static var placementOverride: Placement??
 
     /// The world this process has joined (nil: single process, or not joined yet).
     public static var world: DistributedWorld? { current }
 
     /// Where the environment places this process (nil: alone).
     public static func placement() throws -> Placement? {
-        if let o = placementOverride { return o }
         return try Placement.fromEnvironment()
     }
 
