@@ -283,31 +283,54 @@ public final class TrainLoader: @unchecked Sendable {
     public func close() { prefetcher.stop() }
 }
 
-/// The in-order test loader: one image per batch, every image, no filtering.
+/// The in-order test loader: one image per batch, every image, no filtering. Like a PyTorch
+/// DataLoader it can be gone through again: `restart()` begins a new pass from the first image
+/// (inference_on_dataset starts each run with one).
 public final class TestLoader: @unchecked Sendable {
     public let dicts: [DatasetDict]
-    private let prefetcher: OrderedPrefetcher<MappedSample>
-    private let skipCounter = SkipCounter()
+    private var prefetcher: OrderedPrefetcher<MappedSample>
+    /// A pass over the images, counting what it skips into the counter given.
+    private let makePass: (SkipCounter) -> OrderedPrefetcher<MappedSample>
+    private var skipCounter = SkipCounter()
+    private let lock = NSLock()
+    /// Whether this pass has handed out an image (a fresh pass needs no restart).
+    private var started = false
 
     public init(dicts: [DatasetDict], settings: LoaderSettings) throws {
         self.dicts = dicts
         let resize = try ResizeShortestEdge(shortEdgeLengths: [settings.minSizeTest], maxSize: settings.maxSizeTest)
         let mapper = DatasetMapper(isTrain: false, resize: resize)
         let skip = settings.skipUnreadable
-        let counter = skipCounter
-        prefetcher = OrderedPrefetcher(workers: settings.numWorkers, capacity: Swift.max(2 * settings.numWorkers, 1),
-                                       limit: dicts.count) { seq in
-            try counter.map(dicts[seq], with: mapper, seed: UInt64(seq), skip: skip)
+        makePass = { counter in
+            OrderedPrefetcher<MappedSample>(workers: settings.numWorkers, capacity: Swift.max(2 * settings.numWorkers, 1), limit: dicts.count) { seq in
+                try counter.map(dicts[seq], with: mapper, seed: UInt64(seq), skip: skip)
+            }
         }
+        prefetcher = makePass(skipCounter)
     }
 
     public var count: Int { dicts.count }
-    public var skippedImages: Int { skipCounter.count }
+    /// Images skipped as unreadable in this pass.
+    public var skippedImages: Int { lock.withLock { skipCounter.count } }
 
-    /// The next image, or nil after the last.
-    public func next() throws -> MappedSample? { try prefetcher.next() }
+    /// The next image of this pass, or nil after the last.
+    public func next() throws -> MappedSample? {
+        let p = lock.withLock { started = true; return prefetcher }
+        return try p.next()
+    }
 
-    public func close() { prefetcher.stop() }
+    /// Begins a new pass from the first image (nothing to do on a pass not yet begun).
+    public func restart() {
+        lock.lock()
+        defer { lock.unlock() }
+        guard started else { return }
+        prefetcher.stop()
+        skipCounter = SkipCounter()
+        prefetcher = makePass(skipCounter)
+        started = false
+    }
+
+    public func close() { lock.withLock { prefetcher.stop() } }
 }
 
 /// Per-epoch random permutations, the same for a seed whatever the thread that asks. With

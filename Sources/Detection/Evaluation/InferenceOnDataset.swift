@@ -12,6 +12,7 @@ public enum InferenceOnDataset {
     public static func run(loader: TestLoader, evaluator: COCOEvaluator, shouldStop: () -> Bool = { LongWork.stopRequested },
                            world: DistributedWorld? = nil, predict: (MappedSample) throws -> Instances) throws -> COCOEvaluator.Results {
         evaluator.reset()
+        loader.restart()      // every run is a whole pass, also after one that was stopped
         let log = DetectionLog.shared
         log.info("inference_on_dataset", "Start inference on \(loader.count) batches")
         let start = Date()
