@@ -2,6 +2,7 @@ import Detection
 import Foundation
 import LuaHost
 import Support
+import Torch
 import Vision
 
 /// A bulk-detection job as Lua sees it: the store, read live, and the job that wrote it (nil
@@ -57,7 +58,7 @@ extension LunetteBindings {
                 call.push(.table(LuaTable(array: j.results.models.isEmpty ? [] : j.results.sharing.map { .table(LuaTable(array: $0.map { .string($0) }, kind: .array)) }, kind: .array)))
             }
             c.method("summary", [], returns: "table",
-                     doc: "What print(job) shows, as a table: {done =, failed =, pending =, detections = {model = {label = count}}} (counts at each class's threshold).") { j, call in
+                     doc: "What print(job) shows, as a table: {done =, failed =, pending =, detections = {model = {label = count}}} (counts at each class's threshold); after a run here also model_images (images each model ran on in it), seconds and rates.") { j, call in
                 let s = try j.summary()
                 var t = LuaTable()
                 t.hash[.string("done")] = .integer(Int64(s.done))
@@ -71,6 +72,7 @@ extension LunetteBindings {
                     per.hash[.string(d.model)] = .table(inner)
                 }
                 t.hash[.string("detections")] = .table(per)
+                if let r = j.job?.lastReport { t.hash[.string("model_images")] = .integer(Int64(r.modelImages)) }
                 if let r = j.job?.lastReport, r.seconds > 0 {
                     t.hash[.string("seconds")] = .number(r.seconds)
                     t.hash[.string("creatives_per_s")] = .number(Double(r.done + r.failed) / r.seconds)
@@ -239,7 +241,7 @@ extension LunetteBindings {
     /// detect_batch and the store reader, in detectron2.engine.
     static func installBulkFunctions(_ m: LuaModuleBuilder) {
         m.function("detect_batch", [LuaParameter("options", .table)], returns: "DetectJob", doc: """
-            Every creative through every model, into a resumable SQLite store: options {models = models:for_brand("brandA") or {logo = {weights =, config = cfg or YAML path, thresholds = {logo = 0.43}}, ...}, images = folder (recursive) or glob or list file or {paths}, every = 10 (video frames), batch_size = 200 (creatives per committed batch), out = "out/brandA.sqlite", device = "auto", precision = "fp32", score_floor = 0.05, shard = {index =, count =} (or SLURM_ARRAY_TASK_ID), workers = 2 (decoding threads), inference_batch = 1}. A rerun skips what is done; a model whose weights changed is recomputed alone; failed files are recorded (job:failed()).
+            Every creative through every model, into a resumable SQLite store: options {models = models:for_brand("brandA") or {logo = {weights =, config = cfg or YAML path, thresholds = {logo = 0.43}}, ...}, images = folder (recursive) or glob or list file or {paths}, every = 10 (video frames), batch_size = 200 (creatives per committed batch), out = "out/brandA.sqlite", device = "auto", precision = "fp32" ("bf16" on a CPU with AVX-512 BF16 or AMX; "bf16" or "fp16" on CUDA; a precision changes the model's stored digest, so its creatives are recomputed), score_floor = 0.05, shard = {index =, count =} (or SLURM_ARRAY_TASK_ID), workers = 2 (decoding threads), inference_batch = 1}. A rerun skips what is done; a model whose weights changed is recomputed alone; failed files are recorded (job:failed()).
             """) { call in
             call.push(object: try detectBatch(try call.options(1, allowed: detectBatchOptions)))
         }
@@ -259,6 +261,7 @@ enum DetectCommand {
     static let usage = """
         usage: lunette detect --models REGISTRY --brand BRAND --images PATH --out STORE [--batch-size 200] [--every 10]
                               [--shard i/n] [--shard-count n] [--device auto] [--score-floor 0.05] [--workers 2] [--inference-batch 1]
+                              [--precision fp32|bf16|fp16]
                lunette detect merge STORE... --into STORE
                lunette detect features STORE --out CSV [--long CSV]
                lunette detect export STORE --csv CSV [--all]
@@ -327,8 +330,9 @@ enum DetectCommand {
             return usage
         default:
             let a = try parse(args, valued: ["models", "brand", "images", "out", "batch-size", "every", "shard", "shard-count", "device", "score-floor",
-                                             "workers", "inference-batch"], flags: [])
+                                             "workers", "inference-batch", "precision"], flags: [])
             guard a.positional.isEmpty else { throw LuaError.message("lunette detect: unexpected argument '\(a.positional[0])'\n\(usage)") }
+            let precision = try a.values["precision"].map { try Precision(parsing: $0, key: "--precision") }
             guard let registry = a.values["models"], let brand = a.values["brand"], let images = a.values["images"], let out = a.values["out"] else {
                 throw LuaError.message("lunette detect needs --models, --brand, --images and --out\n\(usage)")
             }
@@ -343,6 +347,7 @@ enum DetectCommand {
             if let x = try int(a, "workers") { o.workers = x }
             if let x = try int(a, "inference-batch") { o.inferenceBatch = x }
             if let x = a.values["device"] { o.device = x }
+            if let precision { o.precision = precision.rawValue }
             if let s = a.values["score-floor"] {
                 guard let x = Double(s) else { throw LuaError.message("lunette detect: --score-floor takes a number, not '\(s)'") }
                 o.floor = x

@@ -75,6 +75,21 @@ extension LunetteBindings {
         try registerCOCOEvaluatorClass(in: state)
     }
 
+    /// inference_on_dataset's work: model(batch) over the test loader, the tables printed, the
+    /// Results object pushed.
+    static func runInference(_ call: inout LuaCall, model: LuaRef, test: TestLoader, evaluator: COCOEvaluator) throws -> Int32 {
+        let state = call.state
+        let results = try InferenceOnDataset.run(loader: test, evaluator: evaluator) { sample in
+            let outputs = try state.call(model, [LuaValue.table(LuaTable(array: [sampleToLua(sample)]))])
+            guard case .table(let list)? = outputs.first, let first = list.array.first else {
+                throw LuaError.message("the model returned \(outputs.first?.typeName ?? "nothing") for a batch; it must return a list of outputs")
+            }
+            return try predictionsFrom(state, output: first, imageID: sample.imageID, index: 1)
+        }
+        Console.out(results.table + "\n")
+        return call.push(object: ResultsObject(results, predictions: PredictionsObject(evaluator.predictions, classes: results.classes)))
+    }
+
     static func predictionsArgument(_ call: LuaCall, _ idx: Int32) throws -> [Instances] {
         if let p = try? call.object(PredictionsObject.self, idx) { return p.predictions }
         if let r = try? call.object(ResultsObject.self, idx), let p = r.predictions { return p.predictions }
@@ -291,8 +306,9 @@ extension LunetteBindings {
             }
             // loader and evaluator are checked in the body, after the model: the trainer passed for
             // its model is the mistake to name first.
-            m.function("inference_on_dataset", [LuaParameter("model", .any), LuaParameter("loader", .any), LuaParameter("evaluator", .any)],
-                       returns: "Results", doc: "Runs model(batch) over a test loader, evaluates, prints the tables, and returns the results (with .predictions). Ctrl-C stops between batches.") { call in
+            m.function("inference_on_dataset", [LuaParameter("model", .any), LuaParameter("loader", .any), LuaParameter("evaluator", .any),
+                                                LuaParameter("options", .table, optional: true)],
+                       returns: "Results", doc: "Runs model(batch) over a test loader, evaluates, prints the tables, and returns the results (with .predictions). Options {precision = \"fp32\" | \"bf16\" | \"fp16\"}: the model runs at it for this call only. Ctrl-C stops between batches.") { call in
                 if (try? call.object(DefaultTrainer.self, 1)) != nil {
                     throw call.argumentError(1, "this is the trainer; pass its model: inference_on_dataset(trainer.model, loader, evaluator)")
                 }
@@ -306,16 +322,20 @@ extension LunetteBindings {
                 let loader = try call.object(LoaderObject.self, 2)
                 let evaluator = try call.object(COCOEvaluator.self, 3)
                 guard let test = loader.test else { throw call.argumentError(2, "a test loader (build_detection_test_loader) is needed") }
-                let results = try InferenceOnDataset.run(loader: test, evaluator: evaluator) { sample in
-                        let outputs = try call.state.call(model, [LuaValue.table(LuaTable(array: [sampleToLua(sample)]))])
-                        guard case .table(let list)? = outputs.first, let first = list.array.first else {
-                            throw LuaError.message("the model returned \(outputs.first?.typeName ?? "nothing") for a batch; it must return a list of outputs")
-                        }
-                        return try predictionsFrom(call.state, output: first, imageID: sample.imageID, index: 1)
+                let o = try call.options(4, allowed: ["precision"])
+                // A precision applies to the model for this call; the one it had comes back after.
+                var restore: (GeneralizedRCNN, Precision)?
+                if let name = try o.option("precision", as: String.self) {
+                    let precision = try Precision(parsing: name)
+                    guard let rcnn = try? call.object(GeneralizedRCNN.self, 1) else {
+                        if precision == .fp32 { return try runInference(&call, model: model, test: test, evaluator: evaluator) }
+                        throw call.argumentError(4, "precision = \"\(precision)\" needs the model itself (trainer.model, predictor.model, build_model(cfg)), not a function")
+                    }
+                    restore = (rcnn, rcnn.precision)
+                    try rcnn.setPrecision(precision)
                 }
-                Console.out(results.table + "\n")
-                let classes = results.classes
-                return call.push(object: ResultsObject(results, predictions: PredictionsObject(evaluator.predictions, classes: classes)))
+                defer { if let (rcnn, previous) = restore { _ = try? rcnn.setPrecision(previous) } }
+                return try runInference(&call, model: model, test: test, evaluator: evaluator)
             }
             m.function("evaluate_results", [LuaParameter("dataset_name", .string), LuaParameter("results_json", .string)], returns: "Results",
                        doc: "Evaluates a COCO results JSON against a registered dataset, no model needed.") { call in
@@ -325,6 +345,30 @@ extension LunetteBindings {
                 let dets = try COCODetection.load(try call.string(2), groundTruth: gt)
                 let r = COCOEvaluator.results(groundTruth: gt, detections: dets, classes: classes.isEmpty ? gt.categories.map(\.name) : classes)
                 return call.push(object: ResultsObject(r, predictions: nil))
+            }
+            m.function("agreement", [LuaParameter("reference", .any), LuaParameter("predictions", .any), LuaParameter("options", .table, optional: true)],
+                       returns: "table",
+                       doc: "How closely predictions follow reference predictions (a reduced precision against fp32): {matched, total, share, max_score_delta, min_iou} over the reference's detections with score >= min_score, matched in the same image and class at IoU >= iou with scores within score_delta. Options {min_score = 0.3, iou = 0.9, score_delta = 0.02}.") { call in
+                let reference = try predictionsArgument(call, 1), run = try predictionsArgument(call, 2)
+                let o = try call.options(3, allowed: ["iou", "min_score", "score_delta"])
+                var criteria = DetectionAgreement.Criteria()
+                if let x = try o.option("min_score", as: Double.self) { criteria.minScore = x }
+                if let x = try o.option("iou", as: Double.self) {
+                    guard x > 0 && x <= 1 else { throw call.argumentError(3, "iou = \(x): an IoU lies in (0, 1]") }
+                    criteria.iou = x
+                }
+                if let x = try o.option("score_delta", as: Double.self) {
+                    guard x >= 0 else { throw call.argumentError(3, "score_delta = \(x) is negative") }
+                    criteria.scoreDelta = x
+                }
+                let a = try DetectionAgreement.compare(reference: reference, run: run, criteria: criteria)
+                var t = LuaTable()
+                t.hash[.string("matched")] = .integer(Int64(a.matched))
+                t.hash[.string("total")] = .integer(Int64(a.total))
+                t.hash[.string("share")] = .number(a.share)
+                t.hash[.string("max_score_delta")] = .number(a.maxScoreDelta)
+                t.hash[.string("min_iou")] = .number(a.minIoU)
+                return call.push(.table(t))
             }
             m.function("presence", [LuaParameter("dataset_name", .string), LuaParameter("predictions", .any), LuaParameter("options", .table, optional: true)],
                        returns: "Presence", doc: "Image-level presence metrics: options {thresholds = {0.2, 0.4, ...}} or {from = 0.2, to = 0.99, step = 0.01}.") { call in

@@ -130,6 +130,23 @@ open class Module {
 
     public func eval() { train(false) }
 
+    /// The element type the convolutions and linear layers compute in: float32 unless a reduced
+    /// precision was asked for (`Precision`). Weights and buffers stay float32 whatever it is.
+    public private(set) var computeDType: DType = .float32
+
+    /// Sets `computeDType` here and in every descendant; layers drop what they derived from
+    /// the old one (`computeDTypeDidChange`).
+    public func setComputeDType(_ dtype: DType) {
+        if computeDType != dtype {
+            computeDType = dtype
+            computeDTypeDidChange()
+        }
+        for (_, m) in children { m.setComputeDType(dtype) }
+    }
+
+    /// Called when `computeDType` changes: layers that cache cast weights drop them.
+    open func computeDTypeDidChange() {}
+
     /// Moves every slot to a device (and optionally a dtype for floating-point slots).
     public func to(device: Device, dtype: DType? = nil) throws {
         for (_, slot) in namedSlots() {

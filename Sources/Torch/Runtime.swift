@@ -52,6 +52,18 @@ public enum TorchRuntime {
     public static func manualSeed(_ seed: UInt64) throws { try check(ct_manual_seed(seed)) }
 
     public static var isGradEnabled: Bool { ct_is_grad_enabled() != 0 }
+
+    /// The CPU's native bf16 instructions, as oneDNN uses them ("AVX-512 BF16", "AMX BF16"),
+    /// nil when it has none (oneDNN then emulates bf16, slower than fp32). Read from the
+    /// kernel's CPU flags; LUNETTE_CPU_BF16=0 says "none" (to check the fallback on any CPU).
+    public static let cpuBF16Instructions: String? = {
+        if ProcessInfo.processInfo.environment["LUNETTE_CPU_BF16"] == "0" { return nil }
+        guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+              let flagsLine = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return nil }
+        let flags = Set(flagsLine.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == ":" }).map(String.init))
+        let found = [("avx512_bf16", "AVX-512 BF16"), ("amx_bf16", "AMX BF16")].filter { flags.contains($0.0) }.map(\.1)
+        return found.isEmpty ? nil : found.joined(separator: " and ")
+    }()
 }
 
 /// Runs body without recording gradients (restoring the previous mode after, also on throw).

@@ -194,6 +194,9 @@ public final class Tensor {
         return try Tensor.make { ct_to(handle, d.rawValue, dev.type, dev.index, copy ? 1 : 0, $0) }
     }
 
+    /// This tensor in `dtype`: itself when it already is (no copy), else a converted copy.
+    public func cast(_ dtype: DType) throws -> Tensor { self.dtype == dtype ? self : try to(dtype: dtype) }
+
     public func contiguous() throws -> Tensor { try Tensor.make { ct_contiguous(handle, $0) } }
     /// Channels-last (NHWC) layout of a 4-D tensor, same shape and values.
     public func channelsLast() throws -> Tensor { try Tensor.make { ct_channels_last(handle, $0) } }

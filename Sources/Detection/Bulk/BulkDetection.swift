@@ -115,6 +115,8 @@ public final class BulkDetection {
     /// Groups of models (indices) that share a prefix; singletons run whole.
     let groups: [[Int]]
     let device: Device
+    /// What the models run at: the precision asked for, or fp32 where the device lacks it.
+    public let effectivePrecision: Precision
     let version: String
     /// The creatives of this job (this shard's), in order.
     public let paths: [String]
@@ -141,9 +143,7 @@ public final class BulkDetection {
         guard options.floor >= 0 && options.floor < 1 else { throw ConfigError("score_floor must be in [0, 1), not \(options.floor)") }
         guard options.workers >= 1 && options.workers <= 64 else { throw ConfigError("workers must be 1 to 64, not \(options.workers)") }
         guard options.inferenceBatch >= 1 else { throw ConfigError("inference_batch must be at least 1, not \(options.inferenceBatch)") }
-        guard options.precision == "fp32" else {
-            throw ConfigError("precision = '\(options.precision)': this Lunette runs exact fp32 only (reduced precision comes with the performance work); use \"fp32\"")
-        }
+        let precision = try Precision(parsing: options.precision)
         var seen = Set<String>()
         for s in specs where !seen.insert(s.name).inserted { throw ConfigError("two models are named '\(s.name)': each model needs its own name (its detections are stored under it)") }
         for s in specs where s.name.isEmpty || s.name.contains(where: { $0 == "," || $0 == "\n" }) {
@@ -168,11 +168,12 @@ public final class BulkDetection {
         var loaded: [Loaded] = []
         var inputs: [(ResizeShortestEdge, String)] = []
         for s in specs {
-            loaded.append(try Self.load(s, floor: options.floor, every: options.every, device: deviceName, inputs: &inputs))
+            loaded.append(try Self.load(s, floor: options.floor, every: options.every, device: deviceName, precision: precision, inputs: &inputs))
         }
         self.inputs = inputs
         models = loaded
         device = loaded[0].predictor.model.device
+        effectivePrecision = loaded[0].predictor.model.precision
 
         // Models that share a prefix: same input, same preprocessing, identical prefix weights.
         var byKey: [String: [Int]] = [:], order: [String] = []
@@ -194,7 +195,8 @@ public final class BulkDetection {
         self.paths = paths.filter { unique.insert($0).inserted }
     }
 
-    static func load(_ s: ModelSpec, floor: Double, every: Int, device: String, inputs: inout [(ResizeShortestEdge, String)]) throws -> Loaded {
+    static func load(_ s: ModelSpec, floor: Double, every: Int, device: String, precision: Precision,
+                     inputs: inout [(ResizeShortestEdge, String)]) throws -> Loaded {
         let what = "model '\(s.name)'"
         guard FileManager.default.fileExists(atPath: s.weights) else { throw ConfigError("\(what): weights \(s.weights): no such file") }
         let cfg = s.cfg.clone()
@@ -206,7 +208,7 @@ public final class BulkDetection {
             sha = try Digest.sha256(file: s.weights)
         } catch { throw ConfigError("\(what): \(error)") }
         let predictor: DefaultPredictor
-        do { predictor = try DefaultPredictor(cfg: cfg) } catch { throw ConfigError("\(what) (weights \(s.weights)): \(error)") }
+        do { predictor = try DefaultPredictor(cfg: cfg, precision: precision) } catch { throw ConfigError("\(what) (weights \(s.weights)): \(error)") }
         let n = predictor.model.roiHeads.numClasses
         var classes: [String]
         if let c = s.classes, !c.isEmpty { classes = c } else if let c = predictor.classes { classes = c } else if n == 1 { classes = [s.name] } else {
@@ -243,11 +245,13 @@ public final class BulkDetection {
             inputKey = inputs.count - 1
         }
         // What changes the stored detections: the weights, the config (the device and the
-        // weights' path aside), the class names (stored as labels), the frame step and the floor.
+        // weights' path aside), the class names (stored as labels), the frame step, the floor,
+        // and a reduced precision in effect (fp32 adds nothing, so fp32 stores keep their digests).
         let neutral = cfg.clone()
         try neutral.set("MODEL.WEIGHTS", .string(""))
         try neutral.set("MODEL.DEVICE", .string(""))
-        let digest = String(Digest.sha256("\(sha)\n\(neutral.dump())\nclasses \(classes)\nevery \(every)\nfloor \(floor)\n").prefix(16))
+        let reduced = predictor.model.precision == .fp32 ? "" : "precision \(predictor.model.precision)\n"
+        let digest = String(Digest.sha256("\(sha)\n\(neutral.dump())\nclasses \(classes)\nevery \(every)\nfloor \(floor)\n\(reduced)").prefix(16))
         return Loaded(name: s.name, weights: s.weights, sha256: sha, digest: digest, predictor: predictor, classes: classes,
                       thresholds: thresholds, objects: objects, inputKey: inputKey, config: neutral.dump())
     }
@@ -356,7 +360,7 @@ public final class BulkDetection {
         report.total = paths.count
         report.recomputed = changed
         let manifest = JSON.text(.array(rows.map { .object([("name", .string($0.name)), ("sha256", .string($0.sha256)), ("digest", .string($0.digest)), ("weights", .string($0.weights))]) }))
-        let run = try store.startRun(started: now, version: version, device: "\(device)", precision: options.precision, holder: me, manifest: manifest)
+        let run = try store.startRun(started: now, version: version, device: "\(device)", precision: effectivePrecision.rawValue, holder: me, manifest: manifest)
         let meter = ProgressMeter(title: "detect_batch", total: paths.count, unit: "creatives")
         meter.begin(alreadyDone: skipped)
         defer { meter.finish() }

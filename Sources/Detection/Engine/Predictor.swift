@@ -12,13 +12,16 @@ public final class DefaultPredictor {
     public let labelSource: String?
     public let inputFormat: String
 
-    public init(cfg: CfgNode, catalog: DataCatalog = .shared) throws {
+    /// `precision`: what the convolutions and linear layers run in (`GeneralizedRCNN.setPrecision`;
+    /// fp32 where the device has no native support for it).
+    public init(cfg: CfgNode, catalog: DataCatalog = .shared, precision: Precision = .fp32) throws {
         model = try GeneralizedRCNN(cfg: cfg, initialize: try cfg.string("MODEL.WEIGHTS").isEmpty)
         if try model.loadWeights(configuredIn: cfg) == nil {
             DetectionLog.shared.warn("DefaultPredictor", "MODEL.WEIGHTS is empty: the model keeps its initial (untrained) weights")
         }
         let device = try GeneralizedRCNN.device(configuredIn: cfg, for: "DefaultPredictor")
         if device != .cpu { try model.to(device) }
+        if precision != .fp32 { try model.setPrecision(precision) }
         resize = try ResizeShortestEdge(shortEdgeLengths: [try cfg.int("INPUT.MIN_SIZE_TEST")], maxSize: try cfg.int("INPUT.MAX_SIZE_TEST"))
         inputFormat = try cfg.string("INPUT.FORMAT")   // BGR or RGB: checked with the model's config
         (classes, labelSource) = try DefaultPredictor.classNames(cfg: cfg, catalog: catalog)

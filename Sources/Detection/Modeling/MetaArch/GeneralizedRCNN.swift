@@ -24,6 +24,30 @@ public final class GeneralizedRCNN: Module {
     public let roiHeads: StandardROIHeads
     public let pixelMean: Tensor, pixelStd: Tensor
     public private(set) var device: Device = .cpu
+    /// What the convolutions and linear layers compute in (`setPrecision`); fp32 unless set.
+    public private(set) var precision: Precision = .fp32
+
+    /// Runs the convolutions and linear layers at `requested` from now on, where this model's
+    /// device does it natively: fp32 where it does not (said once per process), an error where
+    /// the precision is not offered (fp16 on the CPU). Weights stay fp32; box decoding,
+    /// ROIAlign, NMS and the score softmax run fp32 at any precision. Returns what is in effect.
+    @discardableResult
+    public func setPrecision(_ requested: Precision) throws -> Precision {
+        var effective = requested
+        switch requested.support(on: device) {
+        case .native: break
+        case .fallback(let why):
+            effective = .fp32
+            if Self.fallbacksSaid.insert("\(requested) \(device)").inserted { DetectionLog.shared.warn("precision", "\(requested) on \(device): \(why)") }
+        case .refused(let why):
+            throw ConfigError("precision = \"\(requested)\" on \(device): \(why)")
+        }
+        precision = effective
+        setComputeDType(effective.dtype)
+        return effective
+    }
+
+    nonisolated(unsafe) private static var fallbacksSaid = Set<String>()
 
     public init(backbone: any Backbone, proposalGenerator: RPN, roiHeads: StandardROIHeads, pixelMean: [Double], pixelStd: [Double]) throws {
         guard pixelMean.count == pixelStd.count, pixelMean.count == 3 else {
