@@ -128,7 +128,7 @@ extension LunetteBindings {
         try state.defineModule("detectron2.engine", doc: "Predictors, the trainer and bulk detection.") { m in
             m.function("DefaultPredictor", [LuaParameter("cfg", .object("detectron2.config.CfgNode")), LuaParameter("options", .table, optional: true)],
                        returns: "DefaultPredictor",
-                       doc: "Builds the model from cfg, loads MODEL.WEIGHTS, resizes inputs to INPUT.MIN_SIZE_TEST / MAX_SIZE_TEST. Options {precision = \"fp32\" (exact, the default) | \"bf16\" (CPUs with AVX-512 BF16 or AMX, and CUDA) | \"fp16\" (CUDA)}.") { call in
+                       doc: "Builds the model from cfg, loads MODEL.WEIGHTS, resizes inputs to INPUT.MIN_SIZE_TEST / MAX_SIZE_TEST. Options {precision = \"fp32\" (exact, the default) | \"bf16\" | \"fp16\" (CUDA; the CPU refuses both and says why)}.") { call in
                 let o = try call.options(2, allowed: ["precision"])
                 let precision = try o.option("precision", as: String.self).map { try Precision(parsing: $0) } ?? .fp32
                 return call.push(object: try DefaultPredictor(cfg: try call.object(CfgNode.self, 1), precision: precision))

@@ -47,7 +47,7 @@ extension BadInputCatalogueTests {
              expect: ["bulk18_o.sqlite holds the detections of models m; this job has n", "lunette detect merge"]),
         Case(name: "detect: a store written with another frame step", lua: detect("{V}", "out = 'bulk19_o.sqlite'") + "; d2.engine.detect_batch{models = M, images = {V}, out = 'bulk19_o.sqlite', every = 5}",
              expect: ["was written with every = 10; this job has 5"]),
-        Case(name: "detect: reduced precision", lua: detect("{V}", "out = 'bulk20_o.sqlite', precision = 'fp16'"), expect: ["precision = 'fp16'", "fp32"]),
+        Case(name: "detect: reduced precision", lua: detect("{V}", "out = 'bulk20_o.sqlite', precision = 'fp16'"), expect: ["precision = \"fp16\" on cpu", "not offered on the CPU", "fp32"]),
         Case(name: "detect: every 0", lua: detect("{V}", "out = 'bulk21_o.sqlite', every = 0"), expect: ["every must be at least 1"]),
         Case(name: "detect: an option misspelt", lua: detect("{V}", "out = 'bulk22_o.sqlite', batchsize = 5"), expect: ["unknown option 'batchsize'", "batch_size"]),
         Case(name: "detect: a shard out of range", lua: detect("{V}", "out = 'bulk23_o.sqlite', shard = {index = 9, count = 8}"), expect: ["shard index must be 1 to count (8), not 9"]),

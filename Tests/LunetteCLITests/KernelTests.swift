@@ -187,7 +187,7 @@ final class KernelTests: XCTestCase {
 
     func testInspectAndQuestionMarkShowTheHelpText() throws {
         let report = try Self.report()
-        let help = "detectron2.engine.DefaultPredictor(cfg) -> DefaultPredictor\n  Builds the model from cfg, loads MODEL.WEIGHTS"
+        let help = "detectron2.engine.DefaultPredictor(cfg, options?) -> DefaultPredictor\n  Builds the model from cfg, loads MODEL.WEIGHTS"
         XCTAssertEqual(report["inspect"]?["found"], .bool(true))
         XCTAssertTrue(report["inspect"]?["data"]?["text/plain"]?.string?.hasPrefix(help) ?? false, "\(String(describing: report["inspect"]))")
         XCTAssertEqual(report["inspect_nothing"]?["found"], .bool(false))
