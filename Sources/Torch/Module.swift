@@ -93,6 +93,8 @@ open class Module {
         public var unexpected: [String] = []
         public var mismatched: [ShapeMismatch] = []
         public var loaded: [String] = []
+        /// Those of `loaded` the file held in fp16 or bf16 (converted to the model's fp32).
+        public var reduced: [String] = []
     }
 
     public struct ShapeMismatch: Equatable {
@@ -116,6 +118,7 @@ open class Module {
                 }
                 try slot.tensor.copy_(t)
                 report.loaded.append(name)
+                if t.dtype == .float16 || t.dtype == .bfloat16 { report.reduced.append(name) }
             }
         }
         report.unexpected = stateDict.keys.filter { !known.contains($0) }.sorted()

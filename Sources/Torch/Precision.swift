@@ -49,6 +49,21 @@ public enum Precision: String, CaseIterable, Sendable, CustomStringConvertible {
         + "detections and 95 to 98 % of a confident model's (same class, IoU >= 0.9, score within 0.02), short of the "
         + "98 % and 0.3 AP points a reduced precision must keep; use \"fp32\" (LUNETTE_PRECISION_TRIAL=1 runs it to measure it)"
 
+    /// SOLVER.AMP.ENABLED: what mixed-precision training runs its convolutions and linear
+    /// layers at on a device, with fp32 weights, losses and checkpoints: fp16 with a gradient
+    /// scaler on CUDA (Detectron2's AMPTrainer), bf16 on a CPU with bf16 instructions (bf16
+    /// has fp32's range, so no scaler), or fp32 where neither is native, with the reason.
+    public static func mixedTraining(on device: Device) -> (precision: Precision, fallback: String?) {
+        switch device {
+        case .cuda: return (.fp16, nil)
+        case .cpu:
+            guard TorchRuntime.cpuBF16Instructions != nil else {
+                return (.fp32, "this CPU has no bf16 instructions (AVX-512 BF16 or AMX), so oneDNN would emulate bf16 more slowly than fp32; training in fp32")
+            }
+            return (.bf16, nil)
+        }
+    }
+
     public func support(on device: Device) -> Support {
         switch (self, device) {
         case (.fp32, _):
@@ -58,7 +73,7 @@ public enum Precision: String, CaseIterable, Sendable, CustomStringConvertible {
             if TorchRuntime.cpuBF16Instructions != nil { return .native }
             return .fallback("this CPU has no bf16 instructions (AVX-512 BF16 or AMX), so oneDNN would emulate bf16 more slowly than fp32; running fp32")
         case (.fp16, .cpu):
-            return .refused("fp16 is not offered on the CPU: libtorch's CPU convolutions have no fp16 kernels (oneDNN runs bf16 natively on CPUs that have AVX-512 BF16 or AMX); use \"bf16\" or \"fp32\"")
+            return .refused("fp16 is not offered on the CPU: libtorch's CPU convolutions have no fp16 kernels and bf16 there keeps too few of fp32's detections; use \"fp32\"")
         case (_, .cuda):
             return .native
         }

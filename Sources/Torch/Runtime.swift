@@ -56,7 +56,7 @@ public enum TorchRuntime {
     /// The CPU's native bf16 instructions, as oneDNN uses them ("AVX-512 BF16", "AMX BF16"),
     /// nil when it has none (oneDNN then emulates bf16, slower than fp32). Read from the
     /// kernel's CPU flags; LUNETTE_CPU_BF16=0 says "none" (to check the fallback on any CPU).
-    public static let cpuBF16Instructions: String? = {
+    nonisolated(unsafe) public static var cpuBF16Instructions: String? = {
         if ProcessInfo.processInfo.environment["LUNETTE_CPU_BF16"] == "0" { return nil }
         guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
               let flagsLine = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return nil }

@@ -69,7 +69,7 @@ final class ConfigTreeTests: XCTestCase {
         "MODEL.RPN.PRE_NMS_TOPK_TEST": ("500", []), "MODEL.RPN.PRE_NMS_TOPK_TRAIN": ("500", []),
         "MODEL.RPN.SMOOTH_L1_BETA": ("0.1", []), "MODEL.WEIGHTS": ("''", []),
         "OUTPUT_DIR": ("'elsewhere'", []), "SEED": ("7", []),
-        "SOLVER.BASE_LR": ("0.01", []), "SOLVER.BASE_LR_END": ("0.001", ["SOLVER.LR_SCHEDULER_NAME", "'WarmupCosineLR'"]),
+        "SOLVER.AMP.ENABLED": ("True", []), "SOLVER.BASE_LR": ("0.01", []), "SOLVER.BASE_LR_END": ("0.001", ["SOLVER.LR_SCHEDULER_NAME", "'WarmupCosineLR'"]),
         "SOLVER.BIAS_LR_FACTOR": ("2.0", []), "SOLVER.CHECKPOINT_PERIOD": ("10", []),
         "SOLVER.CLIP_GRADIENTS.CLIP_TYPE": ("'norm'", ["SOLVER.CLIP_GRADIENTS.ENABLED", "True"]),
         "SOLVER.CLIP_GRADIENTS.CLIP_VALUE": ("5.0", ["SOLVER.CLIP_GRADIENTS.ENABLED", "True"]),

@@ -23,6 +23,15 @@ public indirect enum PyValue: CustomStringConvertible {
     /// error naming the tensor's key once the key is known (see `Checkpoint.interpret`).
     case unreadable(String)
 
+    /// An int or float as a Double (nil for anything else).
+    public var number: Double? {
+        switch self {
+        case .int(let i): return Double(i)
+        case .float(let d): return d
+        default: return nil
+        }
+    }
+
     public var description: String {
         switch self {
         case .none: return "None"

@@ -179,7 +179,7 @@ let detectron2KeyMeanings: [String: String] = [
     "SEED": "Random seed; negative picks a fresh one each run, positive fixes it (not full determinism)",
     "SOLVER": "The optimizer and learning-rate schedule for training",
     "SOLVER.AMP": "Automatic mixed precision for training",
-    "SOLVER.AMP.ENABLED": "Train with automatic mixed precision; inference is unaffected",
+    "SOLVER.AMP.ENABLED": "Train with mixed precision: convolutions and linear layers in fp16 with a loss scaler on CUDA, in bf16 on CPUs with AVX-512 BF16 or AMX (fp32 elsewhere, said once); weights, losses and checkpoints stay fp32 and evaluation runs fp32",
     "SOLVER.BASE_LR": "Learning rate after warm-up, for the whole batch (scale it linearly with IMS_PER_BATCH)",
     "SOLVER.BASE_LR_END": "Learning rate reached at the end of training by WarmupCosineLR",
     "SOLVER.BIAS_LR_FACTOR": "Learning rate multiplier for bias parameters (2.0 reproduces Detectron v1)",

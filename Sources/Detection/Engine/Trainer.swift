@@ -44,6 +44,14 @@ public final class DefaultTrainer {
     public var isMainProcess: Bool { (world?.rank ?? 0) == 0 }
     /// The world size recorded in the checkpoint resumed from (nil: none, or written alone).
     public private(set) var resumedWorldSize: Int?
+    /// SOLVER.AMP.ENABLED (Detectron2's AMPTrainer): whether mixed precision was asked for.
+    public let ampEnabled: Bool
+    /// What the convolutions and linear layers train at: fp32, or with AMP fp16 on CUDA and
+    /// bf16 on a CPU with bf16 instructions (fp32 where neither is native, said once). Weights,
+    /// losses, gradients and checkpoints are fp32 at every precision; evaluation runs fp32.
+    public let trainingPrecision: Precision
+    /// fp16's loss scaler (AMP on CUDA); bf16 has fp32's range and needs none.
+    public let gradScaler: GradScaler?
 
     public init(cfg userConfig: CfgNode, catalog: DataCatalog = .shared) throws {
         // A data-parallel job (torchrun, srun, lunette --launch) is joined before anything else,
@@ -108,8 +116,15 @@ public final class DefaultTrainer {
         self.model = model
         if device != .cpu { try model.to(device) }
         ddp = try world.map { try DistributedDataParallel(model: model, world: $0) }
-        if try cfg.bool("SOLVER.AMP.ENABLED") {
-            DetectionLog.shared.warn("DefaultTrainer", "SOLVER.AMP.ENABLED: mixed precision is not implemented; training in float32")
+        ampEnabled = try cfg.bool("SOLVER.AMP.ENABLED")
+        if ampEnabled {
+            let (precision, fallback) = Precision.mixedTraining(on: device)
+            if let fallback { DetectionLog.shared.warnOnce("DefaultTrainer", key: "amp \(device)", "SOLVER.AMP.ENABLED on \(device): \(fallback)") }
+            trainingPrecision = precision
+            gradScaler = precision == .fp16 ? try GradScaler() : nil
+        } else {
+            trainingPrecision = .fp32
+            gradScaler = nil
         }
         optimizer = try Solver.optimizer(cfg: cfg, model: model)
         initialLRs = optimizer.groups.map(\.lr)
@@ -171,7 +186,18 @@ public final class DefaultTrainer {
         }
         startIter = 0
         iter = -1
-        return try model.loadWeights(configuredIn: cfg)
+        guard let loaded = try model.loadWeights(configuredIn: cfg) else { return nil }
+        try checkFullPrecision(loaded.report, source: loaded.path)
+        return loaded.path
+    }
+
+    /// AMP keeps fp32 master weights and rounds copies of them per layer; weights that were
+    /// stored in fp16 or bf16 have lost their low bits already, and Detectron2's AMPTrainer
+    /// fails on such a model (GradScaler: "Attempting to unscale FP16 gradients").
+    private func checkFullPrecision(_ report: Module.LoadReport, source: String) throws {
+        guard ampEnabled, !report.reduced.isEmpty else { return }
+        throw ConfigError("SOLVER.AMP.ENABLED: \(source) holds the model's weights in reduced precision (\(report.reduced.count) of \(report.loaded.count) tensors in fp16 or bf16, "
+                          + "such as '\(report.reduced[0])'); mixed-precision training needs fp32 master weights. Train from an fp32 checkpoint, or without AMP")
     }
 
     private func restore(from path: String) throws {
@@ -180,6 +206,7 @@ public final class DefaultTrainer {
         guard report.missing.isEmpty, report.mismatched.isEmpty else {
             throw CheckpointError("\(path) does not fit this model: \(report.missing.count) missing and \(report.mismatched.count) mismatched tensors (\((report.missing + report.mismatched.map(\.name)).prefix(5).joined(separator: ", "))); is it from another config?")
         }
+        try checkFullPrecision(report, source: path)
         model.resetAllCaches()
         guard let iteration = ck.iteration else { throw CheckpointError("\(path) records no iteration, so training cannot resume from it") }
         var restoredOptimizer = false
@@ -188,6 +215,10 @@ public final class DefaultTrainer {
             if case .int(let w)? = trainer["world_size"] { resumedWorldSize = Int(w) }
             if case .dict(let inner)? = trainer["_trainer"], case .dict(let opt)? = inner["optimizer"] {
                 restoredOptimizer = try restoreOptimizer(opt, source: path)
+            }
+            if let gradScaler, case .dict(let inner)? = trainer["_trainer"], case .dict(let state)? = inner["grad_scaler"],
+               let scale = state["scale"]?.number, let tracker = state["_growth_tracker"]?.number {
+                do { try gradScaler.restore(scale: scale, growthTracker: Int(tracker)) } catch { throw CheckpointError("\(path): \(error)") }
             }
         }
         if !restoredOptimizer {
@@ -261,7 +292,8 @@ public final class DefaultTrainer {
         let trainer = TorchSave.dict([
             ("iteration", .int(Int64(iteration))),
             ("hooks", .dict(TorchSave.dict([("LRScheduler", .dict(TorchSave.dict([("base_lrs", TorchSave.list(initialLRs.map { .float($0) })), ("last_epoch", .int(Int64(iteration + 1)))])))]))),
-            ("_trainer", .dict(TorchSave.dict([("iteration", .int(Int64(iteration))), ("optimizer", .dict(optimizerState))]))),
+            ("_trainer", .dict(TorchSave.dict([("iteration", .int(Int64(iteration))), ("optimizer", .dict(optimizerState))]
+                                              + (gradScaler.map { [("grad_scaler", PyValue.dict(Self.scalerState($0)))] } ?? [])))),
             ("seed", .int(Int64(seed))),
             ("world_size", .int(Int64(world?.size ?? 1))),
         ])
@@ -270,6 +302,12 @@ public final class DefaultTrainer {
         try AtomicFile.write(file, to: lastCheckpointFile)
         DetectionLog.shared.info("checkpoint", "Saving checkpoint to \(path)")
         return path
+    }
+
+    /// GradScaler.state_dict(), as PyTorch writes it.
+    static func scalerState(_ g: GradScaler) -> PyDict {
+        TorchSave.dict([("scale", .float(g.scale)), ("growth_factor", .float(g.growthFactor)), ("backoff_factor", .float(g.backoffFactor)),
+                        ("growth_interval", .int(Int64(g.growthInterval))), ("_growth_tracker", .int(Int64(g.growthTracker)))])
     }
 
     // MARK: - the loop
@@ -314,7 +352,12 @@ public final class DefaultTrainer {
                                      + "gradients averaged in \(ddp.buckets.count) bucket\(ddp.buckets.count == 1 ? "" : "s") of \(ByteCountFormatter.string(fromByteCount: Int64(ddp.bytesPerIteration), countStyle: .binary)) per iteration")
         }
         model.train()
-        defer { model.eval() }
+        model.setComputeDType(trainingPrecision.dtype)
+        defer { model.eval(); model.setComputeDType(.float32) }
+        if trainingPrecision != .fp32 {
+            DetectionLog.shared.info("DefaultTrainer", "Mixed precision (SOLVER.AMP.ENABLED): convolutions and linear layers in \(trainingPrecision), "
+                                     + "weights, losses and checkpoints fp32\(gradScaler == nil ? "" : ", the loss scaled from \(gradScaler!.scale)")")
+        }
         DetectionLog.shared.info("DefaultTrainer", "Starting training from iteration \(startIter)")
         iter = startIter
         for h in hooks { try h.beforeTrain(self) }
@@ -387,10 +430,23 @@ public final class DefaultTrainer {
                                 lastGoodCheckpoint)
         }
         try optimizer.zeroGrad()
-        try total.backward()
+        try (gradScaler?.scaled(total) ?? total).backward()
         try ddp?.averageGradients()
-        if let clipping { try clipping.apply(optimizer) }
-        try optimizer.step()
+        // AMPTrainer's grad_scaler.step: gradients unscaled (clipping sees true ones), and a
+        // step whose fp16 gradients overflowed skipped; the scale backs off or grows after it.
+        var skipped = false
+        if let gradScaler {
+            let scale = gradScaler.scale
+            skipped = try gradScaler.unscale(optimizer.groups.flatMap { $0.parameters.compactMap(\.tensor.grad) })
+            gradScaler.update(foundInf: skipped)
+            if skipped {
+                DetectionLog.shared.warn("AMP", "iteration \(it): fp16 gradients overflowed (inf or NaN) at loss scale \(scale); step skipped, the scale is now \(gradScaler.scale)")
+            }
+        }
+        if !skipped {
+            if let clipping { try clipping.apply(optimizer) }
+            try optimizer.step()
+        }
         storage.put("data_time", reportedDataTime)
         storage.put("total_loss", totalValue)
         for (name, v) in values { storage.put(name, v) }
@@ -516,8 +572,10 @@ public final class DefaultTrainer {
         let names = try cfg.strings("DATASETS.TEST")
         guard !names.isEmpty else { return [] }
         let wasTraining = model.isTraining
+        let trainingDType = model.computeDType
         model.eval()
-        defer { model.train(wasTraining) }
+        model.setComputeDType(.float32)   // AMP covers training; evaluation is exact
+        defer { model.train(wasTraining); model.setComputeDType(trainingDType) }
         var all: [(String, COCOEvaluator.Results)] = []
         let settings = try LoaderSettings(cfg: cfg)
         for name in names {

@@ -16,6 +16,18 @@ public final class DetectionLog: @unchecked Sendable {
 
     public func warn(_ source: String, _ message: String) { record("WARNING \(rankTag)[\(source)] \(message)") }
 
+    /// A warning given once per process for each `key` (a precision the hardware cannot run:
+    /// every model built after the first would repeat it).
+    public func warnOnce(_ source: String, key: String, _ message: String) {
+        guard lock.withLock({ said.insert(key).inserted }) else { return }
+        warn(source, message)
+    }
+
+    private var said = Set<String>()
+
+    /// Forgets which once-only warnings were given (tests that check one is given once).
+    public func forgetWarningsGivenOnce() { lock.withLock { said = [] } }
+
     private var rankTag: String { rank > 0 ? "[rank \(rank)] " : "" }
 
     /// Something failed and the work went on without it (a grid-search trial that failed).

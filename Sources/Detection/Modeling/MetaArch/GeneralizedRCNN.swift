@@ -38,7 +38,7 @@ public final class GeneralizedRCNN: Module {
         case .native: break
         case .fallback(let why):
             effective = .fp32
-            if Self.fallbacksSaid.insert("\(requested) \(device)").inserted { DetectionLog.shared.warn("precision", "\(requested) on \(device): \(why)") }
+            DetectionLog.shared.warnOnce("precision", key: "inference \(requested) \(device)", "\(requested) on \(device): \(why)")
         case .refused(let why):
             throw ConfigError("precision = \"\(requested)\" on \(device): \(why)")
         }
@@ -46,8 +46,6 @@ public final class GeneralizedRCNN: Module {
         setComputeDType(effective.dtype)
         return effective
     }
-
-    nonisolated(unsafe) private static var fallbacksSaid = Set<String>()
 
     public init(backbone: any Backbone, proposalGenerator: RPN, roiHeads: StandardROIHeads, pixelMean: [Double], pixelStd: [Double]) throws {
         guard pixelMean.count == pixelStd.count, pixelMean.count == 3 else {
@@ -101,14 +99,14 @@ public final class GeneralizedRCNN: Module {
 
     /// MODEL.WEIGHTS loaded into the model: nil when it is empty. A model-zoo link
     /// (detectron2://...) is read from the local model zoo (ModelZooFiles); another download
-    /// link is an error (Lunette reads local files only). Returns the path loaded.
+    /// link is an error (Lunette reads local files only). Returns the path loaded and what was
+    /// loaded from it.
     @discardableResult
-    public func loadWeights(configuredIn cfg: CfgNode) throws -> String? {
+    public func loadWeights(configuredIn cfg: CfgNode) throws -> (path: String, report: LoadReport)? {
         let weights = try cfg.string("MODEL.WEIGHTS")
         guard !weights.isEmpty else { return nil }
         let path = try ModelZooFiles.localPath(weights)
-        try loadWeights(path)
-        return path
+        return (path, try loadWeights(path))
     }
 
     /// MODEL.DEVICE ("cpu", "cuda", "cuda:N", "auto"). Plain "cuda" (Detectron2's default, which
