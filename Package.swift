@@ -32,9 +32,11 @@ func locateTorch() -> TorchLocation {
         // the nccl backend for data-parallel training on CUDA.
         let nccl = "\(root)/../nvidia/nccl/include"
         let ncclFlags = cuda && FileManager.default.fileExists(atPath: "\(nccl)/nccl.h") ? ["-isystem", nccl] : []
+        // gloo for data-parallel training on CPU, where this libtorch ships its headers.
+        let gloo = FileManager.default.fileExists(atPath: "\(root)/include/gloo/config.h") ? ["-DLUNETTE_TORCH_GLOO=1"] : []
         return TorchLocation(
-            cxxFlags: ["-isystem", "\(root)/include", "-isystem", "\(root)/include/torch/csrc/api/include"]
-                + (cuda ? ["-DLUNETTE_TORCH_CUDA=1"] : []) + ncclFlags,
+            cxxFlags: ["-isystem", "\(root)/include", "-isystem", "\(root)/include/torch/csrc/api/include", "-DLUNETTE_TORCH_EXTERNAL=1"]
+                + (cuda ? ["-DLUNETTE_TORCH_CUDA=1"] : []) + ncclFlags + gloo,
             linker: [.unsafeFlags(flags)],
             usesCUDA: cuda)
     }

@@ -3,7 +3,10 @@
 // reduced, in which buckets, and what a missing rank means is decided in Swift.
 #include "internal.h"
 
-#if __has_include(<gloo/config.h>)
+// gloo's headers: Debian's libgloo-dev beside Debian's libtorch; a libtorch named by LIBTORCH
+// builds gloo in only where it ships the headers of its own copy (pip wheels do not), since
+// another gloo's headers would not describe the one inside it.
+#if defined(LUNETTE_TORCH_EXTERNAL) ? defined(LUNETTE_TORCH_GLOO) : __has_include(<gloo/config.h>)
 #define USE_C10D_GLOO 1
 #endif
 #if defined(LUNETTE_TORCH_CUDA) && __has_include(<nccl.h>)
@@ -20,8 +23,18 @@
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
 #endif
 
+#include <torch/version.h>
 #include <chrono>
 #include <cstring>
+
+// libtorch 2 made gloo and nccl backends of a ProcessGroup; 1.x's were process groups. Both
+// give the collectives used here with the same signatures.
+#if TORCH_VERSION_MAJOR >= 2
+#include <torch/csrc/distributed/c10d/Backend.hpp>
+using Collectives = c10d::Backend;
+#else
+using Collectives = c10d::ProcessGroup;
+#endif
 
 using namespace ctorch;
 
@@ -30,7 +43,7 @@ struct ct_store_s {
 };
 
 struct ct_group_s {
-    c10::intrusive_ptr<c10d::ProcessGroup> group;
+    c10::intrusive_ptr<Collectives> group;
 };
 
 namespace {

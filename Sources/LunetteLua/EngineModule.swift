@@ -58,6 +58,10 @@ extension LunetteBindings {
                        doc: "Bytes of the trainable gradients: what data-parallel training all-reduces per iteration.") { t, call in
                 call.push(.integer(Int64(DistributedDataParallel.gradientBytes(of: t.model))))
             }
+            c.property("precision", type: "string",
+                       doc: "What the convolutions and linear layers train at: \"fp32\", or with SOLVER.AMP.ENABLED \"fp16\" (CUDA, with a loss scaler) or \"bf16\" (CPUs with AVX-512 BF16 or AMX).") { t, call in
+                call.push(.string(t.trainingPrecision.rawValue))
+            }
             c.property("output_dir", type: "string", doc: "OUTPUT_DIR: checkpoints, metrics.json, inference/.") { t, call in call.push(.string(t.outputDir)) }
             c.method("resume_or_load", [LuaParameter("options", .table, optional: true)], returns: "string or nil",
                      doc: "{resume = true}: continue from OUTPUT_DIR/last_checkpoint (model, optimizer, iteration); otherwise load MODEL.WEIGHTS and start at 0. Returns the file loaded.") { t, call in
