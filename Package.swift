@@ -47,6 +47,24 @@ func locateTorch() -> TorchLocation {
 }
 
 let torch = locateTorch()
+
+/// OpenCV: Debian's libopencv-dev by default, or a static build installed under the prefix named
+/// by LUNETTE_OPENCV (scripts/gpu/bundle makes one: core, imgproc, imgcodecs, videoio and
+/// objdetect with their bundled codecs, so the bundle carries none of Debian's OpenCV closure).
+func locateOpenCV() -> (cxxFlags: [String], linker: [LinkerSetting]) {
+    let modules = ["objdetect", "calib3d", "features2d", "flann", "videoio", "imgcodecs", "imgproc", "core"]
+    guard let prefix = environment["LUNETTE_OPENCV"], !prefix.isEmpty else {
+        return (["-isystem", "/usr/include/opencv4"],
+                ["core", "imgproc", "imgcodecs", "videoio", "objdetect"].map { .linkedLibrary("opencv_" + $0) })
+    }
+    let thirdParty = (try? FileManager.default.contentsOfDirectory(atPath: "\(prefix)/lib/opencv4/3rdparty"))?
+        .filter { $0.hasSuffix(".a") }.sorted().map { "\(prefix)/lib/opencv4/3rdparty/\($0)" } ?? []
+    let archives = modules.map { "\(prefix)/lib/libopencv_\($0).a" }.filter { FileManager.default.fileExists(atPath: $0) } + thirdParty
+    return (["-isystem", "\(prefix)/include/opencv4"],
+            [.unsafeFlags(["-Xlinker", "--start-group"] + archives.flatMap { ["-Xlinker", $0] } + ["-Xlinker", "--end-group"])])
+}
+
+let opencv = locateOpenCV()
 let fuzzing = environment["LUNETTE_FUZZ"] == "1"
 
 let package = Package(
@@ -91,12 +109,8 @@ let package = Package(
         // The only code that includes OpenCV headers: a flat C API.
         .target(
             name: "CVision",
-            cxxSettings: [.unsafeFlags(["-isystem", "/usr/include/opencv4"])],
-            linkerSettings: [
-                .linkedLibrary("opencv_core"), .linkedLibrary("opencv_imgproc"),
-                .linkedLibrary("opencv_imgcodecs"), .linkedLibrary("opencv_videoio"),
-                .linkedLibrary("opencv_objdetect"),
-            ]),
+            cxxSettings: [.unsafeFlags(opencv.cxxFlags)],
+            linkerSettings: opencv.linker),
 
         .target(name: "LuaHost", dependencies: ["CLua", "Support"]),
         // Foundation-only mechanisms every layer shares: atomic files, CSV, progress, the stop convention.

@@ -144,6 +144,12 @@ int ct_init_threads(void) {
         }
         result = at::get_num_threads();
         sync_blas_threads(result);
+#ifdef LUNETTE_TORCH_CUDA
+        // fp32 means fp32 on CUDA too: cuDNN and cuBLAS would otherwise multiply fp32 in TF32
+        // (10-bit mantissas) on Ampere and later. Reduced precision is asked for by name.
+        at::globalContext().setAllowTF32CuDNN(false);
+        at::globalContext().setAllowTF32CuBLAS(false);
+#endif
     });
     return result;
 }
