@@ -44,6 +44,9 @@ public enum Precision: String, CaseIterable, Sendable, CustomStringConvertible {
     /// it (scripts/bench/precision.lua); tests set it here.
     nonisolated(unsafe) public static var trial = ProcessInfo.processInfo.environment["LUNETTE_PRECISION_TRIAL"] == "1"
 
+    /// Why a CPU without bf16 instructions runs fp32 when bf16 is asked for.
+    static let noBF16Instructions = "this CPU has no bf16 instructions (AVX-512 BF16 or AMX), so oneDNN would emulate bf16 more slowly than fp32"
+
     /// Why bf16 is not offered on the CPU: what it measured against fp32 (scripts/bench/precision.lua).
     static let bf16OnCPU = "bf16 is not offered on the CPU: measured against fp32 it keeps 49 % of the fixture model's "
         + "detections and 95 to 98 % of a confident model's (same class, IoU >= 0.9, score within 0.02), short of the "
@@ -58,7 +61,7 @@ public enum Precision: String, CaseIterable, Sendable, CustomStringConvertible {
         case .cuda: return (.fp16, nil)
         case .cpu:
             guard TorchRuntime.cpuBF16Instructions != nil else {
-                return (.fp32, "this CPU has no bf16 instructions (AVX-512 BF16 or AMX), so oneDNN would emulate bf16 more slowly than fp32; training in fp32")
+                return (.fp32, Precision.noBF16Instructions + "; training in fp32")
             }
             return (.bf16, nil)
         }
@@ -71,7 +74,7 @@ public enum Precision: String, CaseIterable, Sendable, CustomStringConvertible {
         case (.bf16, .cpu):
             guard Precision.trial else { return .refused(Precision.bf16OnCPU) }
             if TorchRuntime.cpuBF16Instructions != nil { return .native }
-            return .fallback("this CPU has no bf16 instructions (AVX-512 BF16 or AMX), so oneDNN would emulate bf16 more slowly than fp32; running fp32")
+            return .fallback(Precision.noBF16Instructions + "; running fp32")
         case (.fp16, .cpu):
             return .refused("fp16 is not offered on the CPU: libtorch's CPU convolutions have no fp16 kernels and bf16 there keeps too few of fp32's detections; use \"fp32\"")
         case (_, .cuda):

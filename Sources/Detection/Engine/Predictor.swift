@@ -35,11 +35,9 @@ public final class DefaultPredictor {
         guard let name = train.first, let classes = catalog.metadata(name).thingClasses else { return (nil, nil) }
         let why = test.first.map { "DATASETS.TEST's '\($0)' has no thing_classes\(catalog.isRegistered($0) ? "" : " (it is not registered)")" } ?? "DATASETS.TEST is empty"
         let note = "labels come from DATASETS.TRAIN's '\(name)' (\(classes.joined(separator: ", "))): \(why)"
-        if noted.insert(note).inserted { DetectionLog.shared.info("DefaultPredictor", note) }
+        DetectionLog.shared.infoOnce("DefaultPredictor", key: note, note)
         return (classes, "DATASETS.TRAIN '\(name)'")
     }
-
-    nonisolated(unsafe) private static var noted = Set<String>()
 
     /// The model's input for one image: resized as Detectron2 does, CHW.
     func input(_ image: Image) throws -> Tensor { try Self.input(image, resize: resize, format: inputFormat) }

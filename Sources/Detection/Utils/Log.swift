@@ -19,9 +19,15 @@ public final class DetectionLog: @unchecked Sendable {
     /// A warning given once per process for each `key` (a precision the hardware cannot run:
     /// every model built after the first would repeat it).
     public func warnOnce(_ source: String, key: String, _ message: String) {
-        guard lock.withLock({ said.insert(key).inserted }) else { return }
-        warn(source, message)
+        if firstTime(key) { warn(source, message) }
     }
+
+    /// A progress note given once per process for each `key`.
+    public func infoOnce(_ source: String, key: String, _ message: String) {
+        if firstTime(key) { info(source, message) }
+    }
+
+    private func firstTime(_ key: String) -> Bool { lock.withLock { said.insert(key).inserted } }
 
     private var said = Set<String>()
 
